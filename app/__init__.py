@@ -1,0 +1,1 @@
+"""convviz: an interactive convolution visualizer."""

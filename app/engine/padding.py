@@ -1,0 +1,83 @@
+"""Padding of a ``(C, H, W)`` tensor in PyTorch's four modes, and its adjoint.
+
+``zeros`` adds zeros; ``reflect`` mirrors without repeating the edge; ``replicate``
+repeats the edge; ``circular`` wraps around. The backward pass of a padding sends
+each padded cell's gradient back to the input cell it was copied from, so the
+padded grid (what the page draws) and the gradient agree by construction: both
+come from one map of source indices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.engine.arithmetic import PADDING_MODES, Padding2d
+from app.engine.errors import ParameterError
+
+_NUMPY_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def check_padding_mode(mode: str, padding: Padding2d, height: int, width: int) -> None:
+    """Reject unknown modes and paddings a mode cannot produce (as PyTorch does)."""
+    if mode not in PADDING_MODES:
+        raise ParameterError(
+            "padding_mode", f"unknown mode {mode!r}; use one of {', '.join(PADDING_MODES)}"
+        )
+    if mode == "reflect" and (max(padding.top, padding.bottom) >= height or
+                              max(padding.left, padding.right) >= width):
+        raise ParameterError(
+            "padding", f"reflect padding must be smaller than the input ({height}x{width})"
+        )
+    if mode == "circular" and (max(padding.top, padding.bottom) > height or
+                               max(padding.left, padding.right) > width):
+        raise ParameterError(
+            "padding", f"circular padding must be at most the input size ({height}x{width})"
+        )
+
+
+def source_index(height: int, width: int, padding: Padding2d, mode: str) -> np.ndarray:
+    """For each cell of the padded ``H x W`` grid, the flat index ``h * W + w`` of the
+    input cell it copies, or -1 for a zero.
+
+    Returns an int64 array of shape ``(H + top + bottom, W + left + right)``.
+    """
+    index = np.arange(height * width, dtype=np.int64).reshape(height, width)
+    widths = ((padding.top, padding.bottom), (padding.left, padding.right))
+    if mode == "zeros":
+        return np.pad(index, widths, mode="constant", constant_values=-1)
+    return np.pad(index, widths, mode=_NUMPY_MODE[mode])
+
+
+def pad2d(x: np.ndarray, padding: Padding2d, mode: str = "zeros") -> np.ndarray:
+    """Pad the last two axes of ``x`` (shape ``(C, H, W)``).
+
+    Returns shape ``(C, H + top + bottom, W + left + right)``.
+    """
+    if padding.is_zero:
+        return x
+    c, h, w = x.shape
+    check_padding_mode(mode, padding, h, w)
+    widths = ((0, 0), (padding.top, padding.bottom), (padding.left, padding.right))
+    if mode == "zeros":
+        return np.pad(x, widths, mode="constant")
+    return np.pad(x, widths, mode=_NUMPY_MODE[mode])
+
+
+def pad2d_backward(grad_padded: np.ndarray, padding: Padding2d, mode: str = "zeros") -> np.ndarray:
+    """Adjoint of :func:`pad2d`: fold the gradient of the padded grid onto the input.
+
+    ``grad_padded`` has shape ``(C, Hp, Wp)``; returns ``(C, H, W)``.
+    """
+    if padding.is_zero:
+        return grad_padded
+    c, hp, wp = grad_padded.shape
+    h = hp - padding.top - padding.bottom
+    w = wp - padding.left - padding.right
+    if mode == "zeros":
+        return grad_padded[:, padding.top : padding.top + h, padding.left : padding.left + w]
+    index = source_index(h, w, padding, mode).ravel()
+    flat = grad_padded.reshape(c, -1)
+    out = np.zeros((c, h * w), dtype=grad_padded.dtype)
+    for channel in range(c):
+        out[channel] = np.bincount(index, weights=flat[channel], minlength=h * w)
+    return out.reshape(c, h, w)
