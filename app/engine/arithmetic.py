@@ -110,12 +110,12 @@ def pool_output_size(
     left padding, as in PyTorch.
     """
     span = size + 2 * padding - dilation * (kernel - 1) - 1
-    if span < 0:
-        return 0
+    # No early exit for span < 0: with ceil_mode a window larger than the padded input
+    # still gives one (clipped) output when -stride < span < 0, as in PyTorch.
     out = (math.ceil(span / stride) if ceil_mode else span // stride) + 1
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1
-    return out
+    return max(out, 0)
 
 
 def conv_transpose_output_size(
