@@ -1,0 +1,9 @@
+"""All API routers, collected under one router for app.main."""
+
+from fastapi import APIRouter
+
+from app.api.routes import activation, conv, images, pool, presets
+
+api_router = APIRouter()
+for module in (conv, pool, activation, images, presets):
+    api_router.include_router(module.router)

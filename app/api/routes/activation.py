@@ -1,0 +1,28 @@
+"""Element-wise activations, forward and backward."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.responses import ArrayJSONResponse, Encoding
+from app.api.routes.conv import ERRORS
+from app.api.schemas import ActivationRequest, ActivationResponse
+from app.engine import activations
+from app.engine.tensors import check_shape
+
+router = APIRouter(prefix="/api", tags=["activations"])
+
+
+@router.post("/activation", response_model=ActivationResponse, responses=ERRORS)
+def activation(body: ActivationRequest, encoding: Encoding = "json") -> ArrayJSONResponse:
+    """`relu`, `leaky_relu`, `sigmoid` or `tanh`; with `grad_output`, dE/dX."""
+    kwargs = {"negative_slope": body.negative_slope} if body.function == "leaky_relu" else {}
+    response = ActivationResponse(
+        output=activations.activation(body.function, body.input, **kwargs)
+    )
+    if body.grad_output is not None:
+        check_shape(body.grad_output, body.input.shape, "grad_output", "input")
+        response.grad_input = activations.activation_backward(
+            body.function, body.grad_output, body.input, **kwargs
+        )
+    return ArrayJSONResponse(response, encoding)

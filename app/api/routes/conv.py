@@ -1,0 +1,138 @@
+"""Convolution and transposed convolution, forward and backward, with step traces."""
+
+from __future__ import annotations
+
+import numpy as np
+from fastapi import APIRouter
+
+from app.api.budget import conv2d_cost, conv_transpose2d_cost, trace_allowed
+from app.api.responses import ArrayJSONResponse, Encoding
+from app.api.schemas import (
+    ConvResponse,
+    ConvTranspose2dRequest,
+    Conv2dRequest,
+    ErrorResponse,
+    Formula,
+    trace_out,
+)
+from app.engine import conv, conv_transpose
+from app.engine.arithmetic import (
+    conv_formula,
+    conv_parameter_count,
+    conv_transpose_formula,
+    pair,
+    resolve_padding,
+)
+
+router = APIRouter(prefix="/api", tags=["convolution"])
+
+ERRORS = {422: {"model": ErrorResponse, "description": "What is wrong and how to fix it."}}
+
+
+def _bias(values: list[float] | None) -> np.ndarray | None:
+    return None if values is None else np.asarray(values, dtype=np.float32)
+
+
+def _kernel(weight: np.ndarray) -> tuple[int, int]:
+    return int(weight.shape[-2]), int(weight.shape[-1])
+
+
+@router.post("/conv2d", response_model=ConvResponse, responses=ERRORS)
+def conv2d(body: Conv2dRequest, encoding: Encoding = "json") -> ArrayJSONResponse:
+    """`F.conv2d` with `padding_mode` and `reduce`; with `grad_output`, its backward pass."""
+    params = {
+        "stride": body.stride,
+        "padding": body.padding,
+        "dilation": body.dilation,
+        "groups": body.groups,
+        "padding_mode": body.padding_mode,
+        "reduce": body.reduce,
+    }
+    steps, taps = conv2d_cost(
+        body.input, body.weight, body.stride, body.padding, body.dilation, body.groups
+    )
+    x, w, b = body.input, body.weight, _bias(body.bias)
+    output = conv.conv2d(x, w, b, **params)
+
+    h, wd = x.shape[-2:]
+    kh, kw = _kernel(w)
+    s, d = pair(body.stride, "stride"), pair(body.dilation, "dilation")
+    p = resolve_padding(body.padding, (kh, kw), d, s)
+    c_in = x.shape[0] if x.ndim == 3 else 1
+    c_out = w.shape[0] if w.ndim == 4 else 1
+    response = ConvResponse(
+        output=output,
+        output_shape=list(output.shape),
+        formula=Formula(
+            height=conv_formula(h, kh, s[0], p.top + p.bottom, d[0], "H"),
+            width=conv_formula(wd, kw, s[1], p.left + p.right, d[1], "W"),
+        ),
+        feature_count=int(x.size),
+        parameter_count=conv_parameter_count(c_out, c_in, body.groups, (kh, kw), b is not None),
+    )
+    note = trace_allowed(steps, taps) if body.trace else "trace not requested"
+    if note is None:
+        response.trace = trace_out(conv.conv2d_trace(x, w, b, **params))
+    response.trace_note = note
+    if body.grad_output is not None:
+        g = body.grad_output
+        grad_input, grad_weight, grad_bias = conv.conv2d_backward(g, x, w, b, **params)
+        response.grad_input, response.grad_weight = grad_input, grad_weight
+        response.grad_bias = grad_bias
+        if note is None:
+            response.grad_weight_trace = trace_out(
+                conv.conv2d_grad_weight_trace(g, x, w, **params)
+            )
+            response.grad_input_trace = trace_out(conv.conv2d_grad_input_trace(g, x, w, **params))
+    return ArrayJSONResponse(response, encoding)
+
+
+@router.post("/conv_transpose2d", response_model=ConvResponse, responses=ERRORS)
+def conv_transpose2d(body: ConvTranspose2dRequest, encoding: Encoding = "json") -> ArrayJSONResponse:
+    """`F.conv_transpose2d` with `output_padding`; with `grad_output`, its backward pass."""
+    params = {
+        "stride": body.stride,
+        "padding": body.padding,
+        "output_padding": body.output_padding,
+        "groups": body.groups,
+        "dilation": body.dilation,
+    }
+    steps, taps = conv_transpose2d_cost(
+        body.input,
+        body.weight,
+        body.stride,
+        body.padding,
+        body.output_padding,
+        body.dilation,
+        body.groups,
+    )
+    x, w, b = body.input, body.weight, _bias(body.bias)
+    output = conv_transpose.conv_transpose2d(x, w, b, **params)
+
+    h, wd = x.shape[-2:]
+    kh, kw = _kernel(w)
+    s, d = pair(body.stride, "stride"), pair(body.dilation, "dilation")
+    p = pair(body.padding, "padding", minimum=0)
+    op = pair(body.output_padding, "output_padding", minimum=0)
+    c_in = x.shape[0] if x.ndim == 3 else 1
+    c_out = w.shape[1] * body.groups if w.ndim == 4 else 1
+    response = ConvResponse(
+        output=output,
+        output_shape=list(output.shape),
+        formula=Formula(
+            height=conv_transpose_formula(h, kh, s[0], p[0], op[0], d[0], "H"),
+            width=conv_transpose_formula(wd, kw, s[1], p[1], op[1], d[1], "W"),
+        ),
+        feature_count=int(x.size),
+        # A transposed conv has as many weights as the conv it transposes.
+        parameter_count=conv_parameter_count(c_in, c_out, body.groups, (kh, kw), False)
+        + (c_out if b is not None else 0),
+    )
+    note = trace_allowed(steps, taps) if body.trace else "trace not requested"
+    if note is None:
+        response.trace = trace_out(conv_transpose.conv_transpose2d_trace(x, w, b, **params))
+    response.trace_note = note
+    if body.grad_output is not None:
+        grads = conv_transpose.conv_transpose2d_backward(body.grad_output, x, w, b, **params)
+        response.grad_input, response.grad_weight, response.grad_bias = grads
+    return ArrayJSONResponse(response, encoding)

@@ -1,0 +1,66 @@
+"""Image upload: decode a picture into the numbers a network sees."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from app import imaging
+from app.api import limits
+from app.api.responses import ArrayJSONResponse, Encoding
+from app.api.schemas import Array, ErrorResponse
+
+router = APIRouter(prefix="/api", tags=["images"])
+
+
+class ImageResponse(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    input: Array = Field(description="(C, H, W), pixel values 0..255.")
+    channels: int
+    height: int
+    width: int
+
+
+ERRORS = {
+    413: {"model": ErrorResponse, "description": "The file or the picture is too large."},
+    415: {"model": ErrorResponse, "description": "Not a PNG, JPEG, WebP or GIF."},
+    422: {"model": ErrorResponse, "description": "Corrupt file or bad option."},
+}
+
+_STATUS = {
+    imaging.UnsupportedImageError: 415,
+    imaging.ImageTooLargeError: 413,
+}
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        content={"detail": [{"loc": ["file"], "msg": message, "type": "image"}]},
+    )
+
+
+@router.post("/images", response_model=ImageResponse, responses=ERRORS)
+async def upload_image(
+    file: Annotated[UploadFile, File(description="PNG, JPEG, WebP or GIF (first frame).")],
+    mode: Annotated[Literal["grey", "rgb"], Form()] = "grey",
+    max_side: Annotated[int, Form(ge=1, le=512, description="Scale down to this side.")] = 64,
+    encoding: Encoding = "json",
+) -> JSONResponse | ArrayJSONResponse:
+    """Decode an image to `input` shaped `(C, H, W)`, scaled down to `max_side`."""
+    data = await file.read(limits.MAX_UPLOAD_BYTES + 1)
+    if len(data) > limits.MAX_UPLOAD_BYTES:
+        return _error(
+            413, f"the file is over {limits.MAX_UPLOAD_BYTES // 2**20} MiB; upload a smaller one"
+        )
+    try:
+        pixels = imaging.decode_image(data, mode=mode, max_side=max_side)
+    except imaging.ImageError as exc:
+        return _error(_STATUS.get(type(exc), 422), exc.message)
+    c, h, w = pixels.shape
+    response = ImageResponse(input=pixels, channels=c, height=h, width=w)
+    return ArrayJSONResponse(response, encoding)

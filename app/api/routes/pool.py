@@ -1,0 +1,93 @@
+"""Max and average pooling, forward and backward, with step traces."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.budget import pool2d_cost, trace_allowed
+from app.api.responses import ArrayJSONResponse, Encoding
+from app.api.routes.conv import ERRORS
+from app.api.schemas import (
+    AvgPool2dRequest,
+    Formula,
+    MaxPool2dRequest,
+    MaxPoolResponse,
+    OperationResponse,
+    PoolParams,
+    trace_out,
+)
+from app.engine import pool
+from app.engine.arithmetic import pair, pool_formula
+
+router = APIRouter(prefix="/api", tags=["pooling"])
+
+
+def _formula(body: PoolParams, shape: tuple[int, ...], dilation: object) -> Formula:
+    k = pair(body.kernel_size, "kernel_size")
+    s = pair(body.stride if body.stride is not None else body.kernel_size, "stride")
+    p = pair(body.padding, "padding", minimum=0)
+    d = pair(dilation, "dilation")  # type: ignore[arg-type]
+    h, w = shape[-2:]
+    return Formula(
+        height=pool_formula(h, k[0], s[0], p[0], d[0], body.ceil_mode, "H"),
+        width=pool_formula(w, k[1], s[1], p[1], d[1], body.ceil_mode, "W"),
+    )
+
+
+@router.post("/max_pool2d", response_model=MaxPoolResponse, responses=ERRORS)
+def max_pool2d(body: MaxPool2dRequest, encoding: Encoding = "json") -> ArrayJSONResponse:
+    """`F.max_pool2d(..., return_indices=True)`; the backward routes each gradient to its argmax."""
+    params = {
+        "kernel_size": body.kernel_size,
+        "stride": body.stride,
+        "padding": body.padding,
+        "dilation": body.dilation,
+        "ceil_mode": body.ceil_mode,
+    }
+    steps, taps = pool2d_cost(body.input, **params)
+    output, indices = pool.max_pool2d(body.input, **params)
+    response = MaxPoolResponse(
+        output=output,
+        indices=indices,
+        output_shape=list(output.shape),
+        formula=_formula(body, body.input.shape, body.dilation),
+        feature_count=int(body.input.size),
+    )
+    note = trace_allowed(steps, taps) if body.trace else "trace not requested"
+    if note is None:
+        response.trace = trace_out(pool.max_pool2d_trace(body.input, **params))
+    response.trace_note = note
+    if body.grad_output is not None:
+        response.grad_input = pool.max_pool2d_backward(body.grad_output, indices, body.input.shape)
+    return ArrayJSONResponse(response, encoding)
+
+
+@router.post("/avg_pool2d", response_model=OperationResponse, responses=ERRORS)
+def avg_pool2d(body: AvgPool2dRequest, encoding: Encoding = "json") -> ArrayJSONResponse:
+    """`F.avg_pool2d`; the backward splits each gradient evenly over its window."""
+    params = {
+        "kernel_size": body.kernel_size,
+        "stride": body.stride,
+        "padding": body.padding,
+        "ceil_mode": body.ceil_mode,
+        "count_include_pad": body.count_include_pad,
+    }
+    steps, taps = pool2d_cost(
+        body.input, body.kernel_size, body.stride, body.padding, 1, body.ceil_mode
+    )
+    output = pool.avg_pool2d(body.input, **params)
+    response = OperationResponse(
+        output=output,
+        output_shape=list(output.shape),
+        formula=_formula(body, body.input.shape, 1),
+        feature_count=int(body.input.size),
+    )
+    note = trace_allowed(steps, taps) if body.trace else "trace not requested"
+    if note is None:
+        response.trace = trace_out(pool.avg_pool2d_trace(body.input, **params))
+    response.trace_note = note
+    if body.grad_output is not None:
+        response.grad_input = pool.avg_pool2d_backward(
+            body.grad_output, body.input.shape, **params
+        )
+    return ArrayJSONResponse(response, encoding)

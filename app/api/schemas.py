@@ -1,0 +1,211 @@
+"""Request and response models of the JSON API.
+
+Field names follow ``torch.nn.functional``; tensors are ``app.api.tensors.Tensor``.
+Requests are layered: each operation's parameters, then the request that adds the
+tensors, the backward pass and the trace switch.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from app.api import limits
+from app.api.tensors import Tensor
+
+Stride = Annotated[int, Field(ge=1, le=limits.MAX_STRIDE)]
+Dilation = Annotated[int, Field(ge=1, le=limits.MAX_DILATION)]
+Pad = Annotated[int, Field(ge=0, le=limits.MAX_PADDING)]
+KernelSide = Annotated[int, Field(ge=1, le=limits.MAX_KERNEL_SIDE)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+StridePair = Stride | tuple[Stride, Stride]
+DilationPair = Dilation | tuple[Dilation, Dilation]
+KernelSize = KernelSide | tuple[KernelSide, KernelSide]
+PoolPadding = Pad | tuple[Pad, Pad]
+ConvPadding = (
+    Pad | tuple[Pad, Pad] | tuple[Pad, Pad, Pad, Pad] | Literal["same", "valid"]
+)
+
+Array = Annotated[
+    np.ndarray,
+    PlainSerializer(lambda a: a.tolist(), when_used="json"),
+    WithJsonSchema({"type": "array", "items": {}}),
+]
+"""A response-only array of any dtype (validation is skipped: the engine made it)."""
+
+
+class Strict(BaseModel):
+    """Unknown fields are a mistake worth reporting (a typo like ``strides``)."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+# --- requests -----------------------------------------------------------------
+
+
+class BackwardRequest(Strict):
+    grad_output: Tensor | None = Field(
+        default=None,
+        description="dE/dO, shaped like `output`: ask for the backward pass.",
+    )
+    trace: bool = Field(
+        default=True,
+        description="Include the step traces (left out, with a reason, past the trace limit).",
+    )
+
+
+class ConvParams(Strict):
+    stride: StridePair = 1
+    padding: ConvPadding = Field(
+        default=0,
+        description=(
+            "An int, [pH, pW], [left, right, top, bottom] (asymmetric, F.pad order),"
+            " 'same' (stride 1) or 'valid'."
+        ),
+    )
+    dilation: DilationPair = 1
+    groups: Annotated[int, Field(ge=1, le=limits.MAX_CHANNELS)] = 1
+
+
+class Conv2dRequest(ConvParams, BackwardRequest):
+    input: Tensor = Field(description="(C, H, W) or (H, W).")
+    weight: Tensor = Field(description="(C_out, C_in/groups, kH, kW) or (kH, kW).")
+    bias: list[FiniteFloat] | None = Field(default=None, description="(C_out,) or null.")
+    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
+    reduce: Literal["sum", "mean"] = Field(
+        default="sum",
+        description="'mean' divides each window's sum by its number of weights (the lecture's"
+        " X/O normalisation).",
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "input": [
+                        [2, 2, 3, 3, 3],
+                        [0, 1, 3, 0, 3],
+                        [2, 3, 0, 1, 3],
+                        [3, 3, 2, 1, 2],
+                        [3, 3, 0, 2, 3],
+                    ],
+                    "weight": [[2, 0, 1], [1, 0, 0], [0, 1, 1]],
+                    "padding": 1,
+                    "stride": 2,
+                }
+            ]
+        }
+    )
+
+
+class ConvTranspose2dRequest(ConvParams, BackwardRequest):
+    input: Tensor = Field(description="(C_in, H, W) or (H, W).")
+    weight: Tensor = Field(description="(C_in, C_out/groups, kH, kW) or (kH, kW).")
+    bias: list[FiniteFloat] | None = Field(default=None, description="(C_out,) or null.")
+    padding: PoolPadding = 0  # type: ignore[assignment]  # PyTorch: no 'same' here
+    output_padding: Annotated[int, Field(ge=0, le=limits.MAX_STRIDE)] | tuple[
+        Annotated[int, Field(ge=0, le=limits.MAX_STRIDE)],
+        Annotated[int, Field(ge=0, le=limits.MAX_STRIDE)],
+    ] = 0
+
+
+class PoolParams(Strict):
+    kernel_size: KernelSize
+    stride: StridePair | None = Field(default=None, description="Default: kernel_size.")
+    padding: PoolPadding = 0
+    ceil_mode: bool = False
+
+
+class MaxPool2dRequest(PoolParams, BackwardRequest):
+    input: Tensor = Field(description="(C, H, W) or (H, W).")
+    dilation: DilationPair = 1
+
+
+class AvgPool2dRequest(PoolParams, BackwardRequest):
+    input: Tensor = Field(description="(C, H, W) or (H, W).")
+    count_include_pad: bool = True
+
+
+class ActivationRequest(Strict):
+    function: Literal["relu", "leaky_relu", "sigmoid", "tanh"]
+    input: Tensor = Field(description="Any shape.")
+    negative_slope: FiniteFloat = Field(default=0.01, description="leaky_relu only.")
+    grad_output: Tensor | None = Field(default=None, description="dE/dO, shaped like input.")
+
+
+# --- responses ----------------------------------------------------------------
+
+
+class TraceOut(BaseModel):
+    """One operation's step trace (see docs/API.md and ``app.engine.trace.Trace``)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    grid: Array
+    grid_origin: tuple[int, int]
+    out_index: Array
+    window: Array
+    cells: Array
+    mask: Array | None
+    values: Array
+    weights: Array | None
+    products: Array | None
+    sums: Array
+    bias: Array | None
+    result: Array
+    argmax: Array | None
+    divisor: Array | None
+
+
+class Formula(BaseModel):
+    height: str = Field(examples=["H_out = floor((5 + 2 - 1*(3-1) - 1) / 2) + 1 = 3"])
+    width: str
+
+
+class OperationResponse(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    output: Array
+    output_shape: list[int]
+    formula: Formula
+    feature_count: int = Field(description="Numbers in the input: C x H x W.")
+    trace: TraceOut | None = None
+    trace_note: str | None = Field(default=None, description="Why the trace was left out.")
+    grad_input: Array | None = None
+
+
+class ConvResponse(OperationResponse):
+    parameter_count: int = Field(description="C_out * C_in/groups * kH * kW (+ C_out biases).")
+    grad_weight: Array | None = None
+    grad_bias: Array | None = None
+    grad_weight_trace: TraceOut | None = None
+    grad_input_trace: TraceOut | None = None
+
+
+class MaxPoolResponse(OperationResponse):
+    indices: Array = Field(description="Flat h*W+w index of each maximum in its channel.")
+
+
+class ActivationResponse(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    output: Array
+    grad_input: Array | None = None
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorResponse(BaseModel):
+    detail: list[ErrorItem] | str
+
+
+def trace_out(trace: Any) -> TraceOut:
+    """The response form of an engine ``Trace``."""
+    return TraceOut.model_validate(trace, from_attributes=True)

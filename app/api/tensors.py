@@ -1,0 +1,158 @@
+"""Tensors in JSON: nested lists, or base64 of little-endian float32 with a shape.
+
+Parsing is numpy's (fast) with our own checks, so a ragged list, a string, a
+boolean, NaN or Infinity each get a message that says where and how to fix it,
+and nothing larger than the documented limits is ever allocated from a base64
+body. Serialising the other way is done by ``app.api.responses``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from app.api import limits
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+TENSOR_JSON_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {
+            "type": "array",
+            "items": {},
+            "description": "Nested lists of numbers in PyTorch's layout without the batch.",
+        },
+        {
+            "type": "object",
+            "description": "Compact form: base64 of little-endian float32, row-major.",
+            "properties": {
+                "dtype": {"const": "float32"},
+                "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                "base64": {"type": "string"},
+            },
+            "required": ["dtype", "shape", "base64"],
+        },
+    ],
+    "examples": [[[0, 1, 0], [1, 1, 1], [0, 1, 0]]],
+}
+
+
+def _error(message: str) -> PydanticCustomError:
+    return PydanticCustomError("tensor", message)
+
+
+def _first_ragged(value: Any, path: tuple[int, ...] = ()) -> str:
+    """Where a nested list stops being rectangular (only called on the error path)."""
+    if not isinstance(value, list):
+        return ""
+    lengths = {len(v) if isinstance(v, list) else -1 for v in value}
+    if len(lengths) > 1:
+        where = "[" + "][".join(map(str, path)) + "]" if path else "the top level"
+        return f" at {where}: its items have different lengths or mix numbers and lists"
+    for i, item in enumerate(value):
+        found = _first_ragged(item, (*path, i))
+        if found:
+            return found
+    return ""
+
+
+def _check_elements(shape: tuple[int, ...]) -> None:
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if count > limits.MAX_TENSOR_ELEMENTS:
+        raise _error(
+            f"has {count} numbers, more than the limit of {limits.MAX_TENSOR_ELEMENTS};"
+            " send a smaller tensor (scale the image down)"
+        )
+    if any(side > limits.MAX_SIDE for side in shape[-2:]):
+        raise _error(f"has a side over {limits.MAX_SIDE}; send a smaller tensor")
+
+
+def _from_base64(value: dict[str, Any]) -> np.ndarray:
+    if set(value) != {"dtype", "shape", "base64"}:
+        raise _error("a compact tensor has exactly the keys dtype, shape and base64")
+    if value["dtype"] != "float32":
+        raise _error("compact tensors must have dtype 'float32' (little-endian)")
+    shape = value["shape"]
+    if not isinstance(shape, list) or not all(
+        isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape
+    ):
+        raise _error("shape must be a list of non-negative integers")
+    if len(shape) > 4:
+        raise _error(f"shape has {len(shape)} dimensions; at most 4 are accepted")
+    _check_elements(tuple(shape))
+    text = value["base64"]
+    if not isinstance(text, str):
+        raise _error("base64 must be a string")
+    expected = int(np.prod(shape, dtype=np.int64)) * 4
+    if len(text) > 4 * (expected // 3 + 1) + 8:
+        raise _error(f"base64 is longer than a float32 tensor of shape {shape} needs")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise _error("base64 is not valid base64 text") from None
+    if len(raw) != expected:
+        raise _error(f"base64 holds {len(raw)} bytes but shape {shape} needs {expected}")
+    return np.frombuffer(raw, dtype="<f4").reshape(shape).astype(np.float32)
+
+
+def _from_lists(value: list[Any]) -> np.ndarray:
+    try:
+        array = np.array(value)
+    except (ValueError, TypeError):
+        raise _error(
+            "is not rectangular" + _first_ragged(value) + "; every row must have the same length"
+        ) from None
+    if array.dtype.kind == "O":
+        detail = _first_ragged(value)
+        if detail:
+            raise _error("is not rectangular" + detail + "; every row must have the same length")
+        raise _error("holds something other than numbers (or an integer too large); send numbers")
+    if array.dtype.kind not in "iuf":
+        kind = {"b": "booleans", "U": "strings", "S": "strings"}.get(array.dtype.kind, "non-numbers")
+        raise _error(f"holds {kind}; send numbers, e.g. 1 or 0.5, not true or \"1\"")
+    return array
+
+
+def parse_tensor(value: Any) -> np.ndarray:
+    """Validate a JSON tensor and return it as a float32 array (any rank)."""
+    if isinstance(value, np.ndarray):
+        array = value
+    elif isinstance(value, dict):
+        array = _from_base64(value)
+    elif isinstance(value, list):
+        array = _from_lists(value)
+    else:
+        raise _error("must be nested lists of numbers or a {dtype, shape, base64} object")
+    _check_elements(array.shape)
+    if array.size and array.dtype.kind == "f":
+        finite = np.isfinite(array)
+        if not finite.all():
+            where = list(map(int, np.argwhere(~finite)[0]))
+            raise _error(f"holds NaN or Infinity at {where}; send finite numbers")
+    if array.size and np.abs(array).max() > _FLOAT32_MAX:
+        raise _error("holds a number too large for float32 (over 3.4e38); scale it down")
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+Tensor = Annotated[
+    np.ndarray,
+    PlainValidator(parse_tensor),
+    PlainSerializer(lambda a: a.tolist(), when_used="json"),
+    WithJsonSchema(TENSOR_JSON_SCHEMA),
+]
+"""A request or response tensor (see ``parse_tensor``)."""
+
+
+def encode_base64(array: np.ndarray) -> dict[str, Any]:
+    """The compact form of ``array``: ``{"dtype": "float32", "shape", "base64"}``."""
+    data = np.ascontiguousarray(array, dtype="<f4")
+    return {
+        "dtype": "float32",
+        "shape": list(data.shape),
+        "base64": base64.b64encode(data.tobytes()).decode("ascii"),
+    }

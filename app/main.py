@@ -1,0 +1,22 @@
+"""The ASGI app: wiring only. Nothing is computed here."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.api.errors import install_error_handlers
+from app.api.main import api_router
+from app.api.routes import pages
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+app = FastAPI(
+    title="convviz",
+    summary="Convolution, pooling and backprop, step by step, with every number.",
+    version="0.1.0",
+)
+install_error_handlers(app)
+app.include_router(api_router)
+app.include_router(pages.router)
+app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
