@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import activation, conv, images, pool, presets
+from app.api.routes import activation, conv, health, images, pool, presets
 
 api_router = APIRouter()
-for module in (conv, pool, activation, images, presets):
+for module in (conv, pool, activation, images, presets, health):
     api_router.include_router(module.router)
