@@ -74,7 +74,9 @@ def conv2d_cost(
         "the unfolded input (channels x kernel cells x output cells)",
         "use a smaller input, kernel or a larger stride",
     )
-    _check(c_out * cells * taps, limits.MAX_MACS, "weight", "the multiply-adds", "use fewer filters")
+    _check(
+        c_out * cells * taps, limits.MAX_MACS, "weight", "the multiply-adds", "use fewer filters"
+    )
     return c_out * cells, taps
 
 
@@ -110,7 +112,9 @@ def conv_transpose2d_cost(
         "the unfolded output (channels x kernel cells x input cells)",
         "use a smaller input or kernel",
     )
-    _check(c_out * cells * taps, limits.MAX_MACS, "weight", "the multiply-adds", "use fewer filters")
+    _check(
+        c_out * cells * taps, limits.MAX_MACS, "weight", "the multiply-adds", "use fewer filters"
+    )
     return c_out * cells, taps
 
 

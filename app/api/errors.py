@@ -41,11 +41,62 @@ def _message(error: dict[str, Any]) -> str:
     return f"{where}: {msg}" if where else msg
 
 
+# Pydantic reports one error per member of a union ("stride: int | [int, int]");
+# errors that only say "not this member's type" are noise when another member
+# explains the real problem, and when none does, the field's accepted forms are
+# the useful message.
+_TYPE_MISMATCH = {
+    "int_type",
+    "int_parsing",
+    "int_from_float",
+    "float_type",
+    "float_parsing",
+    "tuple_type",
+    "list_type",
+    "literal_error",
+    "string_type",
+    "bool_type",
+    "bool_parsing",
+    "dict_type",
+    "model_type",
+    "too_short",
+    "too_long",
+}
+_FORMS = {
+    "stride": "an integer >= 1 or a pair [sH, sW]",
+    "dilation": "an integer >= 1 or a pair [dH, dW]",
+    "kernel_size": "an integer >= 1 or a pair [kH, kW]",
+    "output_padding": "an integer >= 0 or a pair",
+    "padding": "an integer >= 0, a pair [pH, pW], four integers [left, right, top, bottom],"
+    " 'same' or 'valid' (pooling and transposed convolution: an integer or a pair)",
+}
+
+
+def _pick_union_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_field: dict[Any, list[dict[str, Any]]] = {}
+    for error in errors:
+        loc = error.get("loc", ())
+        key = tuple(loc[:2]) if len(loc) > 1 else tuple(loc)
+        by_field.setdefault(key, []).append(error)
+    picked: list[dict[str, Any]] = []
+    for key, group in by_field.items():
+        field = key[-1] if key else ""
+        if len(group) == 1 or field not in _FORMS:
+            picked.extend(group)
+            continue
+        specific = [e for e in group if e.get("type") not in _TYPE_MISMATCH]
+        if len(specific) == 1:
+            picked.append(specific[0])
+        else:
+            picked.append({"loc": (field,), "msg": f"must be {_FORMS[field]}", "type": "union"})
+    return picked
+
+
 def validation_error_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
     """Errors without the rejected input, deduplicated (one line per field and message)."""
     seen: set[tuple[str, str]] = set()
     items = []
-    for error in errors:
+    for error in _pick_union_errors(errors):
         loc = _field(error.get("loc", ()))
         msg = _message(error)
         key = (repr(loc), msg)

@@ -47,8 +47,10 @@ class ArrayJSONResponse(Response):
 def _fallback(value: Any) -> Any:
     """What orjson hands back: non-contiguous arrays (views, transposes) and numpy scalars."""
     if isinstance(value, np.ndarray):
-        return np.ascontiguousarray(value).tolist() if value.dtype.kind not in "iufb" else (
-            np.ascontiguousarray(value)
+        return (
+            np.ascontiguousarray(value).tolist()
+            if value.dtype.kind not in "iufb"
+            else (np.ascontiguousarray(value))
         )
     if isinstance(value, np.generic):
         return value.item()

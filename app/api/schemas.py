@@ -25,9 +25,7 @@ StridePair = Stride | tuple[Stride, Stride]
 DilationPair = Dilation | tuple[Dilation, Dilation]
 KernelSize = KernelSide | tuple[KernelSide, KernelSide]
 PoolPadding = Pad | tuple[Pad, Pad]
-ConvPadding = (
-    Pad | tuple[Pad, Pad] | tuple[Pad, Pad, Pad, Pad] | Literal["same", "valid"]
-)
+ConvPadding = Pad | tuple[Pad, Pad] | tuple[Pad, Pad, Pad, Pad] | Literal["same", "valid"]
 
 Array = Annotated[
     np.ndarray,
@@ -106,10 +104,13 @@ class ConvTranspose2dRequest(ConvParams, BackwardRequest):
     weight: Tensor = Field(description="(C_in, C_out/groups, kH, kW) or (kH, kW).")
     bias: list[FiniteFloat] | None = Field(default=None, description="(C_out,) or null.")
     padding: PoolPadding = 0  # type: ignore[assignment]  # PyTorch: no 'same' here
-    output_padding: Annotated[int, Field(ge=0, le=limits.MAX_STRIDE)] | tuple[
-        Annotated[int, Field(ge=0, le=limits.MAX_STRIDE)],
-        Annotated[int, Field(ge=0, le=limits.MAX_STRIDE)],
-    ] = 0
+    output_padding: (
+        Annotated[int, Field(ge=0, le=limits.MAX_STRIDE)]
+        | tuple[
+            Annotated[int, Field(ge=0, le=limits.MAX_STRIDE)],
+            Annotated[int, Field(ge=0, le=limits.MAX_STRIDE)],
+        ]
+    ) = 0
 
 
 class PoolParams(Strict):

@@ -113,8 +113,10 @@ def _from_lists(value: list[Any]) -> np.ndarray:
             raise _error("is not rectangular" + detail + "; every row must have the same length")
         raise _error("holds something other than numbers (or an integer too large); send numbers")
     if array.dtype.kind not in "iuf":
-        kind = {"b": "booleans", "U": "strings", "S": "strings"}.get(array.dtype.kind, "non-numbers")
-        raise _error(f"holds {kind}; send numbers, e.g. 1 or 0.5, not true or \"1\"")
+        kind = {"b": "booleans", "U": "strings", "S": "strings"}.get(
+            array.dtype.kind, "non-numbers"
+        )
+        raise _error(f'holds {kind}; send numbers, e.g. 1 or 0.5, not true or "1"')
     return array
 
 

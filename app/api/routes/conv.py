@@ -8,9 +8,9 @@ from fastapi import APIRouter
 from app.api.budget import conv2d_cost, conv_transpose2d_cost, trace_allowed
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.schemas import (
+    Conv2dRequest,
     ConvResponse,
     ConvTranspose2dRequest,
-    Conv2dRequest,
     ErrorResponse,
     Formula,
     trace_out,
@@ -80,15 +80,15 @@ def conv2d(body: Conv2dRequest, encoding: Encoding = "json") -> ArrayJSONRespons
         response.grad_input, response.grad_weight = grad_input, grad_weight
         response.grad_bias = grad_bias
         if note is None:
-            response.grad_weight_trace = trace_out(
-                conv.conv2d_grad_weight_trace(g, x, w, **params)
-            )
+            response.grad_weight_trace = trace_out(conv.conv2d_grad_weight_trace(g, x, w, **params))
             response.grad_input_trace = trace_out(conv.conv2d_grad_input_trace(g, x, w, **params))
     return ArrayJSONResponse(response, encoding)
 
 
 @router.post("/conv_transpose2d", response_model=ConvResponse, responses=ERRORS)
-def conv_transpose2d(body: ConvTranspose2dRequest, encoding: Encoding = "json") -> ArrayJSONResponse:
+def conv_transpose2d(
+    body: ConvTranspose2dRequest, encoding: Encoding = "json"
+) -> ArrayJSONResponse:
     """`F.conv_transpose2d` with `output_padding`; with `grad_output`, its backward pass."""
     params = {
         "stride": body.stride,

@@ -87,7 +87,5 @@ def avg_pool2d(body: AvgPool2dRequest, encoding: Encoding = "json") -> ArrayJSON
         response.trace = trace_out(pool.avg_pool2d_trace(body.input, **params))
     response.trace_note = note
     if body.grad_output is not None:
-        response.grad_input = pool.avg_pool2d_backward(
-            body.grad_output, body.input.shape, **params
-        )
+        response.grad_input = pool.avg_pool2d_backward(body.grad_output, body.input.shape, **params)
     return ArrayJSONResponse(response, encoding)
