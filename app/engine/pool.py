@@ -99,11 +99,12 @@ def _resolve(
         # PyTorch checks pad <= half the *effective* kernel, then pad <= kernel // 2;
         # the second is the stricter, so dilation does not raise the limit.
         if pad[a] > kernel[a] // 2:
+            note = " (dilation does not raise this limit)" if dil[a] > 1 else ""
             raise ParameterError(
                 "padding",
                 f"pad should be at most half of the kernel size, but padding along {_AXES[a]} is"
-                f" {pad[a]} for kernel_size {kernel[a]}; use padding <= {kernel[a] // 2} (dilation"
-                f" does not raise this limit) or a kernel_size of at least {2 * pad[a]}",
+                f" {pad[a]} for kernel_size {kernel[a]}; use padding <= {kernel[a] // 2}{note}"
+                f" or a kernel_size of at least {2 * pad[a]}",
             )
     out = tuple(
         pool_output_size(size[a], kernel[a], steps[a], pad[a], dil[a], ceil) for a in (0, 1)
@@ -142,7 +143,10 @@ def _input(input: ArrayLike) -> tuple[np.ndarray, bool]:
 
 def _input_shape(input_shape: tuple[int, ...]) -> tuple[tuple[int, int, int], bool]:
     """``(C, H, W)`` or ``(H, W)`` as ``(C, H, W)`` plus whether it was 2-D."""
-    shape = tuple(input_shape)
+    try:
+        shape = tuple(input_shape)
+    except TypeError:
+        shape = (input_shape,)
     if len(shape) not in (2, 3) or not all(
         isinstance(s, int | np.integer) and not isinstance(s, bool) and s >= 1 for s in shape
     ):

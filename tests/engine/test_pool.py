@@ -540,6 +540,18 @@ ERRORS = [
         ["input_shape must be (C, H, W) or (H, W) with positive sizes"],
     ),
     (
+        lambda: pool.max_pool2d_backward(np.zeros((2, 2)), np.zeros((2, 2), int), 25),
+        ShapeError,
+        "input",
+        ["input_shape must be (C, H, W) or (H, W)", "got (25,)"],
+    ),
+    (
+        lambda: pool.avg_pool2d(X, 1, padding=1),
+        ParameterError,
+        "padding",
+        ["padding along H is 1 for kernel_size 1; use padding <= 0 or a kernel_size of at least 2"],
+    ),
+    (
         lambda: pool.max_pool2d_backward(np.zeros((2, 2)), np.zeros((2, 2), int), (1, 1, 5, 5)),
         ShapeError,
         "input",
