@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,10 +32,13 @@ ERRORS = {
     422: {"model": ErrorResponse, "description": "Corrupt file or bad option."},
 }
 
-_STATUS = {
-    imaging.UnsupportedImageError: 415,
-    imaging.ImageTooLargeError: 413,
-}
+
+def _status(exc: imaging.ImageError) -> int:
+    if isinstance(exc, imaging.UnsupportedImageError):
+        return 415
+    if isinstance(exc, imaging.ImageTooLargeError):
+        return 413
+    return 422
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -58,9 +62,10 @@ async def upload_image(
             413, f"the file is over {limits.MAX_UPLOAD_BYTES // 2**20} MiB; upload a smaller one"
         )
     try:
-        pixels = imaging.decode_image(data, mode=mode, max_side=max_side)
+        # Decoding is CPU work: keep it off the event loop so other requests go on.
+        pixels = await run_in_threadpool(imaging.decode_image, data, mode=mode, max_side=max_side)
     except imaging.ImageError as exc:
-        return _error(_STATUS.get(type(exc), 422), exc.message)
+        return _error(_status(exc), exc.message)
     c, h, w = pixels.shape
     response = ImageResponse(input=pixels, channels=c, height=h, width=w)
     return ArrayJSONResponse(response, encoding)
