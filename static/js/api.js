@@ -1,0 +1,126 @@
+/**
+ * The page's only door to the server: thin fetch wrappers over the JSON API
+ * (docs/API.md), plus the pure functions that build request bodies from the view
+ * state and turn error answers into messages a control can show.
+ */
+
+/** An error answer, with the problems it names (`field` is null when it names none). */
+export class ApiError extends Error {
+  /** @param {number} status @param {{field: string | null, message: string}[]} problems */
+  constructor(status, problems) {
+    super(problems.map((p) => p.message).join('; ') || `HTTP ${status}`);
+    this.status = status;
+    this.problems = problems;
+  }
+}
+
+/**
+ * Turn FastAPI's error body into `{field, message}` problems. `detail` is either a
+ * string or pydantic's list of `{loc, msg}`; the field is the first name after
+ * "body" in `loc` (`["body", "input", 0, 1]` -> "input").
+ * @param {any} body
+ * @param {number} status
+ */
+export function parseProblems(body, status) {
+  const detail = body && body.detail;
+  if (typeof detail === 'string') return [{ field: null, message: detail }];
+  if (Array.isArray(detail)) {
+    return detail.map((d) => {
+      const loc = Array.isArray(d.loc) ? d.loc.filter((x) => x !== 'body' && typeof x === 'string') : [];
+      const msg = String(d.msg ?? d.message ?? 'invalid').replace(/^(Value|Assertion) error, /, '');
+      return { field: loc[0] ?? null, message: msg };
+    });
+  }
+  return [{ field: null, message: `HTTP ${status}` }];
+}
+
+async function answer(res) {
+  let body = null;
+  try {
+    body = await res.json();
+  } catch {
+    // Not JSON (a proxy's HTML page, say): the status alone has to do.
+  }
+  if (!res.ok) {
+    const problems = parseProblems(body, res.status);
+    const retry = res.headers.get('Retry-After');
+    if (res.status === 503 && retry) problems.push({ field: null, message: `retry after ${retry} s` });
+    throw new ApiError(res.status, problems);
+  }
+  return body;
+}
+
+/** POST a JSON body; resolves to the decoded answer, rejects with ApiError. */
+export async function post(path, body, signal) {
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal,
+  });
+  return answer(res);
+}
+
+export const conv2d = (body, signal) => post('/api/conv2d', body, signal);
+export const maxPool2d = (body, signal) => post('/api/max_pool2d', body, signal);
+export const avgPool2d = (body, signal) => post('/api/avg_pool2d', body, signal);
+export const activation = (body, signal) => post('/api/activation', body, signal);
+
+/** GET /api/presets */
+export async function presets() {
+  return answer(await fetch('/api/presets'));
+}
+
+/**
+ * Decode an image file on the server: `{input: (C, H, W) 0..255, height, width, channels}`.
+ * @param {Blob} file @param {'grey' | 'rgb'} mode @param {number} maxSide
+ */
+export async function uploadImage(file, mode, maxSide) {
+  const form = new FormData();
+  form.append('file', file);
+  form.append('mode', mode);
+  form.append('max_side', String(maxSide));
+  return answer(await fetch('/api/images', { method: 'POST', body: form }));
+}
+
+/**
+ * The conv2d request for the current view.
+ * @param {Record<string, any>} s view state
+ * @param {number[][][]} input (C, H, W)
+ * @param {number[][][][]} weight (C_out, C_in/groups, kH, kW)
+ */
+export function convBody(s, input, weight) {
+  return {
+    input,
+    weight,
+    bias: s.bias ? weight.map((_, o) => s.bias[o] ?? 0) : null,
+    stride: s.stride,
+    padding: s.padding,
+    dilation: s.dilation,
+    groups: s.groups,
+    padding_mode: s.paddingMode,
+    reduce: s.reduce,
+    trace: true,
+  };
+}
+
+/** The pooling request over `x` (the convolution's output, after its activation). */
+export function poolBody(s, x) {
+  const body = {
+    input: x,
+    kernel_size: s.poolKernel,
+    padding: s.poolPadding,
+    ceil_mode: s.ceil,
+    trace: true,
+  };
+  if (s.poolStride) body.stride = s.poolStride;
+  if (s.pool === 'avg') body.count_include_pad = s.countIncludePad;
+  return body;
+}
+
+/** The activation request over `x`. */
+export function activationBody(s, x) {
+  const body = { function: s.activation, input: x };
+  if (s.activation === 'leaky_relu') body.negative_slope = s.slope;
+  return body;
+}

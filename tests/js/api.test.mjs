@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { activationBody, ApiError, convBody, parseProblems, poolBody } from '../../static/js/api.js';
+import { defaults } from '../../static/js/state.js';
+
+test('error bodies become messages tied to fields', () => {
+  assert.deepEqual(parseProblems({ detail: 'Too many requests' }, 429), [{ field: null, message: 'Too many requests' }]);
+  assert.deepEqual(
+    parseProblems({ detail: [{ loc: ['stride'], msg: 'stride: must be at least 1', type: 'x' }] }, 422),
+    [{ field: 'stride', message: 'stride: must be at least 1' }],
+  );
+  assert.deepEqual(
+    parseProblems({ detail: [{ loc: ['body', 'input', 0, 1], msg: 'Value error, ragged' }] }, 422),
+    [{ field: 'input', message: 'ragged' }],
+  );
+  assert.deepEqual(parseProblems(null, 502), [{ field: null, message: 'HTTP 502' }]);
+  const e = new ApiError(422, [{ field: 'a', message: 'x' }, { field: null, message: 'y' }]);
+  assert.equal(e.message, 'x; y');
+});
+
+test('the conv request carries every parameter, bias fitted to the filters', () => {
+  const s = { ...defaults(), stride: [2, 1], padding: 'same', bias: [0.5] };
+  const w = [[[[1]]], [[[2]]]];
+  const body = convBody(s, [[[1]]], w);
+  assert.deepEqual(body, {
+    input: [[[1]]],
+    weight: w,
+    bias: [0.5, 0],
+    stride: [2, 1],
+    padding: 'same',
+    dilation: [1, 1],
+    groups: 1,
+    padding_mode: 'zeros',
+    reduce: 'mean',
+    trace: true,
+  });
+  assert.equal(convBody(defaults(), [[[1]]], w).bias, null);
+});
+
+test('pooling: stride left out when it follows the kernel; count_include_pad for average only', () => {
+  const max = poolBody({ ...defaults(), pool: 'max' }, [[[1]]]);
+  assert.equal('stride' in max, false);
+  assert.equal('count_include_pad' in max, false);
+  const avg = poolBody({ ...defaults(), pool: 'avg', poolStride: [1, 1], countIncludePad: false }, [[[1]]]);
+  assert.deepEqual(avg.stride, [1, 1]);
+  assert.equal(avg.count_include_pad, false);
+});
+
+test('activation: the slope only for leaky ReLU', () => {
+  assert.deepEqual(activationBody({ ...defaults(), activation: 'relu' }, [1]), { function: 'relu', input: [1] });
+  assert.equal(activationBody({ ...defaults(), activation: 'leaky_relu', slope: 0.2 }, [1]).negative_slope, 0.2);
+});

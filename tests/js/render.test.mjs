@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+
+import { translator } from '../../static/js/i18n.js';
+import { buildModel, describeFrame, tableHTML } from '../../static/js/render.js';
+
+const en = JSON.parse(readFileSync(new URL('../../static/locales/en.json', import.meta.url)));
+const t = translator(en);
+const X = JSON.parse(readFileSync(new URL('./fixtures/x_diagonal_mean.json', import.meta.url)));
+const TWO = JSON.parse(readFileSync(new URL('./fixtures/two_channels_bias.json', import.meta.url)));
+
+const xModel = (withPool = true) =>
+  buildModel({
+    input: X.request.input,
+    weight: X.request.weight,
+    conv: X.conv,
+    act: null,
+    pool: withPool ? X.pool : null,
+    poolKind: withPool ? 'max' : 'none',
+  });
+
+test('the model lists the grids in order, with one step per output cell', () => {
+  const m = xModel();
+  assert.deepEqual(m.grids.map((g) => g.id), ['input', 'kernel', 'products', 'output', 'pool']);
+  assert.equal(m.total, 49 + 16);
+  const out = m.grids.find((g) => g.id === 'output').channels[0];
+  assert.deepEqual([out.rows, out.cols], [7, 7]);
+  assert.equal(out.values[0].toFixed(2), '0.78');
+  assert.equal(m.grids[0].scale.kind, 'diverging');
+});
+
+test('the input grid is the padded grid, with the padding marked', () => {
+  const m = buildModel({ input: TWO.request.input, weight: TWO.request.weight, conv: TWO.conv, act: null, pool: null });
+  const ch = m.grids[0].channels[0];
+  assert.deepEqual([ch.rows, ch.cols], [5, 5]);
+  assert.deepEqual(ch.inner, { r0: 1, c0: 1, rows: 3, cols: 3 });
+  assert.equal(ch.values[1 * 5 + 1], 1, 'input (0, 0) sits at grid (1, 1)');
+  assert.equal(ch.values[0], 0, 'zero padding');
+});
+
+test('a painted cell shows at once, before the answer comes back', () => {
+  const input = structuredClone(X.request.input);
+  input[0][4][0] = 1;
+  const m = buildModel({ input, weight: X.request.weight, conv: X.conv, act: null, pool: null });
+  assert.equal(m.grids[0].channels[0].values[4 * 9], 1);
+});
+
+test('with nothing hovered, the frame is that of the animated step', () => {
+  const m = xModel();
+  const f = describeFrame(m, 8, null, t);
+  assert.deepEqual(f.focus, { stage: 'conv', n: 8 });
+  assert.deepEqual(f.views['output:0'].current, [1, 1]);
+  assert.deepEqual(f.views['input:0'].boxes, [[1, 1, 3, 3]]);
+  assert.equal(f.views['input:0'].taps.length, 9);
+  assert.equal(f.views['output:0'].veil, 8, 'cells after step 8 are not computed yet');
+  assert.equal(f.views['pool:0'].veil, -1, 'pooling has not started');
+  assert.equal(f.products[0].length, 9);
+  assert.match(f.sum[0], / \/ 9 = 1$/);
+});
+
+test('hovering an output cell draws exactly what animating to it draws', () => {
+  const m = xModel();
+  const played = describeFrame(m, 10, null, t);
+  const hovered = describeFrame(m, 10, { grid: 'output', ch: 0, r: 1, c: 3 }, t);
+  assert.deepEqual(hovered.views['input:0'], played.views['input:0']);
+  assert.deepEqual(hovered.sum, played.sum);
+  // And it outlines the pooled cell it feeds.
+  assert.deepEqual(hovered.views['pool:0'].fed, [[0, 1]]);
+});
+
+test('hovering an input cell outlines every output cell it feeds', () => {
+  const m = xModel();
+  const f = describeFrame(m, 0, { grid: 'input', ch: 0, r: 4, c: 4 }, t);
+  assert.equal(f.views['output:0'].fed.length, 9);
+  assert.deepEqual(f.views['input:0'].cursor, [4, 4]);
+  assert.equal(f.focus, null);
+  assert.equal(f.sum[0], 'This cell is read by 9 output cell(s), outlined.');
+});
+
+test('pooling steps mark the window and its winner in the map they read', () => {
+  const m = xModel();
+  const f = describeFrame(m, 49, null, t);
+  assert.deepEqual(f.focus, { stage: 'pool', n: 0 });
+  assert.deepEqual(f.views['output:0'].winner, [1, 1]);
+  assert.deepEqual(f.views['pool:0'].current, [0, 0]);
+  assert.equal(f.views['output:0'].veil, undefined, 'the convolution is complete');
+  assert.equal(f.products, null);
+  assert.equal(f.sum[0], 'max(0.78, -0.11, -0.11, 1) = 1');
+  // A partial ceil_mode window marks only the cells that exist.
+  const last = describeFrame(m, 64, null, t);
+  assert.deepEqual(last.views['output:0'].taps, [[6, 6]]);
+});
+
+test('several filters: the other filters are dimmed, partial sums listed', () => {
+  const m = buildModel({ input: TWO.request.input, weight: TWO.request.weight, conv: TWO.conv, act: null, pool: null });
+  const f = describeFrame(m, 5, null, t);
+  assert.deepEqual(f.views['output:1'].current, [0, 1]);
+  assert.equal(f.views['kernel:0'].dim, true);
+  assert.equal(f.views['kernel:1'].dim, true);
+  assert.equal(f.views['kernel:2'], undefined);
+  assert.equal(f.sum.length, 3);
+  assert.equal(f.views['output:0']?.veil, undefined, 'filter 1 is done');
+  assert.equal(f.views['output:1'].veil, 1);
+});
+
+test('no answer yet: input and kernel only, no steps', () => {
+  const m = buildModel({ input: X.request.input, weight: X.request.weight, conv: null, act: null, pool: null });
+  assert.deepEqual(m.grids.map((g) => g.id), ['input', 'kernel']);
+  assert.equal(m.total, 0);
+  const f = describeFrame(m, 0, null, t);
+  assert.deepEqual(f.sum, []);
+});
+
+test('tables: named, with row and column numbers, padding left out', () => {
+  const m = buildModel({ input: TWO.request.input, weight: TWO.request.weight, conv: TWO.conv, act: null, pool: null });
+  const html = tableHTML('Input, channel 1', m.grids[0].channels[0]);
+  assert.match(html, /^<table class="numbers" aria-label="Input, channel 1">/);
+  const body = html.slice(html.indexOf('<tbody>'));
+  assert.equal((body.match(/<td>/g) || []).length, 9);
+  assert.match(html, /<th scope="row">0<\/th><td>1<\/td><td>2<\/td><td>0<\/td>/);
+  const big = { values: new Float64Array(100 * 80), rows: 100, cols: 80 };
+  const cut = tableHTML('Input', big, 'cut');
+  assert.equal((cut.slice(cut.indexOf('<tbody>')).match(/<td>/g) || []).length, 64 * 64);
+});
