@@ -108,7 +108,7 @@ def as_bias(
         raise ShapeError(
             field,
             f"must hold one number per output channel, shape ({channels},), got"
-            f" {shape_text(array.shape)}; give {channels} values or no bias",
+            f" {shape_text(array.shape)}; give {channels} value{'s' * (channels != 1)} or no bias",
         )
     return array
 
