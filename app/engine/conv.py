@@ -376,60 +376,68 @@ def correlation_trace(
     """
     n_out, n_in, kh, kw = kernels.shape
     out_h, out_w = out_size
-    # The taps of one window in kernel order: kernel channel, kernel row, kernel column.
+    _, grid_h, grid_w = grid.shape
+    n_steps, n_taps = n_out * out_h * out_w, n_in * kh * kw
+    # The taps of one window in kernel order (kernel channel, kernel row, kernel column),
+    # as offsets from the window's top-left cell.
     tap_m, tap_i, tap_j = (
         a.ravel() for a in np.meshgrid(np.arange(n_in), np.arange(kh), np.arange(kw), indexing="ij")
     )
-    tap_rows = tap_i * dilation[0]
-    tap_cols = tap_j * dilation[1]
-    n_steps, n_taps = n_out * out_h * out_w, n_in * kh * kw
+    tap_rows, tap_cols = tap_i * dilation[0], tap_j * dilation[1]
+    flat_grid = grid.ravel()
 
-    out_index = np.zeros((n_steps, 3), dtype=np.int64)
     window = np.zeros((n_steps, 2), dtype=np.int64)
-    cells = np.zeros((n_steps, n_taps, 3), dtype=np.int64)
     values = np.zeros((n_steps, n_taps), dtype=np.float64)
-    weights = np.zeros((n_steps, n_taps), dtype=np.float64)
     products = np.zeros((n_steps, n_taps), dtype=np.float64)
     sums = np.zeros(n_steps, dtype=np.float64)
-    biases = np.zeros(n_steps, dtype=np.float64)
+    result = np.zeros(n_steps, dtype=np.float64)
 
     step = 0
     for q in range(n_out):
         kernel = kernels[q].ravel()
-        tap_channels = channels[q][tap_m]
+        b = 0.0 if bias is None else float(bias[q])
+        # Where each tap of the window at (0, 0) sits in the flattened grid.
+        taps_at_origin = (channels[q][tap_m] * grid_h + tap_rows) * grid_w + tap_cols
         for y in range(out_h):
             for x in range(out_w):
-                top = start[0] + y * stride[0]
-                left = start[1] + x * stride[1]
-                rows, cols = top + tap_rows, left + tap_cols
-                window_values = grid[tap_channels, rows, cols]  # read the window's taps
-                window_products = window_values * kernel  # multiply by the kernel
+                top, left = start[0] + y * stride[0], start[1] + x * stride[1]
+                window_values = flat_grid[taps_at_origin + (top * grid_w + left)]  # read taps
+                window_products = window_values * kernel  # multiply
                 total = window_products.sum()  # sum
                 if divisor is not None:
-                    total = total / divisor
-                out_index[step] = (q, y, x)
-                window[step] = (top, left)
-                cells[step, :, 0], cells[step, :, 1], cells[step, :, 2] = tap_channels, rows, cols
+                    total = total / divisor  # mean
+                window[step] = top, left
                 values[step] = window_values
-                weights[step] = kernel
                 products[step] = window_products
                 sums[step] = total
-                biases[step] = 0.0 if bias is None else bias[q]  # add the bias
+                result[step] = total + b  # add the bias
                 step += 1
 
+    # Bookkeeping that follows from the step number alone: which output cell, which
+    # grid cells, which kernel numbers.
+    q_of_step = np.repeat(np.arange(n_out), out_h * out_w)
+    out_index = np.stack(np.unravel_index(np.arange(n_steps), (n_out, out_h, out_w)), axis=1)
+    cells = np.stack(
+        [
+            channels[q_of_step][:, tap_m],
+            window[:, :1] + tap_rows,
+            window[:, 1:] + tap_cols,
+        ],
+        axis=-1,
+    )
     return Trace(
         grid=np.array(grid, dtype=np.float64),
         grid_origin=(int(grid_origin[0]), int(grid_origin[1])),
-        out_index=out_index,
+        out_index=out_index.astype(np.int64),
         window=window,
-        cells=cells,
+        cells=cells.astype(np.int64),
         mask=np.ones((n_steps, n_taps), dtype=bool),
         values=values,
         sums=sums,
-        result=sums + biases,
-        weights=weights,
+        result=result,
+        weights=kernels.reshape(n_out, n_taps)[q_of_step].astype(np.float64),
         products=products,
-        bias=None if bias is None else biases,
+        bias=None if bias is None else np.asarray(bias, dtype=np.float64)[q_of_step],
         divisor=None if divisor is None else np.full(n_steps, float(divisor)),
     )
 

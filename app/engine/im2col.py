@@ -109,10 +109,16 @@ def grouped_matmul(weight2d: np.ndarray, cols: np.ndarray, groups: int) -> np.nd
 
 
 def grouped_matmul_grad_weight(d_out: np.ndarray, cols: np.ndarray, groups: int) -> np.ndarray:
-    """``dO_g @ cols_g.T`` for every group: ``(C_out, L) x (groups*K, L) -> (C_out, K)``."""
+    """``dO_g @ cols_g.T`` for every group: ``(C_out, L) x (groups*K, L) -> (C_out, K)``.
+
+    Computed as ``(cols_g @ dO_g.T).T``: the same numbers, but OpenBLAS's threaded
+    sgemm is pathologically slow (up to 100x, measured on 2 cores) for the short-wide
+    ``dO_g @ cols_g.T`` shape, and never slower this way round.
+    """
     c_out, length = d_out.shape
     d = d_out.reshape(groups, c_out // groups, length)
-    return np.matmul(d, cols.reshape(groups, -1, length).transpose(0, 2, 1)).reshape(c_out, -1)
+    product = np.matmul(cols.reshape(groups, -1, length), d.transpose(0, 2, 1))  # (G, K, C_out/G)
+    return product.transpose(0, 2, 1).reshape(c_out, -1)
 
 
 def grouped_matmul_grad_cols(weight2d: np.ndarray, d_out: np.ndarray, groups: int) -> np.ndarray:
