@@ -92,10 +92,15 @@ export class Player {
   }
 }
 
-/** Keys that belong to the focused element, not to the player. */
-export function ownsKeys(el) {
+/**
+ * Whether the focused element uses `key` itself: fields and grids use arrows and
+ * space; buttons, links and summaries only space (and Enter), so arrows still
+ * step the animation while a player button has the focus.
+ */
+export function ownsKey(el, key) {
   if (!el || !el.closest) return false;
-  return !!el.closest('input, select, textarea, button, summary, a, [contenteditable], .gv');
+  if (el.closest('input, select, textarea, [contenteditable], .gv')) return true;
+  return key === ' ' && !!el.closest('button, summary, a');
 }
 
 /**
@@ -104,7 +109,7 @@ export function ownsKeys(el) {
  */
 export function bindKeys(player, target = document) {
   target.addEventListener('keydown', (ev) => {
-    if (ev.altKey || ev.ctrlKey || ev.metaKey || ownsKeys(ev.target)) return;
+    if (ev.altKey || ev.ctrlKey || ev.metaKey || ownsKey(ev.target, ev.key)) return;
     const actions = {
       ' ': () => player.toggle(),
       ArrowRight: () => player.forward(),

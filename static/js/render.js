@@ -281,6 +281,7 @@ export class Stage {
     this.t = (k) => k;
     this.lastSum = '';
     this.lastProducts = '';
+    this.sumHeight = 0;
     this.tableTimer = 0;
     this.middle = document.createElement('div');
     this.middle.className = 'middle';
@@ -352,6 +353,11 @@ export class Stage {
     }
     this.lastSum = '';
     this.lastProducts = '';
+    if (this.modelShape !== modelShape(model)) {
+      this.modelShape = modelShape(model);
+      this.sumHeight = 0;
+      this.sumEl.style.minHeight = '';
+    }
     clearTimeout(this.tableTimer);
     if (deferTables) this.tableTimer = setTimeout(() => this.renderTables(), 250);
     else this.renderTables();
@@ -360,7 +366,7 @@ export class Stage {
 
   channelLabel(g, ch, i) {
     if (g.id === 'kernel') return this.t('grid.filterChannel', { o: ch.o + 1, c: ch.c + 1 });
-    if (g.id === 'output' || g.id === 'act' || g.id === 'pool') return this.t('kernel.filter', { n: i + 1 });
+    if (g.id === 'output' || g.id === 'act' || g.id === 'pool') return this.t('grid.filter', { n: i + 1 });
     return this.t('grid.channel', { n: (ch.c ?? i) + 1 });
   }
 
@@ -463,8 +469,20 @@ export class Stage {
         div.textContent = line;
         return div;
       }));
+      // Never shrink while the model stays: a shorter sum (a hover, another step)
+      // would pull the grids up under the pointer and hover another cell.
+      const h = this.sumEl.offsetHeight;
+      if (h > this.sumHeight) {
+        this.sumHeight = h;
+        this.sumEl.style.minHeight = `${h}px`;
+      }
     }
   }
 }
 
 const grid = (id) => id.split(':')[0];
+
+/** What decides how long a worked sum is: the grids and their sizes. */
+function modelShape(model) {
+  return model.grids.map((g) => `${g.id}:${g.channels.length}:${g.channels[0] ? g.channels[0].rows : 0}`).join(',');
+}
