@@ -10,7 +10,7 @@ before the bias.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,16 @@ from app.engine.conv import (
 from app.engine.errors import EngineError, ParameterError, ShapeError
 
 MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_threaded_torch() -> Iterator[None]:
+    """The reference tensors are tiny: torch's thread pool only costs time (3x on a busy
+    2-core machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def assert_close(actual: np.ndarray, expected: np.ndarray) -> None:

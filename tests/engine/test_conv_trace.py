@@ -22,7 +22,13 @@ from app.engine.conv import (
 )
 from app.engine.conv_transpose import conv_transpose2d, conv_transpose2d_trace
 from app.engine.trace import Trace
-from tests.engine.test_conv import ConvCase, assert_close, conv_cases, torch_accepts
+from tests.engine.test_conv import (
+    ConvCase,
+    assert_close,
+    conv_cases,
+    single_threaded_torch,  # noqa: F401 (autouse fixture)
+    torch_accepts,
+)
 from tests.engine.test_conv_transpose import TransposeCase, transpose_cases
 from tests.engine.test_conv_transpose import torch_accepts as torch_accepts_transpose
 

@@ -21,7 +21,11 @@ from app.engine.conv_transpose import (
     conv_transpose2d_trace,
 )
 from app.engine.errors import EngineError, ParameterError, ShapeError
-from tests.engine.test_conv import assert_close, int_or_pair
+from tests.engine.test_conv import (
+    assert_close,
+    int_or_pair,
+    single_threaded_torch,  # noqa: F401 (autouse fixture)
+)
 
 
 @dataclass
