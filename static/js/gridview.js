@@ -263,7 +263,7 @@ export class GridView {
     const { cell, rows, cols } = this;
     const total = rows * cols;
     if (n >= total - 1) return;
-    ctx.fillStyle = 'rgba(255,255,255,0.72)';
+    ctx.fillStyle = 'rgba(255,255,255,0.6)';
     const next = n + 1;
     const r = Math.floor(next / cols);
     const c = next % cols;

@@ -283,6 +283,19 @@ export class Stage {
     this.lastProducts = '';
     this.sumHeight = 0;
     this.tableTimer = 0;
+    // The worked sum never shrinks while the model stays: a shorter one (a hover,
+    // another step) would pull the grids up under the pointer, which would then
+    // hover another cell. Observed, not measured per frame: reading offsetHeight
+    // after writing the text would force a layout in every frame.
+    if (typeof ResizeObserver === 'function') {
+      new ResizeObserver(([entry]) => {
+        const h = entry.borderBoxSize ? entry.borderBoxSize[0].blockSize : entry.target.offsetHeight;
+        if (h > this.sumHeight + 0.5) {
+          this.sumHeight = h;
+          this.sumEl.style.minHeight = `${h}px`;
+        }
+      }).observe(sumEl);
+    }
     this.middle = document.createElement('div');
     this.middle.className = 'middle';
   }
@@ -305,7 +318,8 @@ export class Stage {
       const ch0 = g.channels[0];
       const inner = ch0 && ch0.inner;
       const dims = ch0 ? `${inner ? inner.rows : ch0.rows}×${inner ? inner.cols : ch0.cols}` : '';
-      fig.dims.textContent = g.id === 'kernel' ? `${g.cOut}×${g.cG}×${dims}` : g.channels.length > 1 ? `${g.channels.length}×${dims}` : dims;
+      const kernelDims = g.cOut * g.cG > 1 ? `${g.cOut}×${g.cG}×${dims}` : dims;
+      fig.dims.textContent = g.id === 'kernel' ? kernelDims : g.channels.length > 1 ? `${g.channels.length}×${dims}` : dims;
       fig.legend.innerHTML = legendHTML(g.scale);
       // One view per channel; ids are stable so hover and focus survive a recompute.
       const ids = new Set();
@@ -469,13 +483,6 @@ export class Stage {
         div.textContent = line;
         return div;
       }));
-      // Never shrink while the model stays: a shorter sum (a hover, another step)
-      // would pull the grids up under the pointer and hover another cell.
-      const h = this.sumEl.offsetHeight;
-      if (h > this.sumHeight) {
-        this.sumHeight = h;
-        this.sumEl.style.minHeight = `${h}px`;
-      }
     }
   }
 }
