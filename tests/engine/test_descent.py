@@ -3,6 +3,8 @@ the lecture's diagonal detector is learned, and every way of stopping works."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,16 @@ import torch.nn.functional as F
 from app import presets
 from app.engine import descent
 from app.engine.errors import ParameterError, ShapeError
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_threaded_torch() -> Iterator[None]:
+    """The reference tensors are tiny: torch's thread pool only costs time."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 
 DIAGONAL = np.asarray(presets.KERNELS["diagonal"]["weight"], dtype=np.float32)
 
@@ -41,9 +53,12 @@ def test_problem_gradient_matches_autograd(seed: int) -> None:
     loss_kind = ("mse", "sum")[seed // 2]
     targets = [rng.normal(size=(3, 4, 3)).astype(np.float32) for _ in inputs]
     problem = descent.conv_problem(
-        inputs, weight, loss_kind, targets=targets if loss_kind == "mse" else None,
+        inputs,
+        weight,
+        loss_kind,
+        targets=targets if loss_kind == "mse" else None,
         settings=settings,
-    )  # fmt: skip
+    )
     loss, gw, gb = problem.evaluate(weight, bias)
 
     w = torch.tensor(weight, dtype=torch.float64, requires_grad=True)
@@ -92,9 +107,13 @@ def test_learns_the_diagonal_detector() -> None:
 def test_diagonal_detector_from_other_starts(seed: int) -> None:
     scenario = descent.diagonal_detector(seed=seed)
     *_, last = descent.descend(
-        scenario.problem(), scenario.weight, lr=scenario.lr, momentum=scenario.momentum,
-        max_iterations=scenario.max_iterations, loss_tolerance=scenario.loss_tolerance,
-    )  # fmt: skip
+        scenario.problem(),
+        scenario.weight,
+        lr=scenario.lr,
+        momentum=scenario.momentum,
+        max_iterations=scenario.max_iterations,
+        loss_tolerance=scenario.loss_tolerance,
+    )
     assert last.stop == "loss_tolerance"
     np.testing.assert_allclose(last.weight, DIAGONAL, atol=2e-3)
 
@@ -111,10 +130,14 @@ def test_stops_on_max_iterations_and_continues_with_velocity() -> None:
     first = list(descent.descend(problem, w0, lr=2.0, momentum=0.5, max_iterations=3))
     resumed = list(
         descent.descend(
-            problem, first[-1].weight, lr=2.0, momentum=0.5, max_iterations=3,
+            problem,
+            first[-1].weight,
+            lr=2.0,
+            momentum=0.5,
+            max_iterations=3,
             velocity=first[-1].velocity,
         )
-    )  # fmt: skip
+    )
     np.testing.assert_allclose(resumed[-1].weight, straight[-1].weight, rtol=1e-6)
 
 
@@ -145,9 +168,14 @@ def test_bias_is_trained_too() -> None:
         settings=descent.ConvSettings(reduce="mean"),
     )
     *_, last = descent.descend(
-        problem, DIAGONAL, np.zeros(1, np.float32), lr=0.5, max_iterations=200,
+        problem,
+        DIAGONAL,
+        np.zeros(1, np.float32),
+        lr=1.0,
+        momentum=0.9,
+        max_iterations=1000,
         loss_tolerance=1e-10,
-    )  # fmt: skip
+    )
     assert last.bias is not None and last.bias[0] == pytest.approx(0.5, abs=1e-4)
 
 

@@ -3,6 +3,7 @@ PyTorch autograd, on seeded random layers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,16 @@ import torch.nn.functional as F
 from app.engine import stack
 from app.engine.descent import ConvSettings
 from app.engine.errors import ParameterError, ShapeError
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_threaded_torch() -> Iterator[None]:
+    """The reference tensors are tiny: torch's thread pool only costs time."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 
 ACTIVATIONS = [None, "relu", "leaky_relu", "sigmoid", "tanh"]
 POOLS = [None, "max", "avg"]

@@ -3,6 +3,8 @@ gradient by gradient; the lecture's numbers; the glyph generator."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,16 @@ import torch.nn.functional as F
 from app import presets
 from app.engine import glyph_data, xo_net
 from app.engine.errors import ParameterError, ShapeError
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_threaded_torch() -> Iterator[None]:
+    """The reference tensors are tiny: torch's thread pool only costs time."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 
 X = np.asarray(presets.x_glyph(), dtype=np.float32)
 O = np.asarray(presets.o_glyph(), dtype=np.float32)  # noqa: E741
@@ -33,8 +45,16 @@ def _torch_net(params: xo_net.XONetParams, glyphs: np.ndarray, labels: np.ndarra
     for stage in (z, a, p, f, logits):
         stage.retain_grad()
     loss.backward()
-    return {"params": t, "input": x, "conv": z, "relu": a, "pooled": p, "features": f,
-            "logits": logits, "loss": loss}  # fmt: skip
+    return {
+        "params": t,
+        "input": x,
+        "conv": z,
+        "relu": a,
+        "pooled": p,
+        "features": f,
+        "logits": logits,
+        "loss": loss,
+    }
 
 
 def _random_case(seed: int) -> tuple[xo_net.XONetParams, np.ndarray, np.ndarray]:
@@ -83,9 +103,9 @@ def test_slide_5_numbers() -> None:
 
 
 @pytest.mark.parametrize(
-    ("glyph", "label"), [(X, 0), (O, 1), (glyph_data.shift_glyph(X, 0, 1), 0),
-                         (glyph_data.shift_glyph(O, 1, -1), 1)]
-)  # fmt: skip
+    ("glyph", "label"),
+    [(X, 0), (O, 1), (glyph_data.shift_glyph(X, 0, 1), 0), (glyph_data.shift_glyph(O, 1, -1), 1)],
+)
 def test_lecture_vote_classifies_and_survives_shifts(glyph: np.ndarray, label: int) -> None:
     fwd = xo_net.forward(xo_net.lecture_params(), glyph)
     assert fwd.predictions[0] == label
@@ -138,10 +158,11 @@ def test_generate_is_seeded_balanced_and_bounded() -> None:
     # Without noise every glyph is one of the clean ones within one cell of centre.
     clean = {
         (kind, glyph_data.draw_glyph("XO"[kind], s, t, l).tobytes())
-        for kind in (0, 1) for s in (5, 7)
+        for kind in (0, 1)
+        for s in (5, 7)
         for t in range((9 - s) // 2 - 1, (9 - s) // 2 + 2)
         for l in range((9 - s) // 2 - 1, (9 - s) // 2 + 2)  # noqa: E741
-    }  # fmt: skip
+    }
     assert all((int(y), g.tobytes()) in clean for g, y in zip(a, la, strict=True))
 
 

@@ -1,0 +1,251 @@
+"""One layer of a convnet as the page shows it: conv, then optionally an activation
+and a pooling, scored by a loss; forward and backward through every stage.
+
+The backward view needs each stage's ``dE/d(its output)`` and ``dE/d(its input)``
+(the ReLU gate, pooling's routing to the argmax or its even split, then the conv's
+``dE/dW``, ``dE/dX`` and ``dE/db``), so :func:`stack_backward` keeps them all.
+Every stage is an existing engine operation and its backward:
+:mod:`app.engine.conv`, :mod:`app.engine.activations`, :mod:`app.engine.pool`.
+
+The loss is one of
+
+- ``"mse"`` against a target map shaped like the stack's output, given directly
+  or made by a *teacher*: the same stack with the teacher's conv weight;
+- ``"sum"``: ``dE/dO = 1`` everywhere;
+- ``"grad_output"``: a hand-set ``dE/dO``; there is no loss value then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from app.engine import activations, conv, losses, pool
+from app.engine.descent import ConvSettings
+from app.engine.errors import ParameterError
+from app.engine.tensors import as_array, check_shape
+
+STACK_LOSSES = ("mse", "sum", "grad_output")
+
+
+@dataclass(frozen=True)
+class ActivationSpec:
+    """An activation after the conv: a name of ``activations.ACTIVATIONS``."""
+
+    function: str = "relu"
+    negative_slope: float = 0.01
+
+    def kwargs(self) -> dict[str, float]:
+        return {"negative_slope": self.negative_slope} if self.function == "leaky_relu" else {}
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """A pooling after the activation, as ``F.max_pool2d`` or ``F.avg_pool2d``."""
+
+    kind: str = "max"
+    kernel_size: object = 2
+    stride: object = None
+    padding: object = 0
+    dilation: object = 1
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+
+    def kwargs(self) -> dict[str, object]:
+        common: dict[str, object] = {
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "ceil_mode": self.ceil_mode,
+        }
+        if self.kind == "max":
+            return {**common, "dilation": self.dilation}
+        if self.kind == "avg":
+            return {**common, "count_include_pad": self.count_include_pad}
+        raise ParameterError("pool", f"unknown pooling {self.kind!r}; use 'max' or 'avg'")
+
+
+@dataclass(frozen=True)
+class StackForward:
+    """Every stage's output.
+
+    Attributes
+    ----------
+    input : ndarray, (C_in, H, W) or (H, W)
+    conv : ndarray
+        ``Z = conv2d(input, weight, bias)``.
+    activated : ndarray or None
+        ``A = f(Z)`` when there is an activation.
+    pooled : ndarray or None
+        ``P = pool(A or Z)`` when there is a pooling.
+    indices : ndarray of int64 or None
+        Max pooling's argmax (flat ``h * W + w`` in its channel).
+    output : ndarray
+        The last of ``Z, A, P``.
+    """
+
+    input: np.ndarray
+    conv: np.ndarray
+    activated: np.ndarray | None
+    pooled: np.ndarray | None
+    indices: np.ndarray | None
+
+    @property
+    def output(self) -> np.ndarray:
+        if self.pooled is not None:
+            return self.pooled
+        return self.activated if self.activated is not None else self.conv
+
+    @property
+    def pool_input(self) -> np.ndarray:
+        return self.activated if self.activated is not None else self.conv
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A conv layer with an optional activation and pooling after it."""
+
+    weight: np.ndarray
+    bias: np.ndarray | None
+    settings: ConvSettings
+    activation: ActivationSpec | None = None
+    pool: PoolSpec | None = None
+
+    def forward(self, input: ArrayLike, weight: ArrayLike | None = None) -> StackForward:
+        """Run the stack (with another conv ``weight`` for a teacher)."""
+        x = as_array(input, "input", np.float32)
+        w = self.weight if weight is None else weight
+        z = conv.conv2d(x, w, self.bias, **self.settings.kwargs())
+        a = None
+        if self.activation is not None:
+            spec = self.activation
+            a = activations.activation(spec.function, z, **spec.kwargs())
+        pooled, indices = None, None
+        if self.pool is not None:
+            source = a if a is not None else z
+            if self.pool.kind == "max":
+                pooled, indices = pool.max_pool2d(source, **self.pool.kwargs())  # type: ignore[arg-type]
+            else:
+                pooled = pool.avg_pool2d(source, **self.pool.kwargs())  # type: ignore[arg-type]
+        return StackForward(x, z, a, pooled, indices)
+
+
+@dataclass(frozen=True)
+class StackBackward:
+    """``dE/d`` of each stage's output and input.
+
+    Attributes
+    ----------
+    grad_output : ndarray
+        ``dE/dO`` at the stack's output (where the loss starts).
+    grad_pool_input : ndarray or None
+        ``dE/d(pool input)``: each output gradient routed to its argmax (max) or
+        split evenly over its window (avg).
+    gate : ndarray or None
+        The activation's local derivative ``f'(Z)`` (ReLU: 1 where ``Z > 0``, else 0).
+    grad_conv_output : ndarray
+        ``dE/dZ = dE/dA * f'(Z)``: what the conv's backward starts from.
+    grad_input, grad_weight : ndarray
+        ``dE/dX`` and ``dE/dW``.
+    grad_bias : ndarray or None
+    """
+
+    grad_output: np.ndarray
+    grad_pool_input: np.ndarray | None
+    gate: np.ndarray | None
+    grad_conv_output: np.ndarray
+    grad_input: np.ndarray
+    grad_weight: np.ndarray
+    grad_bias: np.ndarray | None
+
+
+def stack_backward(stack: Stack, fwd: StackForward, grad_output: ArrayLike) -> StackBackward:
+    """Back through pooling, the activation and the conv, keeping every gradient."""
+    g = as_array(grad_output, "grad_output", np.float32)
+    check_shape(g, fwd.output.shape, "grad_output", "the stack's output")
+    grad_pool_input = None
+    d = g
+    if stack.pool is not None:
+        source = fwd.pool_input
+        if stack.pool.kind == "max":
+            assert fwd.indices is not None
+            d = pool.max_pool2d_backward(d, fwd.indices, source.shape)
+        else:
+            d = pool.avg_pool2d_backward(d, source.shape, **stack.pool.kwargs())  # type: ignore[arg-type]
+        grad_pool_input = d
+    gate = None
+    if stack.activation is not None:
+        spec = stack.activation
+        gate = activations.activation_backward(
+            spec.function, np.ones_like(fwd.conv), fwd.conv, **spec.kwargs()
+        )
+        d = activations.activation_backward(spec.function, d, fwd.conv, **spec.kwargs())
+    grad_input, grad_weight, grad_bias = conv.conv2d_backward(
+        d, fwd.input, stack.weight, stack.bias, **stack.settings.kwargs()
+    )
+    return StackBackward(g, grad_pool_input, gate, d, grad_input, grad_weight, grad_bias)
+
+
+def stack_loss(
+    stack: Stack,
+    fwd: StackForward,
+    loss: str,
+    *,
+    target: ArrayLike | None = None,
+    teacher_weight: ArrayLike | None = None,
+    grad_output: ArrayLike | None = None,
+) -> tuple[float | None, np.ndarray, np.ndarray | None]:
+    """The loss at the stack's output and its ``dE/dO``.
+
+    Returns
+    -------
+    loss : float or None
+        None for a hand-set ``grad_output``.
+    grad_output : ndarray of float32, the output's shape
+    target : ndarray or None
+        The map the mse loss compared with (the teacher's output when a teacher
+        weight was given).
+    """
+    given = {"target": target, "teacher_weight": teacher_weight, "grad_output": grad_output}
+    allowed = {"mse": ("target", "teacher_weight"), "sum": (), "grad_output": ("grad_output",)}
+    if loss not in allowed:
+        raise ParameterError("loss", f"unknown loss {loss!r}; use one of {', '.join(allowed)}")
+    for name, value in given.items():
+        if value is not None and name not in allowed[loss]:
+            raise ParameterError(name, f"is not used by the {loss!r} loss; remove it")
+    if loss == "grad_output":
+        if grad_output is None:
+            raise ParameterError("grad_output", "the 'grad_output' loss needs a hand-set dE/dO")
+        g = as_array(grad_output, "grad_output", np.float32)
+        check_shape(g, fwd.output.shape, "grad_output", "the stack's output")
+        return None, g, None
+    if loss == "sum":
+        value, g = losses.loss_and_grad("sum", fwd.output)
+        return value, g, None
+    if (target is None) == (teacher_weight is None):
+        raise ParameterError(
+            "target", "the mse loss needs a target map or a teacher_weight (one of them)"
+        )
+    if teacher_weight is not None:
+        teacher = as_array(teacher_weight, "teacher_weight", np.float32)
+        check_shape(teacher, stack.weight.shape, "teacher_weight", "weight")
+        t = stack.forward(fwd.input, teacher).output
+    else:
+        t = as_array(target, "target", np.float32)
+        check_shape(t, fwd.output.shape, "target", "the stack's output")
+    value, g = losses.loss_and_grad("mse", fwd.output, t)
+    return value, g, t
+
+
+__all__ = [
+    "STACK_LOSSES",
+    "ActivationSpec",
+    "PoolSpec",
+    "Stack",
+    "StackBackward",
+    "StackForward",
+    "stack_backward",
+    "stack_loss",
+]
