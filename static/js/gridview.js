@@ -134,15 +134,18 @@ export class GridView {
       ctx.beginPath();
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) if (this.isPadding(r, c)) ctx.rect(c * cell, r * cell, cell, cell);
       ctx.clip();
-      ctx.strokeStyle = 'rgba(0,0,0,0.28)';
-      ctx.lineWidth = 1;
-      ctx.beginPath();
-      const step = Math.max(4, Math.min(8, cell / 3));
-      for (let x = -rows * cell; x < cols * cell; x += step) {
-        ctx.moveTo(x, 0);
-        ctx.lineTo(x + rows * cell, rows * cell);
+      // A light and a dark line side by side: visible on every colour of both maps.
+      const step = Math.max(5, Math.min(9, cell / 3));
+      for (const [style, dx] of [['rgba(255,255,255,0.5)', 0], ['rgba(0,0,0,0.35)', 1.5]]) {
+        ctx.strokeStyle = style;
+        ctx.lineWidth = 1;
+        ctx.beginPath();
+        for (let x = -rows * cell; x < cols * cell; x += step) {
+          ctx.moveTo(x + dx, 0);
+          ctx.lineTo(x + dx + rows * cell, rows * cell);
+        }
+        ctx.stroke();
       }
-      ctx.stroke();
       ctx.restore();
     }
     if (cell >= 6) {
@@ -263,7 +266,7 @@ export class GridView {
     const { cell, rows, cols } = this;
     const total = rows * cols;
     if (n >= total - 1) return;
-    ctx.fillStyle = 'rgba(255,255,255,0.6)';
+    ctx.fillStyle = 'rgba(255,255,255,0.5)';
     const next = n + 1;
     const r = Math.floor(next / cols);
     const c = next % cols;
@@ -278,6 +281,9 @@ export class GridView {
    * cursor drawn large, with their numbers ("what the computer sees").
    */
   drawLens(at) {
+    // Each view is its own stacking context (contain: layout): lift the one whose
+    // lens is showing above the views drawn after it.
+    this.el.style.zIndex = at ? '20' : '';
     if (!at) {
       this.lens.hidden = true;
       return;
@@ -318,12 +324,13 @@ export class GridView {
     ctx.lineWidth = 2;
     ctx.strokeStyle = '#0050d0';
     ctx.strokeRect(half * LENS_CELL + 1, half * LENS_CELL + 1, LENS_CELL - 2, LENS_CELL - 2);
-    // Beside the cursor, on whichever side has room.
-    const w = this.cols * this.cell;
-    const cx = (at[1] + 1) * this.cell + 8;
-    const left = cx + size <= w + 40 ? cx : at[1] * this.cell - size - 8;
+    // Right of the cursor, or left of it when the window has no room on the right.
+    const box = this.el.getBoundingClientRect();
+    const right = (at[1] + 1) * this.cell + 12;
+    const room = (typeof innerWidth === 'number' ? innerWidth : 1e9) - box.left - right;
+    const left = room >= size ? right : at[1] * this.cell - size - 12;
     const top = Math.max(0, Math.min(at[0] * this.cell - size / 2, this.rows * this.cell - size));
-    this.lens.style.left = `${Math.max(-size / 2, left)}px`;
+    this.lens.style.left = `${left}px`;
     this.lens.style.top = `${top}px`;
     this.lens.hidden = false;
   }

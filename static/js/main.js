@@ -163,6 +163,9 @@ function rebuild({ deferTables = false } = {}) {
   stage.setModel(model, t, { deferTables });
   player.setTotal(model.total);
   $('scrub').max = String(Math.max(0, model.total - 1));
+  for (const id of ['btn-start', 'btn-back', 'btn-play', 'btn-forward', 'btn-end', 'scrub']) {
+    $(id).disabled = model.total < 2;
+  }
   kernelEditor.render(weight, state.bias ? weight.map((_, o) => state.bias[o] ?? 0) : null, t);
   syncShapeFields(input, weight);
   renderFrame();

@@ -365,7 +365,7 @@ export class Stage {
         for (const vid of [...this.views.keys()]) if (vid.startsWith(`${id}:`)) this.views.delete(vid);
       }
     }
-    this.lastSum = '';
+    this.lastSum = null; // redraw the sum even when the new one is empty
     this.lastProducts = '';
     if (this.modelShape !== modelShape(model)) {
       this.modelShape = modelShape(model);
@@ -428,24 +428,35 @@ export class Stage {
     return tableHTML(this.tableName(g, ch, i), ch, note);
   }
 
-  /** Fit every view to the space there is: big input and output, small kernel. */
+  /**
+   * Fit the views to the space there is. Input, output, activated and pooled maps
+   * share one cell size, so a window and the cell it makes look alike; on a wide
+   * screen they share one row (the kernel column between them), on a phone each
+   * gets the width. Kernel and products stay small.
+   */
   layout() {
+    if (!this.model) return;
     const width = Math.max(240, this.root.clientWidth || 800);
     const narrow = width < 640;
-    for (const [id, view] of this.views) {
-      const grid = id.split(':')[0];
-      const g = this.model && this.model.grids.find((x) => x.id === grid);
-      const n = g ? g.channels.length : 1;
-      const stack = (h) => Math.max(90, h / Math.min(n, 3));
-      let box;
-      // On a 1280x800 projector input, kernel, products and output share one row.
-      if (grid === 'kernel' || grid === 'products') box = [narrow ? 160 : 150, 150, 30];
-      else if (grid === 'input') box = [narrow ? width - 8 : Math.min(420, width * 0.38), stack(narrow ? 380 : 420), 40];
-      else if (grid === 'pool') box = [narrow ? width - 8 : Math.min(240, width * 0.22), stack(240), 40];
-      else box = [narrow ? width - 8 : Math.min(360, width * 0.3), stack(360), 40];
-      view.fit(box);
+    const big = this.model.grids.filter((g) => g.id !== 'kernel' && g.id !== 'products' && g.channels.length);
+    const size = (g) => [g.channels[0].rows, g.channels[0].cols];
+    const top = this.root.getBoundingClientRect().top + (typeof scrollY === 'number' ? scrollY : 0);
+    const viewH = typeof innerHeight === 'number' ? innerHeight : 800;
+    // Tall enough for the first channel of each map below the controls above it.
+    const maxH = narrow ? 440 : Math.max(220, viewH - Math.min(top, viewH / 2) - 48);
+    let cell;
+    if (narrow) cell = Math.min(40, ...big.map((g) => (width - 8) / size(g)[1]));
+    else {
+      const gaps = 24 * big.length + (this.model.grids.some((g) => g.id === 'kernel') ? 160 : 0);
+      cell = Math.min(40, (width - gaps) / big.reduce((a, g) => a + size(g)[1], 0));
     }
-    this.lastSum = '';
+    cell = Math.min(cell, ...big.map((g) => maxH / size(g)[0]));
+    for (const [id, view] of this.views) {
+      const g = grid(id);
+      if (g === 'kernel' || g === 'products') view.fit([150, 150, 30]);
+      else view.fit([view.cols * cell || width, view.rows * cell || maxH, cell]);
+    }
+    this.lastSum = null;
   }
 
   forward(ev) {

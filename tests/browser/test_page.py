@@ -87,6 +87,22 @@ def test_every_control_has_a_visible_label(page, server) -> None:
         assert label.is_visible(), name
 
 
+def test_every_field_and_grid_has_a_name(page, server) -> None:
+    ready(page, server + "/?pool=max&act=relu&b=1")
+    unnamed = page.evaluate(
+        """() => [...document.querySelectorAll('input, select, button, .gv, table')]
+          .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                        && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+          .map(el => el.id || el.className || el.tagName)"""
+    )
+    assert unnamed == []
+    names = page.evaluate(
+        "() => [...document.querySelectorAll('table')].map(t => t.getAttribute('aria-label'))"
+    )
+    for name in ("Input", "Kernel", "Products", "Output", "Activated", "Pooled"):
+        assert name in names
+
+
 def test_painting_a_cell_changes_the_output(page, server) -> None:
     ready(page, server + "/")
     x, y = cell_centre(page, "input:0", 0, 0)
