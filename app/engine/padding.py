@@ -75,9 +75,13 @@ def pad2d_backward(grad_padded: np.ndarray, padding: Padding2d, mode: str = "zer
     w = wp - padding.left - padding.right
     if mode == "zeros":
         return grad_padded[:, padding.top : padding.top + h, padding.left : padding.left + w]
+    # One bincount over all channels: offset each channel's source indices by
+    # its own block of h*w bins.
     index = source_index(h, w, padding, mode).ravel()
-    flat = grad_padded.reshape(c, -1)
-    out = np.zeros((c, h * w), dtype=grad_padded.dtype)
-    for channel in range(c):
-        out[channel] = np.bincount(index, weights=flat[channel], minlength=h * w)
-    return out.reshape(c, h, w)
+    offsets = (np.arange(c, dtype=np.int64) * (h * w))[:, None]
+    flat = np.bincount(
+        (index[None, :] + offsets).ravel(),
+        weights=grad_padded.reshape(-1),
+        minlength=c * h * w,
+    )
+    return flat.reshape(c, h, w).astype(grad_padded.dtype, copy=False)
