@@ -36,6 +36,11 @@ def _check(value: int, limit: int, field: str, what: str, fix: str) -> None:
 
 def trace_allowed(steps: int, taps: int) -> str | None:
     """None when a trace of this size may be sent, else the reason it is left out."""
+    if steps > limits.MAX_TRACE_STEPS:
+        return (
+            f"trace left out: {steps:,} steps is over the limit of {limits.MAX_TRACE_STEPS:,};"
+            " use a smaller input to animate every step"
+        )
     if steps * taps > limits.MAX_TRACE_TAPS:
         return (
             f"trace left out: {steps:,} steps x {taps:,} taps is over the limit of"

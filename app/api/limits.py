@@ -33,6 +33,10 @@ MAX_MACS: Final = 10**9
 MAX_TRACE_TAPS: Final = 250_000
 """Largest step trace (steps x taps) sent back; past it the trace is left out."""
 
+MAX_TRACE_STEPS: Final = 20_000
+"""Most steps in a trace sent back: the explained loop costs about 10 us a step, and a
+backward request builds three traces."""
+
 MAX_OUTPUT_ELEMENTS: Final = 16 * 1024 * 1024
 """Largest output tensor, in numbers (transposed convolutions grow their input)."""
 
