@@ -145,7 +145,15 @@ def test_conv2d_trace_left_out_past_the_limit(client: TestClient) -> None:
     assert r.status_code == 200
     body = r.json()
     assert body["trace"] is None
-    assert body["trace_note"].startswith("trace left out: 131,072 steps x 27 taps")
+    assert body["trace_note"].startswith("trace left out: 131,072 steps is over the limit")
+
+
+def test_conv2d_trace_left_out_past_the_taps_limit(client: TestClient) -> None:
+    x = np.zeros((64, 40, 40), np.float32)
+    w = np.zeros((2, 64, 3, 3), np.float32)
+    r = client.post("/api/conv2d", json={"input": _b64(x), "weight": _b64(w)})
+    assert r.status_code == 200
+    assert r.json()["trace_note"].startswith("trace left out: 2,888 steps x 576 taps")
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
