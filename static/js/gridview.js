@@ -175,11 +175,16 @@ export class GridView {
       }
     }
     if (this.inner) {
+      // The input's own edge: black dashes on white, visible on any colour.
       const i = this.inner;
-      ctx.strokeStyle = '#111';
+      const rect = [i.c0 * cell + 1, i.r0 * cell + 1, i.cols * cell - 2, i.rows * cell - 2];
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = '#fff';
+      ctx.strokeRect(...rect);
       ctx.lineWidth = 2;
+      ctx.strokeStyle = '#111';
       ctx.setLineDash([5, 3]);
-      ctx.strokeRect(i.c0 * cell + 1, i.r0 * cell + 1, i.cols * cell - 2, i.rows * cell - 2);
+      ctx.strokeRect(...rect);
       ctx.setLineDash([]);
     }
   }
