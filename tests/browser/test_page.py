@@ -217,6 +217,16 @@ def test_hover_shows_the_receptive_field_and_what_a_cell_feeds(page, server) -> 
     )
     assert outlined[0] > 0 and outlined[1] > 0
     assert outlined[2] == 0 and outlined[3] == 0
+    # Keyboard focus does the same; the cursor carries on from the cell last hovered.
+    page.mouse.move(5, 5)
+    page.locator('.gv[data-view="output:0"]').focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
+    expected = table(page, "Output")[3][4]
+    page.wait_for_function(
+        "(v) => document.querySelector('#sum').textContent.endsWith('= ' + v)", arg=expected
+    )
+    page.locator("#btn-play").focus()
     page.mouse.move(*cell_centre(page, "input:0", 4, 4))
     page.wait_for_function("() => document.querySelector('#sum').textContent.includes('9 output')")
     page.mouse.move(5, 5)
@@ -300,7 +310,6 @@ def test_state_in_the_url_survives_reload_and_back(page, server) -> None:
 
 def test_a_lecture_example_loads_with_its_true_result(page, server) -> None:
     ready(page, server + "/")
-    page.locator("#sec-examples summary").click()
     page.get_by_label("Example").select_option("padding")
     page.wait_for_function("() => location.search.includes('p=1')")
     page.wait_for_function(
