@@ -45,3 +45,51 @@ MAX_POOL_READS: Final = 200_000_000
 
 MAX_UPLOAD_BYTES: Final = 10 * 1024 * 1024
 """Largest image upload, in bytes."""
+
+# --- backprop, gradient descent and the X/O network (app/api/routes/training.py, network.py)
+
+MAX_DESCENT_ITERATIONS: Final = 1000
+"""Most updates one gradient-descent request may run (streamed or not); a page that
+wants more continues from the last step's weight and velocity."""
+
+MAX_DESCENT_INPUTS: Final = 8
+"""Most inputs (glyphs) one descent loss may average over."""
+
+MAX_DESCENT_WEIGHT_ELEMENTS: Final = 1024
+"""Largest weight descent may train, in numbers: every step sends the weight and its
+gradient back, so this times the iterations bounds the answer's size."""
+
+MAX_DESCENT_MACS: Final = 3 * 10**8
+"""Most multiply-adds of a whole descent run: iterations x inputs x (forward +
+two backward convolutions). A lecture-size run (3 glyphs, 9x9, 3x3, 1000
+iterations) needs about 4 million."""
+
+MAX_STREAM_DELAY_MS: Final = 1000
+"""Longest pause a stream may ask for between two events (to pace an animation)."""
+
+MAX_STREAM_SECONDS: Final = 120
+"""Longest a paced stream may last: iterations x delay must stay under it."""
+
+MAX_XO_SAMPLES: Final = 4096
+"""Most generated glyphs an X/O training run may train on."""
+
+MAX_XO_VALIDATION_SAMPLES: Final = 2048
+"""Most held-out glyphs an X/O training run may measure on after each epoch."""
+
+MAX_XO_EPOCHS: Final = 200
+"""Most epochs of one X/O training run."""
+
+MAX_XO_SAMPLE_EPOCHS: Final = 60_000
+"""Most glyph passes (samples x epochs, validation included) of one training run:
+about 3 s of one core here (the default run, 512 x 15, takes about 0.4 s)."""
+
+MAX_XO_GLYPHS_PREVIEW: Final = 256
+"""Most generated glyphs ``GET /api/xo/samples`` returns."""
+
+MAX_TRAINING_STREAMS: Final = 4
+"""Most descent or training streams one server process runs at once; past it a new
+one gets 503 with Retry-After, so training never starves everything else."""
+
+STREAM_RETRY_AFTER_SECONDS: Final = 5
+"""Sent in ``Retry-After`` with the 503 of a stream past ``MAX_TRAINING_STREAMS``: a
+default training run is over in well under that."""

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import activation, conv, health, images, pool, presets
+from app.api.routes import activation, conv, health, images, network, pool, presets, training
 
 api_router = APIRouter()
-for module in (conv, pool, activation, images, presets, health):
+for module in (conv, pool, activation, images, presets, training, network, health):
     api_router.include_router(module.router)

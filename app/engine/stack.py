@@ -17,6 +17,8 @@ The loss is one of
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,10 +26,20 @@ from numpy.typing import ArrayLike
 
 from app.engine import activations, conv, losses, pool
 from app.engine.descent import ConvSettings
-from app.engine.errors import ParameterError
+from app.engine.errors import EngineError, ParameterError
 from app.engine.tensors import as_array, check_shape
 
 STACK_LOSSES = ("mse", "sum", "grad_output")
+
+
+@contextmanager
+def _layer(name: str) -> Iterator[None]:
+    """Name the layer in an error's field: the conv and the pooling both have a
+    ``padding``, and the page must know which one to point at."""
+    try:
+        yield
+    except EngineError as exc:
+        raise type(exc)(f"{name}.{exc.field}", exc.message) from exc
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,7 @@ class PoolSpec:
             return {**common, "dilation": self.dilation}
         if self.kind == "avg":
             return {**common, "count_include_pad": self.count_include_pad}
-        raise ParameterError("pool", f"unknown pooling {self.kind!r}; use 'max' or 'avg'")
+        raise ParameterError("kind", f"unknown pooling {self.kind!r}; use 'max' or 'avg'")
 
 
 @dataclass(frozen=True)
@@ -121,14 +133,16 @@ class Stack:
         a = None
         if self.activation is not None:
             spec = self.activation
-            a = activations.activation(spec.function, z, **spec.kwargs())
+            with _layer("activation"):
+                a = activations.activation(spec.function, z, **spec.kwargs())
         pooled, indices = None, None
         if self.pool is not None:
             source = a if a is not None else z
-            if self.pool.kind == "max":
-                pooled, indices = pool.max_pool2d(source, **self.pool.kwargs())  # type: ignore[arg-type]
-            else:
-                pooled = pool.avg_pool2d(source, **self.pool.kwargs())  # type: ignore[arg-type]
+            with _layer("pool"):
+                if self.pool.kind == "max":
+                    pooled, indices = pool.max_pool2d(source, **self.pool.kwargs())  # type: ignore[arg-type]
+                else:
+                    pooled = pool.avg_pool2d(source, **self.pool.kwargs())  # type: ignore[arg-type]
         return StackForward(x, z, a, pooled, indices)
 
 

@@ -87,7 +87,8 @@ class EpochProgress:
     params : XONetParams
         The parameters at the end of the epoch (``params.conv_weight``: the filters).
     seconds : float
-        Wall time since training started.
+        Compute time since training started (time the consumer spent between two
+        epochs, e.g. sending them, is not counted).
     """
 
     epoch: int
@@ -120,6 +121,22 @@ def datasets(
     return train_set, valid_set, np.random.default_rng(run_seq)
 
 
+class _Clock:
+    """Seconds spent computing: runs from :meth:`resume` to :meth:`lap`, adding up."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.started = time.perf_counter()
+
+    def resume(self) -> None:
+        self.started = time.perf_counter()
+
+    def lap(self) -> float:
+        self.total += time.perf_counter() - self.started
+        self.started = time.perf_counter()
+        return self.total
+
+
 def train(config: TrainConfig) -> Iterator[EpochProgress]:
     """Train the X/O network; yield the state after each epoch (epoch 0 first).
 
@@ -130,7 +147,7 @@ def train(config: TrainConfig) -> Iterator[EpochProgress]:
         iterating further; nothing is computed ahead.
     """
     config.check()
-    start = time.perf_counter()
+    clock = _Clock()
     (x, y), (xv, yv), rng = datasets(config)
     if config.init == "lecture":
         params = xo_net.lecture_params()
@@ -142,12 +159,11 @@ def train(config: TrainConfig) -> Iterator[EpochProgress]:
     def progress(epoch: int) -> EpochProgress:
         loss, accuracy = evaluate(params, x, y)
         v_loss, v_accuracy = evaluate(params, xv, yv)
-        return EpochProgress(
-            epoch, loss, accuracy, v_loss, v_accuracy, params, time.perf_counter() - start
-        )
+        return EpochProgress(epoch, loss, accuracy, v_loss, v_accuracy, params, clock.lap())
 
     yield progress(0)
     for epoch in range(1, config.epochs + 1):
+        clock.resume()
         order = rng.permutation(len(y))
         for first in range(0, len(y), config.batch_size):
             batch = order[first : first + config.batch_size]
