@@ -68,6 +68,11 @@ function weightTensor(channels) {
   return state.weight.split('~').map((name) => full([cg], 0).map(() => clone(k(name))));
 }
 
+/** What an answer must have been computed for to be drawn with the current tensors. */
+function shapesOf(input, weight) {
+  return JSON.stringify([shapeOf(input), shapeOf(weight)]);
+}
+
 // ---------------------------------------------------------------- URL and history
 
 /** Write the state into the URL: a new history entry for real changes, else replace. */
@@ -120,7 +125,7 @@ async function computeOnce() {
   if (!input) return;
   const weight = weightTensor(input.length);
   const changed = app.lastChanged;
-  const shape = JSON.stringify(shapeOf(input));
+  const shape = shapesOf(input, weight);
   let conv = null;
   let act = null;
   let pool = null;
@@ -158,8 +163,9 @@ function rebuild({ deferTables = false } = {}) {
   const input = inputTensor();
   if (!input) return;
   const weight = weightTensor(input.length);
-  // Answers for another input shape would draw nonsense: wait for the new ones.
-  const fresh = results.shape === JSON.stringify(shapeOf(input));
+  // Answers for another input or kernel shape would draw nonsense (a 3x3 window's
+  // products on a 3x5 kernel): wait for the new ones.
+  const fresh = results.shape === shapesOf(input, weight);
   model = buildModel({
     input,
     weight,

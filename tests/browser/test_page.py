@@ -336,3 +336,51 @@ def test_focus_is_visible(page, server) -> None:
     assert re.match(
         r"^(SELECT|A|INPUT|BUTTON|SUMMARY)$", page.evaluate("document.activeElement.tagName")
     )
+
+
+def test_kernel_editor_sizes_and_bias(page, server) -> None:
+    ready(page, server + "/?r=sum")
+    kernel = page.get_by_role("table", name="Kernel", exact=True)
+    kernel.get_by_label("row 0, column 0").fill("0")
+    # The first window: the sum of products loses its 1*(-1) term... (-1)*0 now: 7 - (-1)*1 = 8.
+    wait_cell(page, "Output", 0, 0, "8")
+    assert "k=1x1x3x3" in page.url
+    page.get_by_label("Kernel columns", exact=True).fill("5")
+    page.wait_for_function("() => document.querySelector('#formula-w').textContent.endsWith('= 5')")
+    assert page.locator("#params").inner_text() == "1 × 1 × 3 × 5 = 15"
+    page.get_by_label("Add a bias").check()
+    page.get_by_label("Bias", exact=True).fill("10")
+    page.wait_for_function("() => document.querySelector('#params').textContent.endsWith('= 16')")
+    assert page.locator("#sum").inner_text().endswith(f"+ 10 = {table(page, 'Output')[0][0]}")
+
+
+def test_padding_same_keeps_the_size_and_is_drawn_as_padding(page, server, watch) -> None:
+    watch.expected.append("status of 422")
+    ready(page, server + "/")
+    page.get_by_label("Padding", exact=True).select_option("same")
+    page.wait_for_function("() => location.search.includes('p=same')")
+    wait_rows = "() => document.querySelectorAll('table[aria-label=\"Output\"] tbody tr').length"
+    page.wait_for_function(f"{wait_rows} === 9")
+    rows, cols = page.locator('.gv[data-view="input:0"] canvas.heat').evaluate(
+        "c => [c.height, c.width]"
+    )
+    assert (rows, cols) == (11, 11), "the padded grid is drawn, padding included"
+    assert len(table(page, "Input")) == 9, "the Input table holds the input, not the padding"
+    # PyTorch refuses 'same' with a stride: the page says so beside the stride.
+    page.get_by_label("Stride", exact=True).fill("2")
+    page.locator("#err-stride").wait_for(state="visible")
+    assert "same" in page.locator("#err-stride").inner_text()
+
+
+def test_value_scheme_and_tools(page, server) -> None:
+    ready(page, server + "/")
+    page.get_by_label("Values").select_option("unit")
+    wait_cell(page, "Input", 1, 1, "1")
+    assert table(page, "Input")[0][0] == "0"
+    page.get_by_role("button", name="Invert").click()
+    wait_cell(page, "Input", 0, 0, "1")
+    page.get_by_role("button", name="Shift right").click()
+    wait_cell(page, "Input", 1, 2, "0")
+    assert table(page, "Input")[1][0] == "0", "the background comes in from the left"
+    page.get_by_role("button", name="Clear").click()
+    wait_cell(page, "Input", 4, 4, "0")
