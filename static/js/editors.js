@@ -4,7 +4,6 @@
  * numeric tables, which are at once the editor and the kernel's table alternative.
  */
 
-import { fmt } from './format.js';
 import { flip2d, map, resize2d, shift2d } from './tensor.js';
 import { numStr } from './state.js';
 
@@ -153,10 +152,7 @@ export class KernelEditor {
     // Fill values, leaving alone the entry being typed in.
     for (const inp of this.root.querySelectorAll('input[data-w]')) {
       const [o, c, r, k] = inp.dataset.w.split(',').map(Number);
-      const v = weight[o][c][r][k];
-      if (document.activeElement !== inp || Number(inp.value) !== v) {
-        if (document.activeElement !== inp) inp.value = fmtExact(v);
-      }
+      if (document.activeElement !== inp) inp.value = fmtExact(weight[o][c][r][k]);
     }
     for (const inp of this.root.querySelectorAll('input[data-b]')) {
       if (document.activeElement !== inp) inp.value = fmtExact(bias[Number(inp.dataset.b)] ?? 0);
@@ -169,4 +165,3 @@ function fmtExact(v) {
   return Math.abs(v) < 5e-7 ? '0' : numStr(v);
 }
 
-export { fmt };

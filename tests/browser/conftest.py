@@ -103,8 +103,12 @@ def watch() -> Watch:
     return Watch()
 
 
-def _open(browser: object, watch: Watch, width: int, height: int) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": width, "height": height})  # type: ignore[attr-defined]
+def _open(
+    browser: object, watch: Watch, width: int, height: int, touch: bool = False
+) -> Iterator[object]:
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": width, "height": height}, has_touch=touch
+    )
     page = context.new_page()
     page.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: watch.errors.append(f"pageerror: {e}"))
@@ -126,5 +130,5 @@ def page(browser: object, watch: Watch) -> Iterator[object]:
 
 @pytest.fixture
 def phone(browser: object, watch: Watch) -> Iterator[object]:
-    """A 390x844 page (a phone)."""
-    yield from _open(browser, watch, 390, 844)
+    """A 390x844 page with a touch screen (a phone)."""
+    yield from _open(browser, watch, 390, 844, touch=True)

@@ -111,6 +111,14 @@ def test_painting_a_cell_changes_the_output(page, server) -> None:
     wait_cell(page, "Output", 0, 0, "1")
     assert table(page, "Input")[0][0] == "1"
     assert "in=1x9x9" in page.url
+    # A drag paints every cell it crosses with one value (row 8 is all -1).
+    page.mouse.move(*cell_centre(page, "input:0", 8, 1))
+    page.mouse.down()
+    for c in (2, 3, 4):
+        page.mouse.move(*cell_centre(page, "input:0", 8, c), steps=3)
+    page.mouse.up()
+    wait_cell(page, "Input", 8, 4, "1")
+    assert table(page, "Input")[8][:6] == ["-1", "1", "1", "1", "1", "-1"]
 
 
 def test_keyboard_paints_too(page, server) -> None:
@@ -325,6 +333,9 @@ def test_phone_layout_fits(phone, server) -> None:
     assert table(phone, "Output")[0][0] == "0.78"
     box = phone.locator('.gv[data-view="input:0"]').bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    # A tap paints, as a click does.
+    phone.touchscreen.tap(*cell_centre(phone, "input:0", 0, 0))
+    wait_cell(phone, "Output", 0, 0, "1")
 
 
 def test_focus_is_visible(page, server) -> None:
