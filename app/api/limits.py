@@ -59,6 +59,11 @@ MAX_DESCENT_WEIGHT_ELEMENTS: Final = 1024
 """Largest weight descent may train, in numbers: every step sends the weight and its
 gradient back, so this times the iterations bounds the answer's size."""
 
+MAX_DESCENT_CONVS: Final = 4000
+"""Most (iterations + 1) x inputs of a descent run: each is a forward and a backward
+convolution, about 0.25 ms for a glyph (numpy's per-call cost dominates), so a run
+stays near a second."""
+
 MAX_DESCENT_MACS: Final = 3 * 10**8
 """Most multiply-adds of a whole descent run: iterations x inputs x (forward +
 two backward convolutions). A lecture-size run (3 glyphs, 9x9, 3x3, 1000
@@ -79,9 +84,9 @@ MAX_XO_VALIDATION_SAMPLES: Final = 2048
 MAX_XO_EPOCHS: Final = 200
 """Most epochs of one X/O training run."""
 
-MAX_XO_SAMPLE_EPOCHS: Final = 60_000
+MAX_XO_SAMPLE_EPOCHS: Final = 40_000
 """Most glyph passes (samples x epochs, validation included) of one training run:
-about 3 s of one core here (the default run, 512 x 15, takes about 0.4 s)."""
+about 2.5 s of one core here (the default run, 768 x 15, takes about 0.35 s)."""
 
 MAX_XO_GLYPHS_PREVIEW: Final = 256
 """Most generated glyphs ``GET /api/xo/samples`` returns."""

@@ -115,9 +115,14 @@ def test_limits_are_enforced(client: TestClient, scenario: dict) -> None:
     assert d["loc"] == ["weight"] and d["type"] == "limit"
     assert "over the descent limit of 1,024" in d["msg"]
     big = np.zeros((300, 300)).tolist()
-    d = _error(client, **{**scenario, "inputs": [big] * 8, "max_iterations": 1000})
+    d = _error(client, **{**scenario, "inputs": [big] * 8, "max_iterations": 100})
     assert d["loc"] == ["max_iterations"] and d["type"] == "limit"
     assert "use max_iterations <= 14" in d["msg"]
+    d = _error(client, **{**scenario, "inputs": [presets.x_glyph()] * 8, "max_iterations": 1000})
+    assert d["msg"] == (
+        "max_iterations: 1001 iterations x 8 inputs is 8,008 forward and backward passes,"
+        " over the limit of 4,000; use max_iterations <= 499 or fewer inputs"
+    )
     d = _error(
         client, "/api/descent/stream", **{**scenario, "delay_ms": 1000, "max_iterations": 300}
     )

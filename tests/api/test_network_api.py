@@ -153,11 +153,13 @@ def test_training_limits(client: TestClient) -> None:
     assert d["loc"] == ["epochs"] and d["type"] == "limit"
     assert d["msg"] == (
         "epochs: 200 epochs x 4352 glyphs (training and validation) is 870,400 glyph passes,"
-        f" over the limit of {limits.MAX_XO_SAMPLE_EPOCHS:,}; use epochs <= 13 or fewer samples"
+        f" over the limit of {limits.MAX_XO_SAMPLE_EPOCHS:,}; use epochs <= 9 or fewer samples"
     )
     d = _error(client, "/api/xo/train", epochs=limits.MAX_XO_EPOCHS + 1)
     assert d["loc"] == ["epochs"]
-    d = _error(client, "/api/xo/train", epochs=150, delay_ms=1000, samples=64)
+    d = _error(
+        client, "/api/xo/train", epochs=150, delay_ms=1000, samples=64, validation_samples=16
+    )
     assert d["loc"] == ["delay_ms"]
     d = _error(client, "/api/xo/train", init="zeros")
     assert d["loc"] == ["init"]

@@ -216,6 +216,15 @@ def _check_descent(body: DescentRequest) -> None:
             f" {limits.MAX_DESCENT_WEIGHT_ELEMENTS:,} (every step sends the weight back);"
             " train fewer or smaller filters",
         )
+    runs = (body.max_iterations + 1) * len(body.inputs)
+    if runs > limits.MAX_DESCENT_CONVS:
+        most = limits.MAX_DESCENT_CONVS // len(body.inputs) - 1
+        raise LimitError(
+            "max_iterations",
+            f"{body.max_iterations + 1} iterations x {len(body.inputs)} inputs is {runs:,}"
+            f" forward and backward passes, over the limit of {limits.MAX_DESCENT_CONVS:,};"
+            f" use max_iterations <= {most} or fewer inputs",
+        )
     per_iteration = 0
     for x in body.inputs:
         steps, taps = conv2d_cost(
