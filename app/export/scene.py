@@ -1,0 +1,275 @@
+"""What an exported animation shows: an operation's step trace plus what the trace
+alone does not say (which grid cells are the input and which are padding, the
+kernel's size, the output's shape, a one-line description).
+
+Builders take the engine's arguments, run the engine's explained path and return a
+:class:`Scene`; the renderer (:mod:`app.export.frames`) draws scenes only, so one
+drawing path serves convolution, transposed convolution and both poolings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from app.engine import conv, conv_transpose, pool
+from app.engine.arithmetic import IntOrPair, PaddingArg, pair
+from app.engine.trace import Trace
+
+Op = Literal["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d"]
+
+INPUT, PADDING, OUTSIDE = 0, 1, 2
+"""Kinds of grid cell: an input number, a padding (or inserted) cell, a cell past the
+padded edge that only an overhanging ``ceil_mode`` pooling window reaches."""
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One operation, ready to draw step by step.
+
+    Attributes
+    ----------
+    op : {"conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d"}
+    trace : Trace
+        The engine's explained path; one frame per step.
+    cell_kind : ndarray of shape (Hg, Wg), int8
+        ``INPUT``, ``PADDING`` or ``OUTSIDE`` for each cell of ``trace.grid``.
+    kernel_size : (int, int)
+        ``(kH, kW)``: the window's taps per channel are ``kH * kW``.
+    out_shape : (int, int, int)
+        ``(C_out, H_out, W_out)`` as traced (the API's 2-D output has ``C_out == 1``).
+    output : ndarray
+        The result in the API's shape (2-D in, 2-D out).
+    tensors : dict of str to ndarray or None
+        The request's tensors (``input``, ``weight``, ``bias``) in their own shapes.
+    description : str
+        One line for the frame's title, e.g. ``"conv2d  ·  padding 1  ·  stride 2"``.
+    grid_label : str
+        What ``trace.grid`` is, for the panel label and the JSON export.
+    """
+
+    op: Op
+    trace: Trace
+    cell_kind: np.ndarray
+    kernel_size: tuple[int, int]
+    out_shape: tuple[int, int, int]
+    output: np.ndarray
+    tensors: dict[str, np.ndarray | None]
+    description: str
+    grid_label: str
+
+    @property
+    def channels_per_step(self) -> int:
+        """Grid channels one window reads (``C_in/groups`` for a convolution, 1 for pooling)."""
+        return int(self.trace.cells.shape[1]) // (self.kernel_size[0] * self.kernel_size[1])
+
+    @property
+    def has_kernel(self) -> bool:
+        return self.trace.weights is not None
+
+    def step_channels(self, step: int) -> np.ndarray:
+        """The grid channels step ``step`` reads, in tap order."""
+        taps = self.kernel_size[0] * self.kernel_size[1]
+        return self.trace.cells[step, ::taps, 0]
+
+
+def _text(value: IntOrPair | str, name: str) -> str:
+    if isinstance(value, str):
+        return value
+    a, b = pair(value, name, minimum=0)
+    return str(a) if a == b else f"{a}x{b}"
+
+
+def _shape(array: np.ndarray) -> str:
+    return "x".join(map(str, array.shape))
+
+
+def _kinds(
+    grid_size: tuple[int, int], origin: tuple[int, int], size: tuple[int, int], step=(1, 1)
+) -> np.ndarray:
+    """PADDING everywhere but the input's cells (every ``step``-th from ``origin``)."""
+    kinds = np.full(grid_size, PADDING, dtype=np.int8)
+    rows = origin[0] + step[0] * np.arange(size[0])
+    cols = origin[1] + step[1] * np.arange(size[1])
+    kinds[np.ix_(rows, cols)] = INPUT
+    return kinds
+
+
+def _traced_output(trace: Trace, two_d: bool) -> tuple[tuple[int, int, int], np.ndarray]:
+    shape = tuple(int(v) + 1 for v in trace.out_index.max(axis=0))
+    out = trace.output(shape)  # type: ignore[arg-type]
+    return shape, out[0] if two_d else out  # type: ignore[return-value]
+
+
+def conv2d_scene(
+    input: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None = None,
+    stride: IntOrPair = 1,
+    padding: PaddingArg = 0,
+    dilation: IntOrPair = 1,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+    reduce: str = "sum",
+) -> Scene:
+    """The scene of :func:`app.engine.conv.conv2d` (arguments as there)."""
+    x, w = np.asarray(input), np.asarray(weight)
+    params = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+    g = conv.conv2d_geometry(x, w, bias, padding_mode=padding_mode, reduce=reduce, **params)
+    trace = conv.conv2d_trace(x, w, bias, padding_mode=padding_mode, reduce=reduce, **params)
+    shape, output = _traced_output(trace, len(g.output_shape) == 2)
+    p = g.padding
+    parts = [f"conv2d  ·  {_shape(x)} input, {_shape(w)} kernel"]
+    if not p.is_zero:
+        sides = (
+            _text((p.top, p.left), "padding")
+            if (p.top, p.left) == (p.bottom, p.right)
+            else f"left {p.left} right {p.right} top {p.top} bottom {p.bottom}"
+        )
+        mode = "" if padding_mode == "zeros" else f" ({padding_mode})"
+        parts.append(f"padding {sides}{mode}")
+    for name, value in (("stride", stride), ("dilation", dilation)):
+        if pair(value, name) != (1, 1):
+            parts.append(f"{name} {_text(value, name)}")
+    if groups != 1:
+        parts.append(f"groups {groups}")
+    if reduce == "mean":
+        parts.append(f"mean of {g.window_size}")
+    if bias is not None:
+        parts.append("bias")
+    return Scene(
+        op="conv2d",
+        trace=trace,
+        cell_kind=_kinds(trace.grid.shape[1:], trace.grid_origin, g.input_size),
+        kernel_size=g.kernel_size,
+        out_shape=shape,
+        output=output,
+        tensors={"input": x, "weight": w, "bias": None if bias is None else np.asarray(bias)},
+        description="  ·  ".join(parts),
+        grid_label="input, padded" if not p.is_zero else "input",
+    )
+
+
+def conv_transpose2d_scene(
+    input: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None = None,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    output_padding: IntOrPair = 0,
+    groups: int = 1,
+    dilation: IntOrPair = 1,
+) -> Scene:
+    """The scene of :func:`app.engine.conv_transpose.conv_transpose2d` (gather view)."""
+    x, w = np.asarray(input), np.asarray(weight)
+    params = {
+        "stride": stride,
+        "padding": padding,
+        "output_padding": output_padding,
+        "groups": groups,
+        "dilation": dilation,
+    }
+    g = conv_transpose.conv_transpose2d_geometry(x, w, bias, **params)
+    trace = conv_transpose.conv_transpose2d_trace(x, w, bias, **params)
+    shape, output = _traced_output(trace, len(g.output_shape) == 2)
+    parts = [f"conv_transpose2d  ·  {_shape(x)} input, {_shape(w)} kernel"]
+    defaults = {"stride": 1, "padding": 0, "output_padding": 0, "dilation": 1}
+    for name, default in defaults.items():
+        value = params[name]
+        if pair(value, name, minimum=0) != (default, default):  # type: ignore[arg-type]
+            parts.append(f"{name.replace('_', ' ')} {_text(value, name)}")  # type: ignore[arg-type]
+    if groups != 1:
+        parts.append(f"groups {groups}")
+    if bias is not None:
+        parts.append("bias")
+    return Scene(
+        op="conv_transpose2d",
+        trace=trace,
+        cell_kind=_kinds(trace.grid.shape[1:], trace.grid_origin, g.input_size, g.stride),
+        kernel_size=g.kernel_size,
+        out_shape=shape,
+        output=output,
+        tensors={"input": x, "weight": w, "bias": None if bias is None else np.asarray(bias)},
+        description="  ·  ".join(parts),
+        grid_label="input, stride-dilated and padded",
+    )
+
+
+def _pool_scene(
+    op: Op, x: np.ndarray, trace: Trace, kernel: tuple[int, int], padding: IntOrPair, parts: list
+) -> Scene:
+    h, w = x.shape[-2:]
+    ph, pw = pair(padding, "padding", minimum=0)
+    kinds = _kinds(trace.grid.shape[1:], trace.grid_origin, (h, w))
+    kinds[h + 2 * ph :, :] = OUTSIDE
+    kinds[:, w + 2 * pw :] = OUTSIDE
+    shape, output = _traced_output(trace, x.ndim == 2)
+    label = "input" if (ph, pw) == (0, 0) else "input, padded"
+    if op == "max_pool2d" and (ph, pw) != (0, 0):
+        label += " (padding counts as -inf)"
+    return Scene(
+        op=op,
+        trace=trace,
+        cell_kind=kinds,
+        kernel_size=kernel,
+        out_shape=shape,
+        output=output,
+        tensors={"input": x, "weight": None, "bias": None},
+        description="  ·  ".join(parts),
+        grid_label=label,
+    )
+
+
+def _pool_parts(
+    op: str, x: np.ndarray, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair
+) -> list[str]:
+    kh, kw = pair(kernel_size, "kernel_size")
+    parts = [f"{op}  ·  {_shape(x)} input, {kh}x{kw} window"]
+    stride_text = _text(stride if stride is not None else kernel_size, "stride")
+    parts.append(f"stride {stride_text}")
+    if pair(padding, "padding", minimum=0) != (0, 0):
+        parts.append(f"padding {_text(padding, 'padding')}")
+    return parts
+
+
+def max_pool2d_scene(
+    input: ArrayLike,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+    ceil_mode: bool = False,
+) -> Scene:
+    """The scene of :func:`app.engine.pool.max_pool2d` (arguments as there)."""
+    x = np.asarray(input)
+    trace = pool.max_pool2d_trace(x, kernel_size, stride, padding, dilation, ceil_mode)
+    parts = _pool_parts("max_pool2d", x, kernel_size, stride, padding)
+    if pair(dilation, "dilation") != (1, 1):
+        parts.append(f"dilation {_text(dilation, 'dilation')}")
+    if ceil_mode:
+        parts.append("ceil_mode")
+    kernel = pair(kernel_size, "kernel_size")
+    return _pool_scene("max_pool2d", x, trace, kernel, padding, parts)
+
+
+def avg_pool2d_scene(
+    input: ArrayLike,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Scene:
+    """The scene of :func:`app.engine.pool.avg_pool2d` (arguments as there)."""
+    x = np.asarray(input)
+    trace = pool.avg_pool2d_trace(x, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    parts = _pool_parts("avg_pool2d", x, kernel_size, stride, padding)
+    if ceil_mode:
+        parts.append("ceil_mode")
+    if not count_include_pad and pair(padding, "padding", minimum=0) != (0, 0):
+        parts.append("padding not counted")
+    kernel = pair(kernel_size, "kernel_size")
+    return _pool_scene("avg_pool2d", x, trace, kernel, padding, parts)
