@@ -34,6 +34,13 @@ def _check(value: int, limit: int, field: str, what: str, fix: str) -> None:
         raise LimitError(field, f"{what} would be {value:,}, over the limit of {limit:,}; {fix}")
 
 
+def _check_channels(c_in: int, c_out: int) -> None:
+    """The documented MAX_CHANNELS: a 1x1 kernel on a tiny input passes every other
+    budget with thousands of filters, and a bias is capped at this length too."""
+    _check(c_in, limits.MAX_CHANNELS, "input", "the input channels", "use fewer channels")
+    _check(c_out, limits.MAX_CHANNELS, "weight", "the output channels", "use fewer filters")
+
+
 def trace_allowed(steps: int, taps: int) -> str | None:
     """None when a trace of this size may be sent, else the reason it is left out."""
     if steps > limits.MAX_TRACE_STEPS:
@@ -62,6 +69,7 @@ def conv2d_cost(
     c_out = weight.shape[0] if weight.ndim == 4 else 1
     if weight.ndim not in (2, 4) or groups < 1:
         return 0, 0
+    _check_channels(c_in, c_out)
     kh, kw = weight.shape[-2:]
     s, d = pair(stride, "stride"), pair(dilation, "dilation")  # type: ignore[arg-type]
     p = resolve_padding(padding, (kh, kw), d, s)  # type: ignore[arg-type]
@@ -99,6 +107,7 @@ def conv_transpose2d_cost(
     if weight.ndim not in (2, 4) or groups < 1:
         return 0, 0
     c_out = weight.shape[1] * groups if weight.ndim == 4 else 1
+    _check_channels(c_in, c_out)
     kh, kw = weight.shape[-2:]
     s, d = pair(stride, "stride"), pair(dilation, "dilation")  # type: ignore[arg-type]
     p = pair(padding, "padding", minimum=0)  # type: ignore[arg-type]

@@ -11,7 +11,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from app.engine.errors import EngineError
 
@@ -22,9 +23,9 @@ class LimitError(EngineError):
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> list[str | int]:
     parts = [p for p in loc if p not in ("body", "query", "path")]
-    # pydantic names union members (e.g. "int", "tuple[int, int]") in the location;
-    # they mean nothing to a client.
-    return [p for p in parts if isinstance(p, int) or not any(c in p for c in "[]()|")]
+    # pydantic names union members (e.g. "int", "tuple[int, int]", "constrained-int")
+    # in the location; they mean nothing to a client.
+    return [p for p in parts if isinstance(p, int) or not any(c in p for c in "[]()|-")]
 
 
 def _message(error: dict[str, Any]) -> str:
@@ -35,7 +36,7 @@ def _message(error: dict[str, Any]) -> str:
     if error.get("type") == "json_invalid":
         return "the body is not valid JSON: " + str(error.get("ctx", {}).get("error", msg))
     if error.get("type") == "missing":
-        return f"{where} is required"
+        return f"{where} is required" if where else "the body is required: send a JSON object"
     if error.get("type") == "extra_forbidden":
         return f"{where} is not a known field; check its spelling against /docs"
     return f"{where}: {msg}" if where else msg
@@ -119,6 +120,50 @@ async def _on_engine_error(request: Request, exc: EngineError) -> JSONResponse:
     )
 
 
+def _body_parse_message(exc: HTTPException) -> str | None:
+    """What was wrong with a body FastAPI could not parse, from the error it wraps.
+
+    FastAPI answers any failure of ``json.loads`` other than a syntax error with a
+    bare 400 "There was an error parsing the body", raised from the original error.
+    """
+    cause = exc.__cause__
+    if exc.status_code != 400 or cause is None:
+        return None
+    if isinstance(cause, RecursionError):
+        return (
+            "the body is not valid JSON: arrays or objects nest too deeply to parse;"
+            " tensors have at most 4 dimensions"
+        )
+    if isinstance(cause, UnicodeDecodeError):
+        return "the body is not valid JSON: it is not UTF-8 text"
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        return (
+            "the body is not valid JSON: it holds an integer with thousands of digits;"
+            " send numbers that fit in float32"
+        )
+    return None
+
+
+async def _on_http_error(request: Request, exc: HTTPException) -> Response:
+    """Errors raised as ``HTTPException`` (404, 405, a bad multipart form, a body too
+    large) in the same ``{"detail": [{"loc", "msg", "type"}]}`` shape as the rest."""
+    parse_message = _body_parse_message(exc)
+    if parse_message is not None:
+        return JSONResponse(
+            status_code=422,
+            content={"detail": [{"loc": [], "msg": parse_message, "type": "json_invalid"}]},
+        )
+    if exc.status_code in (204, 304) or exc.status_code < 200:
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    detail = exc.detail
+    if not isinstance(detail, list):
+        detail = [{"loc": [], "msg": str(detail), "type": "http"}]
+    return JSONResponse(
+        status_code=exc.status_code, content={"detail": detail}, headers=exc.headers
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _on_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(EngineError, _on_engine_error)  # type: ignore[arg-type]

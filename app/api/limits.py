@@ -98,3 +98,30 @@ one gets 503 with Retry-After, so training never starves everything else."""
 STREAM_RETRY_AFTER_SECONDS: Final = 5
 """Sent in ``Retry-After`` with the 503 of a stream past ``MAX_TRAINING_STREAMS``: a
 default training run is over in well under that."""
+
+# --- exports (app/api/routes/export.py) ------------------------------------------
+
+MAX_GIF_FRAMES: Final = 256
+"""Most frames (trace steps, one per output cell) an exported GIF may have."""
+
+MAX_EXPORT_CELLS: Final = 2500
+"""Most grid cells one exported frame may draw (the input channels a window reads,
+padding included, plus the kernel and the output): past it the numbers would be
+too small to read on a slide anyway."""
+
+MAX_GIF_PIXELS: Final = 160_000_000
+"""Most pixels over a whole GIF (frames x width x height): each frame is quantised,
+compared with the previous one and compressed, about 10 ms per 1280x720 frame, so
+this keeps one export to a couple of seconds of one core (173 frames at 1280 wide,
+256 at 960)."""
+
+MAX_GIF_DRAWN_CELLS: Final = 40_000
+"""Most grid cells drawn for a whole GIF: a frame's cells are drawn once per output
+channel (the frames of one channel share them), so cells x output channels."""
+
+MIN_EXPORT_WIDTH: Final = 480
+MAX_EXPORT_WIDTH: Final = 1920
+"""Exported frame width in pixels (the height is width * 9/16)."""
+
+MAX_CODE_ELEMENTS: Final = 1024 * 1024
+"""Most numbers the generated PyTorch code and curl command may embed."""

@@ -2,8 +2,18 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import activation, conv, health, images, network, pool, presets, training
+from app.api.routes import (
+    activation,
+    conv,
+    export,
+    health,
+    images,
+    network,
+    pool,
+    presets,
+    training,
+)
 
 api_router = APIRouter()
-for module in (conv, pool, activation, images, presets, training, network, health):
+for module in (conv, pool, activation, images, presets, export, training, network, health):
     api_router.include_router(module.router)

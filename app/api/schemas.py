@@ -10,16 +10,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictBool, WithJsonSchema
 
 from app.api import limits
-from app.api.tensors import Tensor
+from app.api.tensors import RESPONSE_ARRAY_JSON_SCHEMA, Tensor
 
-Stride = Annotated[int, Field(ge=1, le=limits.MAX_STRIDE)]
-Dilation = Annotated[int, Field(ge=1, le=limits.MAX_DILATION)]
-Pad = Annotated[int, Field(ge=0, le=limits.MAX_PADDING)]
-KernelSide = Annotated[int, Field(ge=1, le=limits.MAX_KERNEL_SIDE)]
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+# Numbers and switches are strict: `true` is not a stride of 1, `0` is not False, and
+# 2.0 is not a stride (as in PyTorch); JSON integers are still accepted as floats.
+Stride = Annotated[int, Field(strict=True, ge=1, le=limits.MAX_STRIDE)]
+Dilation = Annotated[int, Field(strict=True, ge=1, le=limits.MAX_DILATION)]
+Pad = Annotated[int, Field(strict=True, ge=0, le=limits.MAX_PADDING)]
+KernelSide = Annotated[int, Field(strict=True, ge=1, le=limits.MAX_KERNEL_SIDE)]
+FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+OutputPad = Annotated[int, Field(strict=True, ge=0, le=limits.MAX_STRIDE)]
 
 StridePair = Stride | tuple[Stride, Stride]
 DilationPair = Dilation | tuple[Dilation, Dilation]
@@ -30,7 +33,7 @@ ConvPadding = Pad | tuple[Pad, Pad] | tuple[Pad, Pad, Pad, Pad] | Literal["same"
 Array = Annotated[
     np.ndarray,
     PlainSerializer(lambda a: a.tolist(), when_used="json"),
-    WithJsonSchema({"type": "array", "items": {}}),
+    WithJsonSchema(RESPONSE_ARRAY_JSON_SCHEMA),
 ]
 """A response-only array of any dtype (validation is skipped: the engine made it)."""
 
@@ -49,7 +52,7 @@ class BackwardRequest(Strict):
         default=None,
         description="dE/dO, shaped like `output`: ask for the backward pass.",
     )
-    trace: bool = Field(
+    trace: StrictBool = Field(
         default=True,
         description="Include the step traces (left out, with a reason, past the trace limit).",
     )
@@ -65,13 +68,18 @@ class ConvParams(Strict):
         ),
     )
     dilation: DilationPair = 1
-    groups: Annotated[int, Field(ge=1, le=limits.MAX_CHANNELS)] = 1
+    groups: Annotated[int, Field(strict=True, ge=1, le=limits.MAX_CHANNELS)] = 1
 
 
 class Conv2dRequest(ConvParams, BackwardRequest):
     input: Tensor = Field(description="(C, H, W) or (H, W).")
     weight: Tensor = Field(description="(C_out, C_in/groups, kH, kW) or (kH, kW).")
-    bias: list[FiniteFloat] | None = Field(default=None, description="(C_out,) or null.")
+    bias: list[FiniteFloat] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=limits.MAX_CHANNELS,
+        description="(C_out,) or null.",
+    )
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
     reduce: Literal["sum", "mean"] = Field(
         default="sum",
@@ -102,22 +110,21 @@ class Conv2dRequest(ConvParams, BackwardRequest):
 class ConvTranspose2dRequest(ConvParams, BackwardRequest):
     input: Tensor = Field(description="(C_in, H, W) or (H, W).")
     weight: Tensor = Field(description="(C_in, C_out/groups, kH, kW) or (kH, kW).")
-    bias: list[FiniteFloat] | None = Field(default=None, description="(C_out,) or null.")
+    bias: list[FiniteFloat] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=limits.MAX_CHANNELS,
+        description="(C_out,) or null.",
+    )
     padding: PoolPadding = 0  # type: ignore[assignment]  # PyTorch: no 'same' here
-    output_padding: (
-        Annotated[int, Field(ge=0, le=limits.MAX_STRIDE)]
-        | tuple[
-            Annotated[int, Field(ge=0, le=limits.MAX_STRIDE)],
-            Annotated[int, Field(ge=0, le=limits.MAX_STRIDE)],
-        ]
-    ) = 0
+    output_padding: OutputPad | tuple[OutputPad, OutputPad] = 0
 
 
 class PoolParams(Strict):
     kernel_size: KernelSize
     stride: StridePair | None = Field(default=None, description="Default: kernel_size.")
     padding: PoolPadding = 0
-    ceil_mode: bool = False
+    ceil_mode: StrictBool = False
 
 
 class MaxPool2dRequest(PoolParams, BackwardRequest):
@@ -127,7 +134,7 @@ class MaxPool2dRequest(PoolParams, BackwardRequest):
 
 class AvgPool2dRequest(PoolParams, BackwardRequest):
     input: Tensor = Field(description="(C, H, W) or (H, W).")
-    count_include_pad: bool = True
+    count_include_pad: StrictBool = True
 
 
 class ActivationRequest(Strict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from typing import Annotated, Any
 
 import numpy as np
@@ -19,6 +20,18 @@ from pydantic_core import PydanticCustomError
 from app.api import limits
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+_MAX_RANK = 4  # (C_out, C_in, kH, kW) is the largest layout of any operation
+
+_COMPACT_JSON_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Compact form: base64 of little-endian float32, row-major.",
+    "properties": {
+        "dtype": {"const": "float32"},
+        "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+        "base64": {"type": "string"},
+    },
+    "required": ["dtype", "shape", "base64"],
+}
 
 TENSOR_JSON_SCHEMA: dict[str, Any] = {
     "anyOf": [
@@ -27,19 +40,18 @@ TENSOR_JSON_SCHEMA: dict[str, Any] = {
             "items": {},
             "description": "Nested lists of numbers in PyTorch's layout without the batch.",
         },
-        {
-            "type": "object",
-            "description": "Compact form: base64 of little-endian float32, row-major.",
-            "properties": {
-                "dtype": {"const": "float32"},
-                "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
-                "base64": {"type": "string"},
-            },
-            "required": ["dtype", "shape", "base64"],
-        },
+        _COMPACT_JSON_SCHEMA,
     ],
     "examples": [[[0, 1, 0], [1, 1, 1], [0, 1, 0]]],
 }
+
+RESPONSE_ARRAY_JSON_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "array", "items": {}, "description": "Nested lists (the default)."},
+        {**_COMPACT_JSON_SCHEMA, "description": "With ?encoding=base64; integers too."},
+    ]
+}
+"""A response array: nested lists, or the compact form when the request asked for it."""
 
 
 def _error(message: str) -> PydanticCustomError:
@@ -50,9 +62,11 @@ def _first_ragged(value: Any, path: tuple[int, ...] = ()) -> str:
     """Where a nested list stops being rectangular (only called on the error path)."""
     if not isinstance(value, list):
         return ""
+    where = "[" + "][".join(map(str, path)) + "]" if path else "the top level"
+    if len(path) >= _MAX_RANK:  # bounded recursion, whatever the client nests
+        return f" at {where}: lists nest more than {_MAX_RANK} deep"
     lengths = {len(v) if isinstance(v, list) else -1 for v in value}
     if len(lengths) > 1:
-        where = "[" + "][".join(map(str, path)) + "]" if path else "the top level"
         return f" at {where}: its items have different lengths or mix numbers and lists"
     for i, item in enumerate(value):
         found = _first_ragged(item, (*path, i))
@@ -62,13 +76,17 @@ def _first_ragged(value: Any, path: tuple[int, ...] = ()) -> str:
 
 
 def _check_elements(shape: tuple[int, ...]) -> None:
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    # math.prod on Python ints: numpy's int64 product wraps or overflows on a hostile
+    # shape such as [2**40, 2**40, 2**40] or [10**30].
+    count = math.prod(shape)
     if count > limits.MAX_TENSOR_ELEMENTS:
         raise _error(
             f"has {count} numbers, more than the limit of {limits.MAX_TENSOR_ELEMENTS};"
             " send a smaller tensor (scale the image down)"
         )
-    if any(side > limits.MAX_SIDE for side in shape[-2:]):
+    if any(side > limits.MAX_SIDE for side in shape[-2:]) or any(
+        side > limits.MAX_TENSOR_ELEMENTS for side in shape
+    ):
         raise _error(f"has a side over {limits.MAX_SIDE}; send a smaller tensor")
 
 
@@ -82,13 +100,13 @@ def _from_base64(value: dict[str, Any]) -> np.ndarray:
         isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape
     ):
         raise _error("shape must be a list of non-negative integers")
-    if len(shape) > 4:
-        raise _error(f"shape has {len(shape)} dimensions; at most 4 are accepted")
+    if len(shape) > _MAX_RANK:
+        raise _error(f"shape has {len(shape)} dimensions; at most {_MAX_RANK} are accepted")
     _check_elements(tuple(shape))
     text = value["base64"]
     if not isinstance(text, str):
         raise _error("base64 must be a string")
-    expected = int(np.prod(shape, dtype=np.int64)) * 4
+    expected = math.prod(shape) * 4
     if len(text) > 4 * (expected // 3 + 1) + 8:
         raise _error(f"base64 is longer than a float32 tensor of shape {shape} needs")
     try:
@@ -100,7 +118,22 @@ def _from_base64(value: dict[str, Any]) -> np.ndarray:
     return np.frombuffer(raw, dtype="<f4").reshape(shape).astype(np.float32)
 
 
+def _depth(value: Any, stop: int) -> int:
+    """How deep lists nest along the first items, counting at most to ``stop``."""
+    depth = 0
+    while isinstance(value, list) and depth < stop:
+        depth += 1
+        value = value[0] if value else None
+    return depth
+
+
 def _from_lists(value: list[Any]) -> np.ndarray:
+    # Deeper nesting is refused before numpy (which stops at 64 dimensions with a
+    # misleading "inhomogeneous" error) and before _first_ragged recurses into it.
+    if _depth(value, _MAX_RANK + 1) > _MAX_RANK:
+        raise _error(
+            f"nests lists more than {_MAX_RANK} deep; a tensor has at most {_MAX_RANK} dimensions"
+        )
     try:
         array = np.array(value)
     except (ValueError, TypeError):

@@ -29,9 +29,10 @@ from app.api.schemas import (
 from app.api.tensors import Tensor
 from app.engine.xo_net import CLASSES
 
-LearningRate = Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)]
-Momentum = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
-Tolerance = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+# Strict, as in app.api.schemas: `true` is not a learning rate and "0.1" is not a number.
+LearningRate = Annotated[float, Field(strict=True, gt=0, le=1e6, allow_inf_nan=False)]
+Momentum = Annotated[float, Field(strict=True, ge=0, lt=1, allow_inf_nan=False)]
+Tolerance = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
 Seed = Annotated[int, Field(strict=True, ge=0, le=2**32 - 1)]
 Bias = Annotated[list[FiniteFloat], Field(min_length=1, max_length=limits.MAX_CHANNELS)]
 DelayMs = Annotated[
@@ -55,7 +56,9 @@ class ArrayModel(BaseModel):
 
 class ActivationLayer(Strict):
     function: Literal["relu", "leaky_relu", "sigmoid", "tanh"] = "relu"
-    negative_slope: FiniteFloat = Field(default=0.01, description="leaky_relu only.")
+    negative_slope: Annotated[float, Field(strict=True, allow_inf_nan=False)] = Field(
+        default=0.01, description="leaky_relu only."
+    )
 
 
 class PoolLayer(Strict):
@@ -213,8 +216,12 @@ class DescentRequest(ConvParams):
     lr: LearningRate = Field(description="Learning rate.")
     momentum: Momentum = Field(default=0.0, description="0 is plain gradient descent.")
     max_iterations: Annotated[int, Field(strict=True, ge=0, le=limits.MAX_DESCENT_ITERATIONS)] = 100
-    loss_tolerance: Tolerance = Field(default=0.0, description="Stop once loss <= this.")
-    grad_tolerance: Tolerance = Field(default=0.0, description="Stop once |grad| <= this.")
+    loss_tolerance: Tolerance | None = Field(
+        default=None, description="Stop once loss <= this (null: never)."
+    )
+    grad_tolerance: Tolerance | None = Field(
+        default=None, description="Stop once |grad| <= this (null: never)."
+    )
     velocity: Tensor | None = Field(
         default=None, description="Momentum buffer to continue from (a previous run's)."
     )
@@ -359,7 +366,7 @@ class XOTrainRequest(Strict):
     batch_size: Annotated[int, Field(strict=True, ge=1, le=limits.MAX_XO_SAMPLES)] = 32
     lr: LearningRate = 0.1
     momentum: Momentum = 0.9
-    noise: Annotated[float, Field(ge=0, le=0.5)] = Field(
+    noise: Annotated[float, Field(strict=True, ge=0, le=0.5)] = Field(
         default=0.05, description="Probability that a cell of a glyph flips sign."
     )
     max_shift: Annotated[int, Field(strict=True, ge=0, le=4)] = Field(

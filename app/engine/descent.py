@@ -258,8 +258,8 @@ def descend(
     lr: float,
     momentum: float = 0.0,
     max_iterations: int = 100,
-    loss_tolerance: float = 0.0,
-    grad_tolerance: float = 0.0,
+    loss_tolerance: float | None = None,
+    grad_tolerance: float | None = None,
     velocity: ArrayLike | None = None,
     velocity_bias: ArrayLike | None = None,
 ) -> Iterator[DescentStep]:
@@ -276,8 +276,9 @@ def descend(
         See :func:`sgd_step`.
     max_iterations : int
         At most this many updates (so at most ``max_iterations + 1`` steps).
-    loss_tolerance, grad_tolerance : float
-        Stop once the loss, or the gradient's norm, is at or below these (0: never).
+    loss_tolerance, grad_tolerance : float, optional
+        Stop once the loss, or the gradient's norm, is at or below these; None never
+        stops there (a sum loss can be negative, so 0 is not "off").
     velocity, velocity_bias : array_like, optional
         Momentum buffers to continue from (a previous run's last step); zeros if omitted.
 
@@ -313,10 +314,10 @@ def descend(
     while True:
         norm = float(np.sqrt(np.sum(gw.astype(np.float64) ** 2) + _sq(gb)))
         step = DescentStep(iteration, loss, w, gw, norm, b, gb, vw, vb)
-        if loss <= loss_tolerance:
+        if loss_tolerance is not None and loss <= loss_tolerance:
             yield _stopped(step, "loss_tolerance")
             return
-        if norm <= grad_tolerance:
+        if grad_tolerance is not None and norm <= grad_tolerance:
             yield _stopped(step, "grad_tolerance")
             return
         if iteration >= max_iterations:

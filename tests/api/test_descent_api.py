@@ -56,11 +56,11 @@ def test_scenario_learns_the_diagonal_detector(client: TestClient, scenario: dic
 
 
 def test_stepping_continues_the_run(client: TestClient, scenario: dict) -> None:
-    two = _descent(client, **{**scenario, "max_iterations": 2, "loss_tolerance": 0})
-    one = _descent(client, **{**scenario, "max_iterations": 1, "loss_tolerance": 0})
+    two = _descent(client, **{**scenario, "max_iterations": 2, "loss_tolerance": None})
+    one = _descent(client, **{**scenario, "max_iterations": 1, "loss_tolerance": None})
     assert one["stop_reason"] == "max_iterations" and len(one["steps"]) == 2
     resume = {"weight": one["weight"], "velocity": one["velocity"]}
-    again = _descent(client, **{**scenario, "max_iterations": 1, "loss_tolerance": 0, **resume})
+    again = _descent(client, **{**scenario, "max_iterations": 1, "loss_tolerance": None, **resume})
     np.testing.assert_allclose(again["weight"], two["weight"], rtol=1e-6)
 
 
@@ -68,6 +68,14 @@ def test_divergence_is_reported_with_finite_numbers(client: TestClient, scenario
     body = _descent(client, **{**scenario, "lr": 500.0, "momentum": 0.0, "max_iterations": 1000})
     assert body["stop_reason"] == "diverged"
     assert all(np.isfinite(s["loss"]) for s in body["steps"])
+
+
+def test_a_negative_sum_loss_is_not_convergence(client: TestClient) -> None:
+    x = (-np.ones((4, 4))).tolist()
+    body = _descent(client, inputs=[x], weight=[[1.0]], loss="sum", lr=0.1, max_iterations=3)
+    assert body["stop_reason"] == "max_iterations"
+    # E = -16 w and dE/dw = -16, so each step adds 1.6 to w and takes 25.6 off E.
+    assert [s["loss"] for s in body["steps"]] == pytest.approx([-16.0, -41.6, -67.2, -92.8])
 
 
 def test_bias_and_targets(client: TestClient) -> None:
@@ -88,7 +96,7 @@ def test_bias_and_targets(client: TestClient) -> None:
 
 
 def test_stream_sends_every_step_then_done(client: TestClient, scenario: dict) -> None:
-    body = {**scenario, "max_iterations": 7, "loss_tolerance": 0}
+    body = {**scenario, "max_iterations": 7, "loss_tolerance": None}
     with client.stream("POST", "/api/descent/stream", json=body) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
