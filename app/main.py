@@ -8,6 +8,9 @@ from fastapi.staticfiles import StaticFiles
 from app.api.errors import install_error_handlers
 from app.api.main import api_router
 from app.api.routes import pages
+from app.middleware.body_limit import BodyLimitMiddleware
+from app.middleware.compute_limit import ComputeLimitMiddleware
+from app.middleware.security_headers import SecurityHeadersMiddleware
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -17,6 +20,10 @@ app = FastAPI(
     version="0.1.0",
 )
 install_error_handlers(app)
+# The last added runs first: headers on every answer, then body limits, then slots.
+app.add_middleware(ComputeLimitMiddleware)
+app.add_middleware(BodyLimitMiddleware)
+app.add_middleware(SecurityHeadersMiddleware)
 app.include_router(api_router)
 app.include_router(pages.router)
 app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -46,6 +46,57 @@ MAX_POOL_READS: Final = 200_000_000
 MAX_UPLOAD_BYTES: Final = 10 * 1024 * 1024
 """Largest image upload, in bytes."""
 
+# --- whole requests (enforced by app.middleware before a route runs) -----------
+
+MAX_JSON_BODY_BYTES: Final = 36 * 1024 * 1024
+"""Largest body of a JSON request under /api/.
+
+Two tensors at ``MAX_TENSOR_ELEMENTS`` in base64 (16 MiB each: an input and its
+``grad_output``) and the rest of the request fit, so no request within the tensor
+limits is refused for its size when sent compactly. As nested lists the same
+numbers take 30 to 60 MiB. FastAPI parses JSON on the event loop: a body at this
+limit blocks the worker for about 0.1 s as base64 and 1 s as nested lists of
+floats, which is why the limit is not higher.
+"""
+
+MAX_UPLOAD_BODY_BYTES: Final = MAX_UPLOAD_BYTES + 64 * 1024
+"""Largest body of POST /api/images: the file plus multipart framing and two fields."""
+
+MAX_OTHER_BODY_BYTES: Final = 64 * 1024
+"""Largest body anywhere else (pages and GET routes take none)."""
+
+BODY_IDLE_TIMEOUT_SECONDS: Final = 15.0
+"""Longest pause between two pieces of a body before the request is dropped (408)."""
+
+BODY_TOTAL_TIMEOUT_SECONDS: Final = 60.0
+"""Longest time a whole body may take to arrive (a 10 MiB photo at 2 Mbit/s: 42 s)."""
+
+MAX_FORM_FILES: Final = 1
+MAX_FORM_FIELDS: Final = 2
+"""The image upload has one file (``file``) and two fields (``mode``, ``max_side``)."""
+
+MAX_FORM_FIELD_BYTES: Final = 1024
+"""Largest non-file form field; ours hold a word or a number."""
+
+# --- concurrency (per worker process; run one worker per core) -----------------
+
+COMPUTE_SLOTS: Final = 2
+"""Computations (POST /api/...) in flight per worker.
+
+With one worker per core this is two per core: enough to overlap one request's
+parsing and serialising with another's numpy work, few enough that the largest
+requests cannot exhaust memory (each costs at most a few hundred MiB).
+"""
+
+COMPUTE_QUEUE: Final = 8
+"""Requests per worker that may wait for a slot; past it they get 503 at once."""
+
+COMPUTE_WAIT_SECONDS: Final = 1.0
+"""Longest wait for a slot before 503; a lecture-size request takes milliseconds."""
+
+RETRY_AFTER_SECONDS: Final = 1
+"""Sent with 503 in ``Retry-After``."""
+
 # --- backprop, gradient descent and the X/O network (app/api/routes/training.py, network.py)
 
 MAX_DESCENT_ITERATIONS: Final = 1000

@@ -26,7 +26,11 @@ from app.engine.arithmetic import (
 
 router = APIRouter(prefix="/api", tags=["convolution"])
 
-ERRORS = {422: {"model": ErrorResponse, "description": "What is wrong and how to fix it."}}
+ERRORS = {
+    413: {"model": ErrorResponse, "description": "The body is over the size limit."},
+    422: {"model": ErrorResponse, "description": "What is wrong and how to fix it."},
+    503: {"model": ErrorResponse, "description": "Busy: try again after `Retry-After` s."},
+}
 
 
 def _bias(values: list[float] | None) -> np.ndarray | None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.formparsers import MultiPartParser
 
 from app import imaging
 from app.api import limits
@@ -15,6 +16,19 @@ from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.schemas import Array, ErrorResponse
 
 router = APIRouter(prefix="/api", tags=["images"])
+
+# Starlette spools a file part past 1 MiB to a temporary file on disk. Uploads are
+# at most limits.MAX_UPLOAD_BODY_BYTES (the body limit) and at most COMPUTE_SLOTS of
+# them are read at once per worker, so keep them in memory: nothing touches disk.
+MultiPartParser.spool_max_size = limits.MAX_UPLOAD_BODY_BYTES
+
+# One file and two short fields; Starlette's defaults (1,000 of each) would let one
+# request make thousands of parts.
+FORM_LIMITS = {
+    "max_files": limits.MAX_FORM_FILES,
+    "max_fields": limits.MAX_FORM_FIELDS,
+    "max_part_size": limits.MAX_FORM_FIELD_BYTES,
+}
 
 
 class ImageResponse(BaseModel):
@@ -27,9 +41,11 @@ class ImageResponse(BaseModel):
 
 
 ERRORS = {
+    400: {"model": ErrorResponse, "description": "Not a multipart form, or too many parts."},
     413: {"model": ErrorResponse, "description": "The file or the picture is too large."},
     415: {"model": ErrorResponse, "description": "Not a PNG, JPEG, WebP or GIF."},
     422: {"model": ErrorResponse, "description": "Corrupt file or bad option."},
+    503: {"model": ErrorResponse, "description": "Busy: try again after `Retry-After` s."},
 }
 
 
@@ -48,7 +64,12 @@ def _error(status: int, message: str) -> JSONResponse:
     )
 
 
-@router.post("/images", response_model=ImageResponse, responses=ERRORS)
+@router.post(
+    "/images",
+    response_model=ImageResponse,
+    responses=ERRORS,
+    form_limits=FORM_LIMITS,  # type: ignore[arg-type]  # a plain dict for FastAPI's private TypedDict
+)
 async def upload_image(
     file: Annotated[UploadFile, File(description="PNG, JPEG, WebP or GIF (first frame).")],
     mode: Annotated[Literal["grey", "rgb"], Form()] = "grey",

@@ -1,0 +1,122 @@
+"""A bounded number of computations in flight per worker; past it, 503 at once.
+
+Every ``POST /api/...`` is a computation (the routes are sync and run in the thread
+pool, image decoding too). A request takes a slot before its body is read, so the
+bodies, the parsed tensors and the numpy work of at most ``COMPUTE_SLOTS``
+requests are in memory at a time; a few more may wait up to
+``COMPUTE_WAIT_SECONDS`` in a queue of ``COMPUTE_QUEUE``; everyone else gets 503
+with ``Retry-After`` straight away. Nothing queues without bound.
+
+The slot is given back when the response starts: by then the answer is computed
+and rendered, and a slow reader must not hold the CPU's turn while it downloads.
+GET requests (pages, presets, static files, health) are cheap and never wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api import limits
+from app.middleware.errors import error_response
+
+
+class Slots:
+    """A counting semaphore with a bounded, time-limited queue, on one event loop.
+
+    Futures are created on the running loop at each wait, so one instance serves
+    whichever loop the app runs on (a worker has one; tests start several in turn).
+    """
+
+    def __init__(self, size: int, queue: int, wait: float) -> None:
+        self.free = size
+        self.queue, self.wait = queue, wait
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    async def acquire(self) -> bool:
+        """Take a slot, waiting at most ``wait`` seconds; False when none came free."""
+        if self.free > 0 and not self._waiters:
+            self.free -= 1
+            return True
+        if len(self._waiters) >= self.queue or self.wait <= 0:
+            return False
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await asyncio.wait({waiter}, timeout=self.wait)
+        except BaseException:  # cancelled (client gone): give back a slot handed over meanwhile
+            self._abandon(waiter)
+            raise
+        if waiter.done():
+            return True  # release() handed its slot over to us
+        self._abandon(waiter)
+        return False
+
+    def _abandon(self, waiter: asyncio.Future[None]) -> None:
+        if waiter.done() and not waiter.cancelled():
+            self.release()
+        else:
+            waiter.cancel()
+            self._waiters.remove(waiter)
+
+    def release(self) -> None:
+        """Hand the slot to the longest waiter, or free it."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.free += 1
+
+
+def is_computation(scope: Scope) -> bool:
+    return scope["method"] == "POST" and scope["path"].startswith("/api/")
+
+
+BUSY_MESSAGE = (
+    f"the server is busy with other computations; try again in {limits.RETRY_AFTER_SECONDS} s"
+)
+
+
+class ComputeLimitMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        slots: int = limits.COMPUTE_SLOTS,
+        queue: int = limits.COMPUTE_QUEUE,
+        wait: float = limits.COMPUTE_WAIT_SECONDS,
+    ) -> None:
+        self.app = app
+        self.slots = Slots(slots, queue, wait)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_computation(scope):
+            await self.app(scope, receive, send)
+            return
+        if not await self.slots.acquire():
+            headers = {"Retry-After": str(limits.RETRY_AFTER_SECONDS), "Connection": "close"}
+            await error_response(503, BUSY_MESSAGE, "busy", headers)(scope, receive, send)
+            return
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self.slots.release()
+
+        async def send_releasing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                release()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_releasing)
+        finally:
+            release()
