@@ -1,6 +1,6 @@
 """Browser fixtures: the real app under uvicorn, driven through Debian's Chromium.
 
-The server runs in a subprocess on a free loopback port for the whole session;
+The server runs in a subprocess on a free loopback port while this package runs;
 every page records console errors, uncaught exceptions and requests, and each
 test fails if any error was logged or any request left 127.0.0.1.
 """
@@ -37,7 +37,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an asyncio loop running
+# in the main thread while it is open, and tests collected after this package
+# that call asyncio.run() would fail until it is closed.
+@pytest.fixture(scope="package")
 def server() -> Iterator[str]:
     """Base URL of the app, served by uvicorn in a subprocess."""
     port = _free_port()
@@ -80,7 +83,7 @@ def server() -> Iterator[str]:
             proc.stderr.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
     with playwright_sync.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
