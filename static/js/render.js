@@ -57,9 +57,8 @@ export function buildModel({ input, weight, conv, act, pool, activation = 'none'
     inputChannels = trace.grid.map((g, c) => {
       const ch = flat2d(g);
       for (let r = 0; r < H; r++) ch.values.set(input[c][r], (r + r0) * ch.cols + c0);
-      ch.inner = { r0, c0, rows: H, cols: W };
-      ch.padded = ch.rows !== H || ch.cols !== W;
-      if (!ch.padded) ch.inner = null;
+      // `inner`: where the input sits; null when there is no padding to set apart.
+      ch.inner = ch.rows !== H || ch.cols !== W ? { r0, c0, rows: H, cols: W } : null;
       return ch;
     });
   } else {
@@ -75,7 +74,7 @@ export function buildModel({ input, weight, conv, act, pool, activation = 'none'
     const chans = [];
     for (let c = 0; c < cG; c++) chans.push({ values: new Float64Array(kH * kW), rows: kH, cols: kW, c });
     const scale = scaleFor(trace.products.flat());
-    grids.push({ id: 'products', channels: chans, scale, live: true });
+    grids.push({ id: 'products', channels: chans, scale });
   }
 
   const convOut = conv ? conv.output.map(flat2d) : [];
@@ -124,16 +123,19 @@ export function describeFrame(model, step, hover, t) {
   const trace = model.trace;
   const poolTrace = model.pool && model.pool.trace;
 
-  // The veil: output cells the animation has not reached yet.
+  // The veil: output cells the animation has not reached yet. Within the stage
+  // being played, cells up to the step are done; a later stage has none done, an
+  // earlier one all.
+  const order = (stage) => model.stages.findIndex((s) => s.stage === stage);
   const veil = (grid, stage) => {
     const g = model.grids.find((x) => x.id === grid);
     if (!g || !progress) return;
     g.channels.forEach((ch, i) => {
       const per = ch.rows * ch.cols;
-      let n;
-      if (progress.stage === stage) n = progress.n - i * per;
-      else n = model.stages.findIndex((s) => s.stage === stage) > model.stages.findIndex((s) => s.stage === progress.stage) ? -1 : per;
-      if (n < per - 1) mark(`${grid}:${i}`).veil = Math.max(-1, n);
+      let done;
+      if (progress.stage === stage) done = progress.n - i * per;
+      else done = order(stage) > order(progress.stage) ? -1 : per;
+      if (done < per - 1) mark(`${grid}:${i}`).veil = Math.max(-1, done);
     });
   };
   veil('output', 'conv');
