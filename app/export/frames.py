@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from app.export import text
-from app.export.fonts import font
+from app.export.fonts import font, measure
 from app.export.layout import Grid, Layout, labels
 from app.export.scene import OUTSIDE, PADDING, Scene
 from app.export.theme import Theme
@@ -265,7 +265,8 @@ class FrameRenderer:
         lay = self.layout
         head, terms, sep, tail = text.expression(self.scene, step)
         sum_font = font(lay.sum_size)
-        lines = text.wrap(head, terms, sep, tail, sum_font.getlength, lay.sum_width, lay.sum_lines)
+        width = measure(lay.sum_size)
+        lines = text.wrap(head, terms, sep, tail, width, lay.sum_width, lay.sum_lines)
         for i, line in enumerate(lines):
             y = lay.sum_y + i * round(lay.sum_size * 1.35)
             draw.text((lay.margin, y), line, font=sum_font, fill=self.theme.text)

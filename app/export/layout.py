@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.export import text
-from app.export.fonts import fit_size, text_width
+from app.export.fonts import fit_size, measure, text_width
 from app.export.scene import OUTSIDE, PADDING, Scene
 
 MIN_NUMBER_SIZE = 8
@@ -171,13 +171,11 @@ def _cell_texts(scene: Scene) -> tuple[list[str], list[str], list[str]]:
 
 
 def _sum_lines(scene: Scene, size: int, width: float) -> int:
-    from app.export.fonts import font
-
-    measure = font(size).getlength
+    width_of = measure(size)
     needed = 1
     for step in _sample_steps(scene.trace.steps):
         head, terms, sep, tail = text.expression(scene, int(step))
-        lines = text.wrap(head, terms, sep, tail, measure, width, _SUM_MAX_LINES)
+        lines = text.wrap(head, terms, sep, tail, width_of, width, _SUM_MAX_LINES)
         needed = max(needed, len(lines))
     return needed
 

@@ -108,18 +108,6 @@ def _lines(pieces: list[str], measure: Callable[[str], float], width: float) -> 
     return lines
 
 
-def _memo(measure: Callable[[str], float]) -> Callable[[str], float]:
-    """``measure`` with a memory: a sum repeats its pieces (" + 0·2", " + 1·1", ...)."""
-    widths: dict[str, float] = {}
-
-    def cached(piece: str) -> float:
-        if piece not in widths:
-            widths[piece] = measure(piece)
-        return widths[piece]
-
-    return cached
-
-
 def wrap(
     head: str,
     terms: list[str],
@@ -134,7 +122,6 @@ def wrap(
     When it does not fit, middle terms give way to ``"… (N more)"`` (the head, the
     first terms and the whole tail, with the result, always stay).
     """
-    measure = _memo(measure)
     lines = _lines(_pieces(head, terms, sep, tail), measure, width)
     if len(lines) <= max_lines:
         return lines

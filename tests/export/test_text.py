@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.export import text
-from app.export.fonts import font
+from app.export.fonts import font, measure
 from tests.export.scenes import assorted_scenes, padding_scene
 
 
@@ -69,3 +69,10 @@ def test_wrap_breaks_at_separators() -> None:
     assert all(measure(line) <= 300 for line in lines)
     assert all(not line.startswith("+") or line.startswith("+ ") for line in lines)
     assert "".join(lines).count("1·1") == 30
+
+
+@pytest.mark.parametrize("size", [11, 24, 40])
+def test_fast_measure_is_exact(size: int) -> None:
+    samples = ["(-1)·(-1) + 0.78·2 = 7 / 9", "max(21, 22, 23) = 23", "… (12 more)", "-1e-04"]
+    for sample in samples:
+        assert measure(size)(sample) == font(size).getlength(sample)
