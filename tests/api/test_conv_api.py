@@ -199,3 +199,20 @@ def test_conv_transpose2d_matches_torch(client: TestClient) -> None:
     np.testing.assert_allclose(
         np.array(body["trace"]["result"]), out.detach().numpy().ravel(), rtol=1e-4, atol=1e-4
     )
+
+
+def test_each_gradient_trace_has_its_own_limit(client: TestClient) -> None:
+    # dE/dX has a step per padded input cell: 62,500 here, though the forward
+    # pass (stride 2) has only 15,376 steps and fits.
+    x = np.zeros((250, 250), np.float32)
+    g = np.zeros((124, 124), np.float32)
+    r = client.post(
+        "/api/conv2d",
+        json={"input": _b64(x), "weight": [[1.0] * 3] * 3, "stride": 2, "grad_output": _b64(g)},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["trace"] is not None
+    assert body["grad_weight_trace"] is not None
+    assert body["grad_input_trace"] is None
+    assert body["trace_note"].startswith("trace left out: 62,500 steps is over the limit")

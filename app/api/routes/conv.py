@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from fastapi import APIRouter
 
+from app.api import conv_report
 from app.api.budget import conv2d_cost, conv_transpose2d_cost, trace_allowed
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.schemas import (
@@ -17,11 +18,9 @@ from app.api.schemas import (
 )
 from app.engine import conv, conv_transpose
 from app.engine.arithmetic import (
-    conv_formula,
     conv_parameter_count,
     conv_transpose_formula,
     pair,
-    resolve_padding,
 )
 
 router = APIRouter(prefix="/api", tags=["convolution"])
@@ -52,40 +51,26 @@ def conv2d(body: Conv2dRequest, encoding: Encoding = "json") -> ArrayJSONRespons
         "padding_mode": body.padding_mode,
         "reduce": body.reduce,
     }
-    steps, taps = conv2d_cost(
-        body.input, body.weight, body.stride, body.padding, body.dilation, body.groups
-    )
+    conv2d_cost(body.input, body.weight, body.stride, body.padding, body.dilation, body.groups)
     x, w, b = body.input, body.weight, _bias(body.bias)
-    output = conv.conv2d(x, w, b, **params)
-
-    h, wd = x.shape[-2:]
-    kh, kw = _kernel(w)
-    s, d = pair(body.stride, "stride"), pair(body.dilation, "dilation")
-    p = resolve_padding(body.padding, (kh, kw), d, s)
-    c_in = x.shape[0] if x.ndim == 3 else 1
-    c_out = w.shape[0] if w.ndim == 4 else 1
+    geo = conv.conv2d_geometry(x, w, b, **params)
     response = ConvResponse(
-        output=output,
-        output_shape=list(output.shape),
-        formula=Formula(
-            height=conv_formula(h, kh, s[0], p.top + p.bottom, d[0], "H"),
-            width=conv_formula(wd, kw, s[1], p.left + p.right, d[1], "W"),
-        ),
+        output=conv.conv2d(x, w, b, **params),
+        output_shape=list(geo.output_shape),
+        formula=conv_report.formula(geo),
         feature_count=int(x.size),
-        parameter_count=conv_parameter_count(c_out, c_in, body.groups, (kh, kw), b is not None),
+        parameter_count=conv_report.parameter_count(geo, b is not None),
     )
-    note = trace_allowed(steps, taps) if body.trace else "trace not requested"
-    if note is None:
-        response.trace = trace_out(conv.conv2d_trace(x, w, b, **params))
-    response.trace_note = note
-    if body.grad_output is not None:
-        g = body.grad_output
+    g = body.grad_output
+    if g is not None:
         grad_input, grad_weight, grad_bias = conv.conv2d_backward(g, x, w, b, **params)
         response.grad_input, response.grad_weight = grad_input, grad_weight
         response.grad_bias = grad_bias
-        if note is None:
-            response.grad_weight_trace = trace_out(conv.conv2d_grad_weight_trace(g, x, w, **params))
-            response.grad_input_trace = trace_out(conv.conv2d_grad_input_trace(g, x, w, **params))
+    traces = conv_report.traces(geo, x, w, b, g, params, body.trace)
+    response.trace = traces.trace
+    response.grad_weight_trace = traces.grad_weight_trace
+    response.grad_input_trace = traces.grad_input_trace
+    response.trace_note = traces.note
     return ArrayJSONResponse(response, encoding)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from app.api import limits
+from app.api import conv_report, limits
 from app.api.budget import conv2d_cost, pool2d_cost, trace_allowed
 from app.api.errors import LimitError
 from app.api.responses import ArrayJSONResponse, Encoding
@@ -29,7 +29,7 @@ from app.api.training_schemas import (
     PoolStage,
 )
 from app.engine import conv, descent, pool, stack
-from app.engine.arithmetic import conv_formula, conv_parameter_count, pair, pool_formula
+from app.engine.arithmetic import pair, pool_formula
 
 router = APIRouter(prefix="/api", tags=["backprop and training"])
 
@@ -59,41 +59,20 @@ def _conv_stage(
     kw = layer.settings.kwargs()
     x, w, g = fwd.input, layer.weight, back.grad_conv_output
     geo = conv.conv2d_geometry(x, w, layer.bias, **kw)
-    (kh, kw_), (sh, sw), (dh, dw), p = geo.kernel_size, geo.stride, geo.dilation, geo.padding
-    stage = ConvStage(
+    traces = conv_report.traces(geo, x, w, layer.bias, g, kw, trace)
+    return ConvStage(
         output=fwd.conv,
         grad_output=g,
         grad_input=back.grad_input,
         grad_weight=back.grad_weight,
         grad_bias=back.grad_bias,
-        formula=Formula(
-            height=conv_formula(geo.input_size[0], kh, sh, p.top + p.bottom, dh, "H"),
-            width=conv_formula(geo.input_size[1], kw_, sw, p.left + p.right, dw, "W"),
-        ),
-        parameter_count=conv_parameter_count(
-            geo.out_channels, geo.in_channels, geo.groups, (kh, kw_), layer.bias is not None
-        ),
+        formula=conv_report.formula(geo),
+        parameter_count=conv_report.parameter_count(geo, layer.bias is not None),
+        trace=traces.trace,
+        grad_weight_trace=traces.grad_weight_trace,
+        grad_input_trace=traces.grad_input_trace,
+        trace_note=traces.note,
     )
-    if not trace:
-        stage.trace_note = "trace not requested"
-        return stage
-    cells = geo.output_size[0] * geo.output_size[1]
-    hp, wp = geo.padded_size
-    # (steps, taps) of the forward, dE/dW and dE/dX traces.
-    sizes = [
-        (geo.out_channels * cells, geo.window_size),
-        (int(w.size), cells),
-        (geo.in_channels * hp * wp, geo.out_channels // geo.groups * kh * kw_),
-    ]
-    notes = [trace_allowed(steps, taps) for steps, taps in sizes]
-    if notes[0] is None:
-        stage.trace = trace_out(conv.conv2d_trace(x, w, layer.bias, **kw))
-    if notes[1] is None:
-        stage.grad_weight_trace = trace_out(conv.conv2d_grad_weight_trace(g, x, w, **kw))
-    if notes[2] is None:
-        stage.grad_input_trace = trace_out(conv.conv2d_grad_input_trace(g, x, w, **kw))
-    stage.trace_note = next((n for n in notes if n is not None), None)
-    return stage
 
 
 def _pool_stage(

@@ -1,0 +1,82 @@
+"""What the API reports about a convolution besides its output.
+
+Both /api/conv2d and /api/backprop's conv stage report the output-size formula,
+the parameter count and up to three step traces; this is the one place that
+builds them, so the two answers cannot drift apart. Each trace is checked
+against the trace limits on its own: the dE/dX trace has a step per padded
+input cell and the dE/dW trace a step per weight, not one per output cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.api.budget import trace_allowed
+from app.api.schemas import Formula, TraceOut, trace_out
+from app.engine import conv
+from app.engine.arithmetic import conv_formula, conv_parameter_count
+
+
+def formula(geo: conv.Conv2dGeometry) -> Formula:
+    """The output-size formula of each axis, with this layer's numbers."""
+    (kh, kw), (sh, sw), (dh, dw), p = geo.kernel_size, geo.stride, geo.dilation, geo.padding
+    return Formula(
+        height=conv_formula(geo.input_size[0], kh, sh, p.top + p.bottom, dh, "H"),
+        width=conv_formula(geo.input_size[1], kw, sw, p.left + p.right, dw, "W"),
+    )
+
+
+def parameter_count(geo: conv.Conv2dGeometry, has_bias: bool) -> int:
+    return conv_parameter_count(
+        geo.out_channels, geo.in_channels, geo.groups, geo.kernel_size, has_bias
+    )
+
+
+@dataclass
+class ConvTraces:
+    trace: TraceOut | None = None
+    grad_weight_trace: TraceOut | None = None
+    grad_input_trace: TraceOut | None = None
+    note: str | None = None
+
+
+def traces(
+    geo: conv.Conv2dGeometry,
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    grad_output: np.ndarray | None,
+    params: dict[str, Any],
+    requested: bool,
+) -> ConvTraces:
+    """The forward trace and, with ``grad_output``, the dE/dW and dE/dX traces.
+
+    A trace over the limits is left out and ``note`` says why (the first reason).
+    """
+    if not requested:
+        return ConvTraces(note="trace not requested")
+    kh, kw = geo.kernel_size
+    cells = geo.output_size[0] * geo.output_size[1]
+    hp, wp = geo.padded_size
+    out = ConvTraces()
+    notes = [trace_allowed(geo.out_channels * cells, geo.window_size)]
+    if notes[0] is None:
+        out.trace = trace_out(conv.conv2d_trace(x, w, b, **params))
+    if grad_output is not None:
+        notes.append(trace_allowed(int(w.size), cells))
+        if notes[-1] is None:
+            out.grad_weight_trace = trace_out(
+                conv.conv2d_grad_weight_trace(grad_output, x, w, **params)
+            )
+        notes.append(
+            trace_allowed(geo.in_channels * hp * wp, geo.out_channels // geo.groups * kh * kw)
+        )
+        if notes[-1] is None:
+            out.grad_input_trace = trace_out(
+                conv.conv2d_grad_input_trace(grad_output, x, w, **params)
+            )
+    out.note = next((n for n in notes if n is not None), None)
+    return out
