@@ -81,9 +81,7 @@ def resolve_padding(
         values = list(padding)
         for v in values:
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                raise ParameterError(
-                    "padding", f"must hold non-negative integers, got {padding!r}"
-                )
+                raise ParameterError("padding", f"must hold non-negative integers, got {padding!r}")
         left, right, top, bottom = values
         return Padding2d(top, bottom, left, right)
     ph, pw = pair(padding, "padding", minimum=0)

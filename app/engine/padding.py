@@ -23,13 +23,15 @@ def check_padding_mode(mode: str, padding: Padding2d, height: int, width: int) -
         raise ParameterError(
             "padding_mode", f"unknown mode {mode!r}; use one of {', '.join(PADDING_MODES)}"
         )
-    if mode == "reflect" and (max(padding.top, padding.bottom) >= height or
-                              max(padding.left, padding.right) >= width):
+    if mode == "reflect" and (
+        max(padding.top, padding.bottom) >= height or max(padding.left, padding.right) >= width
+    ):
         raise ParameterError(
             "padding", f"reflect padding must be smaller than the input ({height}x{width})"
         )
-    if mode == "circular" and (max(padding.top, padding.bottom) > height or
-                               max(padding.left, padding.right) > width):
+    if mode == "circular" and (
+        max(padding.top, padding.bottom) > height or max(padding.left, padding.right) > width
+    ):
         raise ParameterError(
             "padding", f"circular padding must be at most the input size ({height}x{width})"
         )
