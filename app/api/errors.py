@@ -23,13 +23,15 @@ class LimitError(EngineError):
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> list[str | int]:
     parts = [p for p in loc if p not in ("body", "query", "path")]
-    # pydantic names union members (e.g. "int", "tuple[int, int]", "constrained-int")
-    # in the location; they mean nothing to a client.
-    return [p for p in parts if isinstance(p, int) or not any(c in p for c in "[]()|-")]
+    # pydantic names union members (e.g. "int", "tuple[int, int]", "constrained-int",
+    # a tagged union's "op=max_pool2d") in the location; they mean nothing to a client.
+    return [p for p in parts if isinstance(p, int) or not any(c in p for c in "[]()|-=")]
 
 
 def _message(error: dict[str, Any]) -> str:
     where = ".".join(str(p) for p in _field(error.get("loc", ())))
+    if error.get("type") == "op":  # the export union's own tag error (export_schemas)
+        return str(error.get("msg"))
     msg = str(error.get("msg", "is invalid"))
     if error.get("type") == "tensor":
         return f"{where} {msg}" if where else msg
@@ -62,6 +64,7 @@ _TYPE_MISMATCH = {
     "model_type",
     "too_short",
     "too_long",
+    "missing",  # a missing item of one tuple member (padding [1, 0, 1] vs four values)
 }
 _FORMS = {
     "stride": "an integer >= 1 or a pair [sH, sW]",
@@ -76,8 +79,7 @@ _FORMS = {
 def _pick_union_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_field: dict[Any, list[dict[str, Any]]] = {}
     for error in errors:
-        loc = error.get("loc", ())
-        key = tuple(loc[:2]) if len(loc) > 1 else tuple(loc)
+        key = tuple(_field(error.get("loc", ()))[:1])  # the body field it is about
         by_field.setdefault(key, []).append(error)
     picked: list[dict[str, Any]] = []
     for key, group in by_field.items():
@@ -98,7 +100,7 @@ def validation_error_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
     seen: set[tuple[str, str]] = set()
     items = []
     for error in _pick_union_errors(errors):
-        loc = _field(error.get("loc", ()))
+        loc = _field(error.get("loc", ())) or (["op"] if error.get("type") == "op" else [])
         msg = _message(error)
         key = (repr(loc), msg)
         if key in seen:

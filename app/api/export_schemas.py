@@ -40,17 +40,18 @@ class AvgPool2dExport(AvgPool2dRequest):
 
 
 def _op(value: Any) -> Any:
-    """The union's tag: ``op``, or "conv2d" when it is left out."""
+    """The union's tag, ``op=<op>`` (``op=conv2d`` when it is left out); the ``=`` marks it
+    as a union member for ``app.api.errors``, which leaves it out of error locations."""
     if isinstance(value, dict):
-        return value.get("op", "conv2d")
-    return getattr(value, "op", "conv2d")
+        return f"op={value.get('op', 'conv2d')}"
+    return f"op={getattr(value, 'op', 'conv2d')}"
 
 
 ExportRequest = Annotated[
-    Annotated[Conv2dExport, Tag("conv2d")]
-    | Annotated[ConvTranspose2dExport, Tag("conv_transpose2d")]
-    | Annotated[MaxPool2dExport, Tag("max_pool2d")]
-    | Annotated[AvgPool2dExport, Tag("avg_pool2d")],
+    Annotated[Conv2dExport, Tag("op=conv2d")]
+    | Annotated[ConvTranspose2dExport, Tag("op=conv_transpose2d")]
+    | Annotated[MaxPool2dExport, Tag("op=max_pool2d")]
+    | Annotated[AvgPool2dExport, Tag("op=avg_pool2d")],
     Discriminator(
         _op,
         custom_error_type="op",

@@ -182,3 +182,22 @@ def test_unknown_activation(client: TestClient) -> None:
     r = client.post("/api/activation", json={"function": "gelu", "input": IMAGE})
     d = _detail(r)
     assert d["loc"] == ["function"]
+
+
+def test_export_errors_name_the_field_not_the_union_member(client: TestClient) -> None:
+    r = client.post("/api/export/code", json={"op": "max_pool2d", "input": IMAGE})
+    d = _detail(r)
+    assert d["loc"] == ["kernel_size"]
+    assert d["msg"] == "kernel_size is required"
+    d = _detail(client.post("/api/export/code", json={"op": "sum", "input": IMAGE}))
+    assert d["loc"] == ["op"]
+    r = client.post("/api/export/code", json={"input": IMAGE, "weight": KERNEL, "stride": 0})
+    body = r.json()
+    assert [e["loc"] for e in body["detail"]] == [["stride"]]
+    assert body["detail"][0]["msg"] == "stride: Input should be greater than or equal to 1"
+
+
+def test_padding_of_three_numbers_lists_the_forms(client: TestClient) -> None:
+    d = _conv(client, padding=[1, 0, 1])
+    assert d["loc"] == ["padding"]
+    assert d["msg"].startswith("padding: must be an integer >= 0, a pair [pH, pW], four integers")
