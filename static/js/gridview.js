@@ -190,8 +190,9 @@ export class GridView {
   }
 
   /**
-   * Draw one frame's marks (see render.js `describeFrame`). Skips the work when
-   * the marks are those of the previous frame.
+   * Draw one frame's marks (see render.js `describeFrame`): `veil` covers the
+   * cells after a row-major index, `hide` lists cells to cover. Skips the work
+   * when the marks are those of the previous frame.
    */
   drawMarks(m = {}) {
     const sig = JSON.stringify(m);
@@ -201,6 +202,8 @@ export class GridView {
     const { cell, rows, cols } = this;
     ctx.clearRect(0, 0, cols * cell, rows * cell);
     if (m.veil !== undefined && m.veil !== null) this.drawVeil(ctx, m.veil);
+    ctx.fillStyle = 'rgba(255,255,255,0.5)';
+    for (const [r, c] of m.hide || []) ctx.fillRect(c * cell, r * cell, cell, cell);
     if (m.dim) {
       ctx.fillStyle = 'rgba(255,255,255,0.6)';
       ctx.fillRect(0, 0, cols * cell, rows * cell);

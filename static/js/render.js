@@ -1,12 +1,15 @@
 /**
  * The one render path: frame = f(model, step, hover).
  *
- * `buildModel` turns the API's answers into grids (once per answer);
- * `describeFrame` says, for one step and one hover target, what every grid shows
- * (pure: tested in Node); `Stage` draws a description. Play, step, scrub, hover and
- * keyboard focus all end in the same `Stage.draw(describeFrame(...))`; with nothing
- * hovered the frame is drawn as if the animated cell were hovered (ezyang's trick),
- * so there is no second copy of the frame logic to drift out of step.
+ * A model (built once per answer: `buildModel` here for the forward pass,
+ * backward.js's for the backward one) is a list of grids and a list of stages.
+ * A stage says which grids its steps fill (`outs`), which grid its window reads
+ * (`src`) and how to describe its step n (`describe`). `describeFrame` says, for
+ * one step and one hover target, what every grid shows (pure: tested in Node);
+ * `Stage` draws a description. Play, step, scrub, hover and keyboard focus all end
+ * in the same `Stage.draw(describeFrame(...))`; with nothing hovered the frame is
+ * drawn as if the animated cell were hovered (ezyang's trick), so there is no
+ * second copy of the frame logic to drift out of step.
  */
 
 import { DIVERGING, SEQUENTIAL, scaleFor } from './colormap.js';
@@ -16,7 +19,7 @@ import { shapeOf } from './tensor.js';
 import { locate, stepOfCell, stepsReading, totalSteps, windowBoxes } from './trace.js';
 
 /** @param {number[][]} g */
-function flat2d(g) {
+export function flat2d(g) {
   const rows = g.length;
   const cols = rows ? g[0].length : 0;
   const out = new Float64Array(rows * cols);
@@ -24,14 +27,71 @@ function flat2d(g) {
   return { values: out, rows, cols };
 }
 
-function scaleOf(channels) {
+export function scaleOf(channels) {
   return scaleFor((function* all() {
     for (const ch of channels) yield* ch.values;
   })());
 }
 
 /**
- * Grids and traces for one set of answers.
+ * A stage whose steps slide a window over the grid `src` (a convolution, a
+ * pooling, or a gradient computed as one), from the API's step trace.
+ * @param {object} o
+ * @param {string} o.stage id; `o.label` its name's locale key
+ * @param {object | null} o.trace the API's trace
+ * @param {string} o.src grid the window reads; `o.offset` = trace grid - view cell
+ * @param {string[]} o.outs grids whose cells the steps fill, in step order
+ * @param {object} [o.kernel] the kernel grid, its channels dimmed when
+ *   `o.dim(channel, outChannel)` says they take no part in the step
+ * @param {string} [o.products] grid that shows the step's products, `o.kernelShape` each
+ * @param {(n: number, t: Function) => string[]} [o.lines] the worked sum (default: convSumLines)
+ * @param {(n: number, cell: number[]) => string[]} [o.more] lines after it
+ */
+export function windowStage(o) {
+  const { trace } = o;
+  const [oy, ox] = o.offset || [0, 0];
+  return {
+    stage: o.stage,
+    label: o.label,
+    count: trace ? trace.out_index.length : 0,
+    trace,
+    src: o.src,
+    offset: o.offset,
+    outs: o.outs,
+    products: o.products,
+    describe(n, mark, t) {
+      const [oc, r, c] = trace.out_index[n];
+      trace.cells[n].forEach(([ch, gr, gc], k) => {
+        if (trace.mask && !trace.mask[n][k]) return;
+        const m = mark(`${o.src}:${ch}`);
+        (m.taps ??= []).push([gr - oy, gc - ox]);
+        if (trace.weights) (m.subs ??= []).push([gr - oy, gc - ox, `×${fmt(trace.weights[n][k])}`]);
+        if (trace.argmax && trace.argmax[n] === k) m.winner = [gr - oy, gc - ox];
+      });
+      for (const b of windowBoxes(trace, n)) {
+        const m = mark(`${o.src}:${b.channel}`);
+        (m.boxes ??= []).push([b.r0 - oy, b.c0 - ox, b.r1 - oy, b.c1 - ox]);
+        if (o.spaced !== undefined) m.spaced = o.spaced;
+      }
+      if (o.kernel && o.kernel.channels.length > 1) o.kernel.channels.forEach((k, i) => {
+        if (o.dim(k, oc)) mark(`${o.kernel.id}:${i}`).dim = true;
+      });
+      for (const id of o.outs) mark(`${id}:${oc}`).current = [r, c];
+      let products = null;
+      if (o.products && trace.products) {
+        const per = o.kernelShape[0] * o.kernelShape[1];
+        products = [];
+        for (let j = 0; j * per < trace.products[n].length; j++) products.push(Float64Array.from(trace.products[n].slice(j * per, (j + 1) * per)));
+      }
+      const lines = o.lines ? o.lines(n, t) : convSumLines(trace, n, t);
+      if (o.more) lines.push(...o.more(n, [oc, r, c]));
+      return { products, lines };
+    },
+  };
+}
+
+/**
+ * Grids and stages of the forward pass, for one set of answers.
  * @param {object} o
  * @param {number[][][]} o.input (C, H, W) as the state holds it
  * @param {number[][][][]} o.weight (C_out, C_in/groups, kH, kW)
@@ -42,65 +102,87 @@ function scaleOf(channels) {
  * @param {string} o.poolKind "none", "max" or "avg"
  */
 export function buildModel({ input, weight, conv, act, pool, activation = 'none', poolKind = 'none' }) {
-  const [C, H, W] = shapeOf(input);
-  const [cOut, cG, kH, kW] = shapeOf(weight);
   const trace = conv && conv.trace;
-  const grids = [];
+  const grids = [inputGrid(input, trace), kernelGrid('kernel', weight, { noTable: true })];
+  const [kH, kW] = shapeOf(weight).slice(2);
+  if (trace && trace.products) grids.push(productsGrid('products', shapeOf(weight)[1], kH, kW, trace));
 
-  // Input: the padded grid the window slides over, with the state's own numbers
-  // inside it (so a painted cell shows before the server has answered).
-  let inputChannels;
+  const mapGrid = (id, t3) => {
+    const channels = t3.map(flat2d);
+    return { id, channels, scale: scaleOf(channels), label: 'filter' };
+  };
+  if (conv) grids.push(mapGrid('output', conv.output));
+  const actOn = !!act && activation !== 'none';
+  if (actOn) grids.push(mapGrid('act', act.output));
+  const poolOn = !!pool && poolKind !== 'none';
+  if (poolOn) grids.push(mapGrid('pool', pool.output));
+
+  const kernel = grids[1];
+  const stages = [windowStage({
+    stage: 'conv',
+    trace,
+    src: 'input',
+    outs: actOn ? ['output', 'act'] : ['output'],
+    kernel,
+    dim: (k, o) => k.o !== o,
+    products: 'products',
+    kernelShape: [kH, kW],
+    // With dilation the window's box holds cells it skips: mark each tap too.
+    spaced: trace && trace.cells.length ? trace.cells[0].length < boxArea(trace) : false,
+    more: actOn ? (n, [o, r, c]) => [activationLine(activation, trace.result[n], act.output[o][r][c])] : null,
+  })];
+  if (poolOn) {
+    const pt = pool.trace;
+    stages.push(windowStage({
+      stage: 'pool',
+      trace: pt,
+      src: actOn ? 'act' : 'output',
+      offset: pt ? pt.grid_origin : [0, 0],
+      outs: ['pool'],
+      lines: (n, t) => poolSumLines(pt, n, poolKind, t),
+    }));
+  }
+  return { grids, stages, total: totalSteps(stages) };
+}
+
+/**
+ * The input as the window sees it: the padded grid of `trace` (when it fits),
+ * with the state's own numbers inside it (so a painted cell shows before the
+ * server has answered); `inner` marks where the input sits.
+ */
+export function inputGrid(input, trace, id = 'input') {
+  const [C, H, W] = shapeOf(input);
+  let channels;
   const fits = trace && trace.grid.length === C && trace.grid[0].length >= trace.grid_origin[0] + H &&
     trace.grid[0][0].length >= trace.grid_origin[1] + W;
   if (fits) {
     const [r0, c0] = trace.grid_origin;
-    inputChannels = trace.grid.map((g, c) => {
+    channels = trace.grid.map((g, c) => {
       const ch = flat2d(g);
       for (let r = 0; r < H; r++) ch.values.set(input[c][r], (r + r0) * ch.cols + c0);
-      // `inner`: where the input sits; null when there is no padding to set apart.
+      // `inner`: null when there is no padding to set apart.
       ch.inner = ch.rows !== H || ch.cols !== W ? { r0, c0, rows: H, cols: W } : null;
       return ch;
     });
   } else {
-    inputChannels = input.map(flat2d);
+    channels = input.map(flat2d);
   }
-  grids.push({ id: 'input', channels: inputChannels, editable: true, scale: scaleOf(inputChannels) });
+  return { id, channels, editable: id === 'input', scale: scaleOf(channels) };
+}
 
-  const kernelChannels = [];
-  weight.forEach((filter, o) => filter.forEach((k, c) => kernelChannels.push({ ...flat2d(k), o, c })));
-  grids.push({ id: 'kernel', channels: kernelChannels, scale: scaleOf(kernelChannels), cOut, cG });
+/** A weight-shaped tensor (C_out, C_in/groups, kH, kW), one small view per (filter, channel). */
+export function kernelGrid(id, weight, extra = {}) {
+  const channels = [];
+  weight.forEach((filter, o) => filter.forEach((k, c) => channels.push({ ...flat2d(k), o, c })));
+  const [cOut, cG] = shapeOf(weight);
+  return { id, channels, scale: scaleOf(channels), cOut, cG, small: true, label: 'filterChannel', ...extra };
+}
 
-  if (trace && trace.products) {
-    const chans = [];
-    for (let c = 0; c < cG; c++) chans.push({ values: new Float64Array(kH * kW), rows: kH, cols: kW, c });
-    const scale = scaleFor(trace.products.flat());
-    grids.push({ id: 'products', channels: chans, scale });
-  }
-
-  const convOut = conv ? conv.output.map(flat2d) : [];
-  if (conv) grids.push({ id: 'output', channels: convOut, scale: scaleOf(convOut) });
-  const actOut = act && activation !== 'none' ? act.output.map(flat2d) : null;
-  if (actOut) grids.push({ id: 'act', channels: actOut, scale: scaleOf(actOut) });
-  const poolOut = pool && poolKind !== 'none' ? pool.output.map(flat2d) : null;
-  if (poolOut) grids.push({ id: 'pool', channels: poolOut, scale: scaleOf(poolOut) });
-
-  const stages = [{ stage: 'conv', count: trace ? trace.out_index.length : 0 }];
-  if (poolOut) stages.push({ stage: 'pool', count: pool.trace ? pool.trace.out_index.length : 0 });
-  return {
-    grids,
-    conv,
-    trace,
-    act: actOut ? act : null,
-    activation,
-    pool: poolOut ? pool : null,
-    poolKind,
-    poolSource: actOut ? 'act' : 'output',
-    stages,
-    total: totalSteps(stages),
-    kernel: [kH, kW],
-    // With dilation the window's box holds cells it skips: mark each tap too.
-    dilated: trace && trace.cells.length ? trace.cells[0].length < boxArea(trace) : false,
-  };
+/** The products of the current step, one kH x kW block per channel the window reads. */
+export function productsGrid(id, channels, kH, kW, trace) {
+  const chans = [];
+  for (let c = 0; c < channels; c++) chans.push({ values: new Float64Array(kH * kW), rows: kH, cols: kW, c });
+  return { id, channels: chans, scale: scaleFor(trace.products.flat()), small: true, dynamic: true };
 }
 
 function boxArea(trace) {
@@ -109,7 +191,7 @@ function boxArea(trace) {
 
 /**
  * What each view shows for one frame.
- * @param {ReturnType<typeof buildModel>} model
+ * @param {{grids: object[], stages: object[]}} model
  * @param {number} step the player's step (global, over all stages)
  * @param {{grid: string, ch: number, r: number, c: number} | null} hover
  * @param {(key: string, params?: object) => string} t
@@ -119,110 +201,67 @@ function boxArea(trace) {
 export function describeFrame(model, step, hover, t) {
   const views = {};
   const mark = (id) => (views[id] ??= {});
-  const progress = locate(step, model.stages);
-  const trace = model.trace;
-  const poolTrace = model.pool && model.pool.trace;
+  const { stages } = model;
+  const progress = locate(step, stages);
+  const gridOf = (id) => model.grids.find((g) => g.id === id);
 
-  // The veil: output cells the animation has not reached yet. Within the stage
-  // being played, cells up to the step are done; a later stage has none done, an
-  // earlier one all.
-  const order = (stage) => model.stages.findIndex((s) => s.stage === stage);
-  const veil = (grid, stage) => {
-    const g = model.grids.find((x) => x.id === grid);
-    if (!g || !progress) return;
-    g.channels.forEach((ch, i) => {
-      const per = ch.rows * ch.cols;
-      let done;
-      if (progress.stage === stage) done = progress.n - i * per;
-      else done = order(stage) > order(progress.stage) ? -1 : per;
-      if (done < per - 1) mark(`${grid}:${i}`).veil = Math.max(-1, done);
+  // The veil: cells the animation has not reached yet. Within the stage being
+  // played, cells up to the step are done; a later stage has none done, an
+  // earlier one all. A stage that fills its cells out of order says which are left.
+  if (progress) {
+    const at = stages.findIndex((s) => s.stage === progress.stage);
+    stages.forEach((s, i) => {
+      if (i < at) return;
+      const n = i === at ? progress.n : -1;
+      if (s.cover) {
+        for (const [id, cells] of Object.entries(s.cover(n))) if (cells.length) mark(id).hide = cells;
+        return;
+      }
+      for (const id of s.outs) {
+        const g = gridOf(id);
+        if (!g) continue;
+        g.channels.forEach((ch, c) => {
+          const per = ch.rows * ch.cols;
+          const done = n - c * per;
+          if (done < per - 1) mark(`${id}:${c}`).veil = Math.max(-1, done);
+        });
+      }
     });
-  };
-  veil('output', 'conv');
-  if (model.act) veil('act', 'conv');
-  if (model.pool) veil('pool', 'pool');
+  }
 
-  let focus = null;
+  let focus = progress;
   let sum = [];
-  if (hover) mark(`${hover.grid}:${hover.ch}`).cursor = [hover.r, hover.c];
-  if (hover && hover.grid === 'input') {
-    if (trace) {
-      const steps = stepsReading(trace, hover.ch, hover.r, hover.c);
+  if (hover) {
+    mark(`${hover.grid}:${hover.ch}`).cursor = [hover.r, hover.c];
+    // The stage that fills the hovered cell shows how; the stages that read it
+    // outline what it feeds.
+    const owner = stages.find((s) => s.count && s.outs.includes(hover.grid));
+    const readers = stages.filter((s) => s.trace && s.src === hover.grid);
+    for (const s of readers) {
+      const [oy, ox] = s.offset || [0, 0];
+      const steps = stepsReading(s.trace, hover.ch, hover.r + oy, hover.c + ox);
       for (const n of steps) {
-        const [o, r, c] = trace.out_index[n];
-        (mark(`output:${o}`).fed ??= []).push([r, c]);
-        if (model.act) (mark(`act:${o}`).fed ??= []).push([r, c]);
+        const [o, r, c] = s.trace.out_index[n];
+        for (const id of s.outs) (mark(`${id}:${o}`).fed ??= []).push([r, c]);
       }
-      sum = [t('hover.feeds', { n: steps.length })];
+      if (!owner) sum = [t('hover.feeds', { n: steps.length })];
     }
-  } else if (hover && (hover.grid === 'output' || hover.grid === 'act') && trace) {
-    focus = { stage: 'conv', n: stepOfCell(trace, hover.ch, hover.r, hover.c) };
-    if (poolTrace && hover.grid === model.poolSource) {
-      const [oy, ox] = poolTrace.grid_origin;
-      for (const n of stepsReading(poolTrace, hover.ch, hover.r + oy, hover.c + ox)) {
-        const [o, r, c] = poolTrace.out_index[n];
-        (mark(`pool:${o}`).fed ??= []).push([r, c]);
-      }
-    }
-  } else if (hover && hover.grid === 'pool' && poolTrace) {
-    focus = { stage: 'pool', n: stepOfCell(poolTrace, hover.ch, hover.r, hover.c) };
-  } else if (!hover || hover.grid === 'kernel' || hover.grid === 'products') {
-    focus = progress;
+    if (owner) focus = { stage: owner.stage, n: owner.trace ? stepOfCell(owner.trace, hover.ch, hover.r, hover.c) : cellStep(gridOf(hover.grid), hover) };
+    else if (readers.length) focus = null;
   }
   if (focus && focus.n < 0) focus = null;
 
   let products = null;
-  if (focus && focus.stage === 'conv' && trace) {
-    const n = focus.n;
-    const [o, r, c] = trace.out_index[n];
-    trace.cells[n].forEach(([ch, gr, gc], k) => {
-      const m = mark(`input:${ch}`);
-      (m.taps ??= []).push([gr, gc]);
-      if (trace.weights) (m.subs ??= []).push([gr, gc, `×${fmt(trace.weights[n][k])}`]);
-    });
-    for (const b of windowBoxes(trace, n)) {
-      const m = mark(`input:${b.channel}`);
-      (m.boxes ??= []).push([b.r0, b.c0, b.r1, b.c1]);
-      m.spaced = model.dilated;
-    }
-    const kg = model.grids.find((g) => g.id === 'kernel');
-    if (kg.cOut > 1) kg.channels.forEach((k, i) => {
-      if (k.o !== o) mark(`kernel:${i}`).dim = true;
-    });
-    mark(`output:${o}`).current = [r, c];
-    if (model.act) mark(`act:${o}`).current = [r, c];
-    if (trace.products) {
-      const [kH, kW] = model.kernel;
-      const per = kH * kW;
-      const cG = trace.products[n].length / per;
-      products = [];
-      for (let j = 0; j < cG; j++) products.push(Float64Array.from(trace.products[n].slice(j * per, (j + 1) * per)));
-    }
-    sum = convSumLines(trace, n, t);
-    if (model.act) {
-      const y = model.act.output[o][r][c];
-      sum.push(activationLine(model.activation, trace.result[n], y));
-    }
-  } else if (focus && focus.stage === 'pool' && poolTrace) {
-    const n = focus.n;
-    const [oy, ox] = poolTrace.grid_origin;
-    const src = model.poolSource;
-    poolTrace.cells[n].forEach(([ch, gr, gc], k) => {
-      if (poolTrace.mask && !poolTrace.mask[n][k]) return;
-      const m = mark(`${src}:${ch}`);
-      (m.taps ??= []).push([gr - oy, gc - ox]);
-      if (poolTrace.argmax && poolTrace.argmax[n] === k) m.winner = [gr - oy, gc - ox];
-    });
-    for (const b of windowBoxes(poolTrace, n)) {
-      (mark(`${src}:${b.channel}`).boxes ??= []).push([b.r0 - oy, b.c0 - ox, b.r1 - oy, b.c1 - ox]);
-    }
-    const [o, r, c] = poolTrace.out_index[n];
-    mark(`pool:${o}`).current = [r, c];
-    sum = poolSumLines(poolTrace, n, model.poolKind, t);
-  }
+  const s = focus && stages.find((x) => x.stage === focus.stage);
+  if (s && s.describe && focus.n < s.count) ({ products, lines: sum } = s.describe(focus.n, mark, t));
   return { views, products, sum, focus, progress };
 }
 
+/** Row-major step of a hovered cell in a grid filled cell by cell. */
+function cellStep(g, { ch, r, c }) {
+  const x = g.channels[0];
+  return ch * x.rows * x.cols + r * x.cols + c;
+}
 /** Escape text for HTML. */
 function esc(s) {
   return String(s).replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]);
@@ -265,7 +304,9 @@ export { esc, legendHTML };
 
 /**
  * Draws models and frames into the page: one figure per grid (a caption with the
- * size and the colour legend, one view per channel, the numeric tables).
+ * size and the colour legend, one view per channel, the numeric tables). A model
+ * with `sections` gets one titled row per section; small grids (kernels,
+ * products) share a column between the big ones of their row.
  */
 export class Stage {
   /**
@@ -280,9 +321,9 @@ export class Stage {
     /** @type {Map<string, import('./gridview.js').GridView>} */
     this.views = new Map();
     this.figs = new Map();
+    this.rows = new Map(); // section id -> {el, head, grids, middle}
     this.t = (k) => k;
     this.lastSum = '';
-    this.lastProducts = '';
     this.sumHeight = 0;
     this.tableTimer = 0;
     // The worked sum never shrinks while the model stays: a shorter one (a hover,
@@ -298,13 +339,29 @@ export class Stage {
         }
       }).observe(sumEl);
     }
-    this.middle = document.createElement('div');
-    this.middle.className = 'middle';
+  }
+
+  /** The container of a section's figures ('' : the root itself). */
+  row(id) {
+    let row = this.rows.get(id);
+    if (row) return row;
+    const middle = document.createElement('div');
+    middle.className = 'middle';
+    if (!id) row = { el: this.root, grids: this.root, middle };
+    else {
+      const el = document.createElement('section');
+      el.className = 'gsec';
+      el.dataset.section = id;
+      el.innerHTML = '<h3></h3><p class="note"></p><div class="grids"></div>';
+      row = { el, head: el.firstChild, note: el.children[1], grids: el.lastChild, middle };
+    }
+    this.rows.set(id, row);
+    return row;
   }
 
   /**
    * Show a model: create, reuse or drop figures and views, set their data.
-   * @param {ReturnType<typeof buildModel>} model
+   * @param {{grids: object[], sections?: {id: string, title: string, note?: string}[]}} model
    * @param {(key: string, params?: object) => string} t
    * @param {{deferTables?: boolean}} [opts] painting defers the tables, which a
    *   64x64 grid makes costly, until the stroke pauses
@@ -313,15 +370,31 @@ export class Stage {
     this.model = model;
     this.t = t;
     const keep = new Set();
+    const rowsKept = new Set(['']);
+    const placed = new Set();
+    for (const s of model.sections || []) {
+      const row = this.row(s.id);
+      rowsKept.add(s.id);
+      row.head.textContent = s.title;
+      row.note.textContent = s.note || '';
+      row.note.hidden = !s.note;
+      this.root.append(row.el);
+    }
+    for (const [id, row] of this.rows) {
+      if (!rowsKept.has(id)) {
+        row.el.remove();
+        this.rows.delete(id);
+      }
+    }
     for (const g of model.grids) {
       keep.add(g.id);
       const fig = this.figure(g.id);
-      fig.title.textContent = t(`grid.${g.id}`);
+      fig.title.textContent = t(g.title || `grid.${g.id}`);
       const ch0 = g.channels[0];
       const inner = ch0 && ch0.inner;
       const dims = ch0 ? `${inner ? inner.rows : ch0.rows}×${inner ? inner.cols : ch0.cols}` : '';
       const kernelDims = g.cOut * g.cG > 1 ? `${g.cOut}×${g.cG}×${dims}` : dims;
-      fig.dims.textContent = g.id === 'kernel' ? kernelDims : g.channels.length > 1 ? `${g.channels.length}×${dims}` : dims;
+      fig.dims.textContent = g.cOut ? kernelDims : g.channels.length > 1 ? `${g.channels.length}×${dims}` : dims;
       fig.legend.innerHTML = legendHTML(g.scale);
       // One view per channel; ids are stable so hover and focus survive a recompute.
       const ids = new Set();
@@ -354,11 +427,14 @@ export class Stage {
           this.views.delete(id);
         }
       }
-      // Kernel and products share a column between input and output.
-      if (g.id === 'kernel' || g.id === 'products') {
-        if (!this.middle.isConnected || this.middle.previousSibling !== this.figs.get('input').el) this.root.append(this.middle);
-        this.middle.append(fig.el);
-      } else this.root.append(fig.el); // keeps figures in model order
+      // Small grids (kernels, products) share a column between the big ones;
+      // appending keeps the figures in model order.
+      const row = this.row(g.section || '');
+      if (g.small) {
+        if (!placed.has(row)) row.grids.append(row.middle);
+        placed.add(row);
+        row.middle.append(fig.el);
+      } else row.grids.append(fig.el);
     }
     for (const [id, fig] of this.figs) {
       if (!keep.has(id)) {
@@ -368,7 +444,6 @@ export class Stage {
       }
     }
     this.lastSum = null; // redraw the sum even when the new one is empty
-    this.lastProducts = '';
     if (this.modelShape !== modelShape(model)) {
       this.modelShape = modelShape(model);
       this.sumHeight = 0;
@@ -381,14 +456,14 @@ export class Stage {
   }
 
   channelLabel(g, ch, i) {
-    if (g.id === 'kernel') return this.t('grid.filterChannel', { o: ch.o + 1, c: ch.c + 1 });
-    if (g.id === 'output' || g.id === 'act' || g.id === 'pool') return this.t('grid.filter', { n: i + 1 });
+    if (g.label === 'filterChannel') return this.t('grid.filterChannel', { o: ch.o + 1, c: ch.c + 1 });
+    if (g.label === 'filter') return this.t('grid.filter', { n: i + 1 });
     return this.t('grid.channel', { n: (ch.c ?? i) + 1 });
   }
 
   /** The accessible name of a channel's table: "Input", or "Input, channel 2". */
   tableName(g, ch, i) {
-    const base = this.t(`grid.${g.id}`);
+    const base = this.t(g.title || `grid.${g.id}`);
     return g.channels.length > 1 ? `${base}, ${this.channelLabel(g, ch, i)}` : base;
   }
 
@@ -411,12 +486,12 @@ export class Stage {
     return fig;
   }
 
-  /** The numeric tables (the kernel's are its editor, in the settings). */
+  /** The numeric tables (the forward kernel's are its editor, in the settings). */
   renderTables() {
     if (!this.model) return;
     for (const g of this.model.grids) {
       const fig = this.figs.get(g.id);
-      if (!fig || g.id === 'kernel') continue;
+      if (!fig || g.noTable) continue;
       fig.tables.innerHTML = g.channels.map((ch, i) => this.channelTable(g, ch, i)).join('');
     }
   }
@@ -431,31 +506,42 @@ export class Stage {
   }
 
   /**
-   * Fit the views to the space there is. Input, output, activated and pooled maps
-   * share one cell size, so a window and the cell it makes look alike; on a wide
-   * screen they share one row (the kernel column between them), on a phone each
-   * gets the width. Kernel and products stay small.
+   * Fit the views to the space there is. The big maps of a row share one cell
+   * size, so a window and the cell it makes look alike; on a wide screen they
+   * share one row (the small grids' column between them), on a phone each gets
+   * the width. Kernels and products stay small.
    */
   layout() {
     if (!this.model) return;
     const width = Math.max(240, this.root.clientWidth || 800);
     const narrow = width < 640;
-    const big = this.model.grids.filter((g) => g.id !== 'kernel' && g.id !== 'products' && g.channels.length);
     const size = (g) => [g.channels[0].rows, g.channels[0].cols];
     const top = this.root.getBoundingClientRect().top + (typeof scrollY === 'number' ? scrollY : 0);
     const viewH = typeof innerHeight === 'number' ? innerHeight : 800;
-    // Tall enough for the first channel of each map below the controls above it.
-    const maxH = narrow ? 440 : Math.max(220, viewH - Math.min(top, viewH / 2) - 48);
-    let cell;
-    if (narrow) cell = Math.min(40, ...big.map((g) => (width - 8) / size(g)[1]));
-    else {
-      const gaps = 24 * big.length + (this.model.grids.some((g) => g.id === 'kernel') ? 160 : 0);
-      cell = Math.min(40, (width - gaps) / big.reduce((a, g) => a + size(g)[1], 0));
+    // Tall enough for the first channel of each map below the controls above it
+    // (a page of sections scrolls: each row gets most of the window).
+    const maxH = narrow ? 440 : this.model.sections ? Math.max(220, viewH * 0.62) : Math.max(220, viewH - Math.min(top, viewH / 2) - 48);
+    const cells = new Map();
+    const rowsOf = new Map();
+    for (const g of this.model.grids) {
+      if (g.small || !g.channels.length) continue;
+      const key = g.section || '';
+      if (!rowsOf.has(key)) rowsOf.set(key, []);
+      rowsOf.get(key).push(g);
     }
-    cell = Math.min(cell, ...big.map((g) => maxH / size(g)[0]));
+    for (const [key, big] of rowsOf) {
+      let cell;
+      if (narrow) cell = Math.min(40, ...big.map((g) => (width - 8) / size(g)[1]));
+      else {
+        const gaps = 24 * big.length + (this.model.grids.some((g) => g.small && (g.section || '') === key) ? 160 : 0);
+        cell = Math.min(40, (width - gaps) / big.reduce((a, g) => a + size(g)[1], 0));
+      }
+      cell = Math.min(cell, ...big.map((g) => maxH / size(g)[0]));
+      for (const g of big) cells.set(g.id, cell);
+    }
     for (const [id, view] of this.views) {
-      const g = grid(id);
-      if (g === 'kernel' || g === 'products') view.fit([150, 150, 30]);
+      const cell = cells.get(grid(id));
+      if (cell === undefined) view.fit([150, 150, 30]);
       else view.fit([view.cols * cell || width, view.rows * cell || maxH, cell]);
     }
     this.lastSum = null;
@@ -468,24 +554,26 @@ export class Stage {
 
   /** Draw one frame description (see {@link describeFrame}). */
   draw(desc) {
-    const products = this.model && this.model.grids.find((g) => g.id === 'products');
-    if (products) {
-      const sig = desc.focus && desc.focus.stage === 'conv' ? desc.focus.n : -1;
-      if (sig !== this.lastProducts) {
-        this.lastProducts = sig;
-        products.channels.forEach((ch, j) => {
-          const view = this.views.get(`products:${j}`);
-          if (!view) return;
-          ch.values = desc.products ? desc.products[j] : new Float64Array(ch.rows * ch.cols);
-          view.setData(ch.values, ch.rows, ch.cols, products.scale, null);
-        });
-        const fig = this.figs.get('products');
-        if (fig) fig.tables.innerHTML = products.channels.map((ch, i) => this.channelTable(products, ch, i)).join('');
-      }
+    const model = this.model;
+    const focused = model && desc.focus && model.stages.find((s) => s.stage === desc.focus.stage);
+    const live = focused && desc.products ? focused.products : null;
+    for (const g of model ? model.grids : []) {
+      if (!g.dynamic) continue;
+      const sig = g.id === live ? `${desc.focus.stage}:${desc.focus.n}` : '';
+      if (g.sig === sig) continue;
+      g.sig = sig;
+      g.channels.forEach((ch, j) => {
+        const view = this.views.get(`${g.id}:${j}`);
+        ch.values = sig && desc.products[j] ? desc.products[j] : new Float64Array(ch.rows * ch.cols);
+        if (view) view.setData(ch.values, ch.rows, ch.cols, g.scale, null);
+      });
+      const fig = this.figs.get(g.id);
+      if (fig) fig.tables.innerHTML = g.channels.map((ch, i) => this.channelTable(g, ch, i)).join('');
     }
     for (const [id, view] of this.views) {
       const m = desc.views[id] || {};
-      if (grid(id) === 'products' && !desc.products) m.dim = true;
+      const g = model && model.grids.find((x) => x.id === grid(id));
+      if (g && g.dynamic && g.id !== live) m.dim = true;
       view.drawMarks(m);
     }
     const sum = desc.sum.join('\n');
