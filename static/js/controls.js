@@ -228,6 +228,9 @@ export function initControls(app) {
   on('reduce', 'reduce', sel('reduce'), (v) => {
     s().reduce = v;
   });
+  on('flip', 'flip', () => $('flip').checked, (v) => {
+    s().flip = v;
+  });
 
   // The kernel's shape and presets.
   on('kpreset', 'weight', sel('kpreset'), (v) => {
@@ -418,6 +421,7 @@ export function syncControls(app) {
   $('padding-mode').value = state.paddingMode;
   $('groups').value = state.groups;
   $('reduce').value = state.reduce;
+  $('flip').checked = state.flip;
   $('act').value = state.activation;
   $('slope').value = state.slope;
   document.querySelector('[data-field="slope"]').hidden = state.activation !== 'leaky_relu';

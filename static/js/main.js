@@ -14,8 +14,9 @@ import { KernelEditor, SCHEMES, setCell, strokeValue } from './editors.js';
 import { applyTo, loadLocale, translator } from './i18n.js';
 import { bindKeys, Player } from './player.js';
 import { buildModel, describeFrame, Stage } from './render.js';
+import { appliedWeight, compute, resolveInput, resolveWeight } from './pipeline.js';
 import { defaults, fromQuery, needsPush, toQuery } from './state.js';
-import { clone, full, shapeOf } from './tensor.js';
+import { shapeOf } from './tensor.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -45,27 +46,22 @@ const player = new Player(onStep, onPlayState);
 app.player = player;
 const kernelEditor = new KernelEditor($('kernel-tables'), kernelHandlers(app));
 
-// Frame times for benchmarks/frame_times.py (the last few thousand, in ms).
+// Frame times for benchmarks/frame_times.py (the last few thousand, in ms); `app`
+// for the panels loaded on demand (extras.js), told of every URL write by the
+// "convviz:state" event.
 const frames = [];
-window.convviz = { frames, get step() { return player.step; }, get total() { return player.total; } };
+window.convviz = { frames, app, get step() { return player.step; }, get total() { return player.total; } };
 
 // ---------------------------------------------------------------- state -> tensors
 
 /** The input as numbers (a preset name resolved). */
 function inputTensor() {
-  const { state, presets } = app;
-  if (Array.isArray(state.input)) return state.input;
-  const g = presets.glyphs[state.input] || presets.glyphs.x;
-  return g ? [g.input] : null;
+  return resolveInput(app.state, app.presets);
 }
 
 /** The weight as numbers, (C_out, C_in/groups, kH, kW): preset names resolved. */
 function weightTensor(channels) {
-  const { state, presets } = app;
-  if (Array.isArray(state.weight)) return state.weight;
-  const cg = Math.max(1, Math.floor(channels / state.groups));
-  const k = (name) => (presets.kernels[name] || presets.kernels.diagonal || { weight: [[1]] }).weight;
-  return state.weight.split('~').map((name) => full([cg], 0).map(() => clone(k(name))));
+  return resolveWeight(app.state, app.presets, channels);
 }
 
 /** What an answer must have been computed for to be drawn with the current tensors. */
@@ -84,6 +80,7 @@ function commit(mode = 'auto') {
   if (url === location.pathname + location.search) return;
   if (push) history.pushState(null, '', url);
   else history.replaceState(null, '', url);
+  document.dispatchEvent(new Event('convviz:state'));
 }
 
 window.addEventListener('popstate', async () => {
@@ -126,28 +123,7 @@ async function computeOnce() {
   const weight = weightTensor(input.length);
   const changed = app.lastChanged;
   const shape = shapesOf(input, weight);
-  let conv = null;
-  let act = null;
-  let pool = null;
-  let failure = null;
-  try {
-    conv = await api.conv2d(api.convBody(state, input, weight));
-    let x = conv.output;
-    if (state.activation !== 'none') {
-      act = await api.activation(api.activationBody(state, x));
-      x = act.output;
-    }
-    if (state.pool !== 'none') {
-      try {
-        const call = state.pool === 'max' ? api.maxPool2d : api.avgPool2d;
-        pool = await call(api.poolBody(state, x));
-      } catch (e) {
-        failure = { stage: 'pool', e };
-      }
-    }
-  } catch (e) {
-    failure = { stage: conv ? 'act' : 'conv', e };
-  }
+  const { conv, act, pool, failure } = await compute(state, input, weight);
   if (again) return; // the state moved on while we waited: its answer is what counts
   clearErrors();
   if (failure) showFailure(app, failure, changed);
@@ -168,13 +144,14 @@ function rebuild({ deferTables = false } = {}) {
   const fresh = results.shape === shapesOf(input, weight);
   model = buildModel({
     input,
-    weight,
+    weight: appliedWeight(state, weight), // what slides: turned for true convolution
     conv: fresh ? results.conv : null,
     act: fresh ? results.act : null,
     pool: fresh ? results.pool : null,
     activation: state.activation,
     poolKind: state.pool,
   });
+  if (state.flip) model.grids[1].title = 'grid.kernelFlipped';
   stage.setModel(model, app.t, { deferTables });
   player.setTotal(model.total);
   $('scrub').max = String(Math.max(0, model.total - 1));

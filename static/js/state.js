@@ -173,6 +173,8 @@ export const PROPS = [
   },
   // The lecture divides each window's sum by its size, so the page opens on "mean".
   { name: 'reduce', key: 'r', def: 'mean', codec: oneOf(['sum', 'mean']), push: true },
+  // True convolution: the kernel turned 180 degrees before the (cross-correlation) API.
+  { name: 'flip', key: 'flip', def: false, codec: bool, push: true },
   {
     name: 'activation', key: 'act', def: 'none',
     codec: oneOf(['none', 'relu', 'leaky_relu', 'sigmoid', 'tanh']), push: true,
