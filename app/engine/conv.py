@@ -31,7 +31,7 @@ from app.engine.arithmetic import (
     resolve_padding,
 )
 from app.engine.errors import ParameterError, ShapeError
-from app.engine.im2col import correlate, correlate_grad_input, correlate_grad_weight, im2col
+from app.engine.im2col import correlate, correlate_grad_input, correlate_grad_weight
 from app.engine.padding import check_padding_mode, pad2d, pad2d_backward
 from app.engine.tensors import as_bias, as_chw, as_grad_output, as_weight, check_groups
 from app.engine.trace import Trace
@@ -259,11 +259,13 @@ def conv2d(
         input, weight, bias, stride, padding, dilation, groups, padding_mode, reduce, np.float32
     )
     xp = pad2d(x, g.padding, g.padding_mode)
-    out, _ = correlate(xp, w, g.groups, g.stride, g.dilation, g.output_size)
-    if g.divisor is not None:
+    if g.divisor is None:
+        out = correlate(xp, w, g.groups, g.stride, g.dilation, g.output_size, b)
+    else:  # the mean comes before the bias
+        out = correlate(xp, w, g.groups, g.stride, g.dilation, g.output_size)
         out /= np.float32(g.divisor)
-    if b is not None:
-        out += b[:, None, None]
+        if b is not None:
+            out += b[:, None, None]
     return out.reshape(g.output_shape)
 
 
@@ -315,8 +317,8 @@ def conv2d_backward(
     if g.divisor is not None:
         d = d / np.float32(g.divisor)
     xp = pad2d(x, g.padding, g.padding_mode)
-    cols = im2col(xp, g.kernel_size, g.stride, g.dilation, g.output_size)
-    grad_weight = correlate_grad_weight(d, cols, g.groups, w.shape).reshape(g.weight_shape)
+    grad_weight = correlate_grad_weight(d, xp, g.groups, g.stride, g.dilation, w.shape)
+    grad_weight = grad_weight.reshape(g.weight_shape)
     grad_padded = correlate_grad_input(d, w, g.groups, g.stride, g.dilation, g.padded_size)
     return g.fold_grad_input(grad_padded), grad_weight, grad_bias
 

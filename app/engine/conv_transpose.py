@@ -264,8 +264,8 @@ def conv_transpose2d_backward(
     )
     d = as_grad_output(grad_output, g.output_shape, np.float32)
     padded = pad2d(d, g.conv_padding)
-    grad_input, cols = correlate(padded, w, g.groups, g.stride, g.dilation, g.input_size)
-    grad_weight = correlate_grad_weight(x, cols, g.groups, w.shape)
+    grad_input = correlate(padded, w, g.groups, g.stride, g.dilation, g.input_size)
+    grad_weight = correlate_grad_weight(x, padded, g.groups, g.stride, g.dilation, w.shape)
     grad_bias = d.sum(axis=(1, 2)) if b is not None else None
     return grad_input.reshape(g.input_shape), grad_weight.reshape(g.weight_shape), grad_bias
 

@@ -1,0 +1,88 @@
+"""The banded fast path: splitting the output rows into bands and threads changes no number.
+
+The other tests' tensors are small enough to fit in one band, so here
+``BAND_BYTES`` is shrunk until every band is one or a few output rows, shared by
+one or three threads, and the results are compared with the one-band
+computation of the same call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+
+from app.engine import im2col
+from app.engine.conv import conv2d, conv2d_backward
+from app.engine.conv_transpose import conv_transpose2d, conv_transpose2d_backward
+from app.engine.errors import EngineError
+from tests.engine.test_conv import ConvCase, conv_cases
+from tests.engine.test_conv_transpose import TransposeCase, transpose_cases
+
+# (band bytes, threads): 1 byte is one output row per band; 300 bytes a few rows,
+# the last band shorter; 3 threads give runs of unequal length.
+SPLITS = [(1, 1), (1, 3), (300, 1), (300, 3)]
+
+
+def _split(split: tuple[int, int], compute: Callable[[], Any]) -> Any:
+    saved = im2col.BAND_BYTES, im2col.THREADS
+    im2col.BAND_BYTES, im2col.THREADS = split
+    try:
+        return compute()
+    finally:
+        im2col.BAND_BYTES, im2col.THREADS = saved
+
+
+def _assert_same(banded: Any, whole: Any) -> None:
+    """Equal up to float32 summation order (bands add a weight gradient in pieces)."""
+    for a, b in zip(banded, whole, strict=True):
+        if b is None:
+            assert a is None
+            continue
+        scale = max(1.0, float(np.abs(b).max(initial=0.0)))
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * scale)
+
+
+def test_row_bands_cover_every_row_once() -> None:
+    bands = im2col.row_bands(10, im2col.BAND_BYTES // 3)
+    assert bands == [(0, 3), (3, 6), (6, 9), (9, 10)]
+    assert im2col.row_bands(4, 10 * im2col.BAND_BYTES) == [(0, 1), (1, 2), (2, 3), (3, 4)]
+
+
+@pytest.mark.parametrize("split", SPLITS)
+@settings(max_examples=40, deadline=None)
+@given(case=conv_cases())
+def test_conv2d_in_bands_equals_one_band(split: tuple[int, int], case: ConvCase) -> None:
+    def compute() -> tuple[np.ndarray, ...]:
+        out = conv2d(case.x, case.w, case.b, **case.kwargs())
+        grad_output = case.grad_output(out.shape)
+        grads = conv2d_backward(grad_output, case.x, case.w, case.b, **case.kwargs())
+        return (out, *grads)
+
+    try:
+        whole = compute()
+    except EngineError:
+        assume(False)
+    _assert_same(_split(split, compute), whole)
+
+
+@pytest.mark.parametrize("split", SPLITS)
+@settings(max_examples=40, deadline=None)
+@given(case=transpose_cases())
+def test_conv_transpose2d_in_bands_equals_one_band(
+    split: tuple[int, int], case: TransposeCase
+) -> None:
+    def compute() -> tuple[np.ndarray, ...]:
+        out = conv_transpose2d(case.x, case.w, case.b, **case.kwargs())
+        grad_output = case.grad_output(out.shape)
+        grads = conv_transpose2d_backward(grad_output, case.x, case.w, case.b, **case.kwargs())
+        return (out, *grads)
+
+    try:
+        whole = compute()
+    except EngineError:
+        assume(False)
+    _assert_same(_split(split, compute), whole)
