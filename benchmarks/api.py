@@ -1,0 +1,342 @@
+"""API throughput against a bare endpoint, and a large tensor's server time against the engine's.
+
+Not a test: a measurement to read. It starts one uvicorn worker on a free port of
+127.0.0.1 (the production command's server and defaults, one process) serving a
+small ASGI app made here: the real ``app.main.app`` mounted at ``/``, plus
+``POST /bench/bare``, a sync FastAPI route that takes a JSON object and returns
+``{"ok": true}``. That route exists only in this script; production has no
+benchmark route. It is mounted beside our app, so it skips our middleware;
+``GET /healthz`` (through all of it) is timed too.
+
+1. Throughput. A fixed number of requests per round from an asyncio client
+   (``--concurrency`` keep-alive connections, one request in flight on each: at
+   most the compute slots plus their queue, so nothing gets 503; a minimal
+   HTTP/1.1 client, see :class:`_Connection`, as httpx's own CPU cost capped the
+   bare endpoint), rounds alternating between the endpoints so that a change in
+   the machine's load hits them alike; the table gives the
+   median requests/s and its ratio to the bare endpoint's (target: a lecture-size
+   request at least 60%). The lecture-size requests are the two the page sends
+   most: the padding slide (5x5, 3x3 kernel, padding 1, stride 2) and the 9x9 X
+   glyph with the lecture's three filters (mean), both with the step trace.
+2. A 512x512 RGB image with 16 filters 3x3 (padding 1) through ``POST
+   /api/conv2d``: base64 in and ``?encoding=base64`` out, then nested lists both
+   ways, with httpx. The server time is the client's round trip (body sent,
+   response read, not parsed); the engine time is ``app.engine.conv.conv2d`` on the same tensors
+   in this process. Target: base64 at most 2x the engine.
+
+The client runs on the same 2 cores as the server, so absolute figures are lower
+than on a separate load generator; the ratios are what to read.
+
+    python benchmarks/api.py [--requests 1000] [--rounds 5] [--concurrency 8]
+
+It takes about a minute on 2 cores, and stops the server it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.api import limits  # noqa: E402
+from app.engine import conv  # noqa: E402
+from app.presets import x_glyph  # noqa: E402
+
+LECTURE_SHARE = 0.60  # lecture-size throughput / bare throughput, at least (issue 6)
+SERVER_OVER_ENGINE = 2.0  # 512x512 RGB, 16 filters: server time / engine time, at most
+
+PADDING_SLIDE = {
+    "input": [[2, 2, 3, 3, 3], [0, 1, 3, 0, 3], [2, 3, 0, 1, 3], [3, 3, 2, 1, 2], [3, 3, 0, 2, 3]],
+    "weight": [[2, 0, 1], [1, 0, 0], [0, 1, 1]],
+    "padding": 1,
+    "stride": 2,
+    "trace": True,
+}
+X_FILTERS = [
+    [[1, -1, -1], [-1, 1, -1], [-1, -1, 1]],
+    [[1, -1, 1], [-1, 1, -1], [1, -1, 1]],
+    [[-1, -1, 1], [-1, 1, -1], [1, -1, -1]],
+]
+X_GLYPH = {
+    "input": x_glyph(),
+    "weight": [[f] for f in X_FILTERS],
+    "reduce": "mean",
+    "trace": True,
+}
+BARE_BODY = {"ok": True}
+
+
+def bench_app() -> Any:
+    """Our app at ``/`` plus the bare endpoint; built in the server process only."""
+    from fastapi import FastAPI
+
+    from app.main import app
+
+    outer = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @outer.post("/bench/bare")
+    def bare(body: dict[str, Any]) -> dict[str, bool]:
+        # Sync like our routes, so it runs in the same thread pool; no work at all.
+        return {"ok": True}
+
+    outer.mount("/", app)
+    return outer
+
+
+def serve(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(bench_app(), host="127.0.0.1", port=port)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1):
+                return proc, url
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit("the server exited at start") from None
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the server did not answer /healthz within 30 s")
+
+
+# --------------------------------------------------------------------------- throughput
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection that sends prepared requests and reads replies.
+
+    A client this small because httpx spent about 0.6 ms of CPU per request here:
+    on 2 cores shared with the server it capped the bare endpoint near 300 req/s
+    and hid the server's own cost. This one spends about 0.1 ms. It reads only what
+    our server sends: a status line, headers with a content-length, the body.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, url: str) -> _Connection:
+        host, port = url.removeprefix("http://").split(":")
+        return cls(*await asyncio.open_connection(host, int(port)))
+
+    async def send(self, request: bytes) -> int:
+        """Send one request; the response's status code (its body is read and dropped)."""
+        self.writer.write(request)
+        await self.writer.drain()
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        headers = dict(line.lower().split(": ", 1) for line in header_lines if line)
+        await self.reader.readexactly(int(headers["content-length"]))
+        return int(status_line.split()[1])
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def request_bytes(url: str, method: str, path: str, body: bytes | None) -> bytes:
+    host = url.removeprefix("http://")
+    lines = [f"{method} {path} HTTP/1.1", f"host: {host}"]
+    if body is not None:
+        lines += ["content-type: application/json", f"content-length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
+
+
+async def _round(
+    connections: list[_Connection], request: bytes, count: int
+) -> tuple[float, dict[int, int]]:
+    """``count`` requests over the connections (one in flight on each); req/s and statuses."""
+    statuses: dict[int, int] = {}
+    left = count
+
+    async def worker(connection: _Connection) -> None:
+        nonlocal left
+        while left > 0:
+            left -= 1
+            status = await connection.send(request)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in connections))
+    return count / (time.perf_counter() - start), statuses
+
+
+async def throughput(
+    url: str, requests: int, rounds: int, at_once: int
+) -> list[tuple[str, float, dict[int, int]]]:
+    import orjson
+
+    endpoints = [
+        ("bare: POST /bench/bare {ok}", "POST", "/bench/bare", orjson.dumps(BARE_BODY)),
+        ("GET /healthz (our middleware)", "GET", "/healthz", None),
+        ("padding slide 5x5, trace", "POST", "/api/conv2d", orjson.dumps(PADDING_SLIDE)),
+        ("X glyph 9x9, 3 filters, trace", "POST", "/api/conv2d", orjson.dumps(X_GLYPH)),
+    ]
+    prepared = [(name, request_bytes(url, *how)) for name, *how in endpoints]
+    rates: dict[str, list[float]] = {name: [] for name, _ in prepared}
+    statuses: dict[str, dict[int, int]] = {name: {} for name, _ in prepared}
+    connections = [await _Connection.open(url) for _ in range(at_once)]
+    try:
+        for _name, request in prepared:  # warm-up: imports, caches, the thread pool
+            await _round(connections, request, 4 * at_once)
+        for r in range(rounds):
+            for name, request in prepared if r % 2 == 0 else prepared[::-1]:
+                rate, seen = await _round(connections, request, requests)
+                rates[name].append(rate)
+                for status, n in seen.items():
+                    statuses[name][status] = statuses[name].get(status, 0) + n
+    finally:
+        for connection in connections:
+            connection.close()
+    return [(name, statistics.median(rates[name]), statuses[name]) for name, _ in prepared]
+
+
+# --------------------------------------------------------------------------- large tensors
+
+
+def _compact(array: np.ndarray) -> dict[str, Any]:
+    data = np.ascontiguousarray(array, dtype="<f4")
+    return {
+        "dtype": "float32",
+        "shape": list(data.shape),
+        "base64": base64.b64encode(data).decode(),
+    }
+
+
+def _median_ms(f: Any, repeats: int) -> float:
+    f()  # warm
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def large(url: str, repeats: int) -> list[tuple[str, float, int, int]]:
+    import orjson
+
+    rng = np.random.default_rng(0)
+    x = rng.random((3, 512, 512), dtype=np.float32)  # an RGB image scaled to 0..1
+    w = rng.standard_normal((16, 3, 3, 3), dtype=np.float32)
+    b = rng.standard_normal(16, dtype=np.float32)
+    compact_body = orjson.dumps(
+        {"input": _compact(x), "weight": _compact(w), "bias": b.tolist(), "padding": 1,
+         "trace": False}
+    )  # fmt: skip
+    lists_body = orjson.dumps(
+        {"input": x.tolist(), "weight": w.tolist(), "bias": b.tolist(), "padding": 1,
+         "trace": False}
+    )  # fmt: skip
+    expected = conv.conv2d(x, w, b, padding=1)
+    sizes: dict[str, int] = {}
+
+    with httpx.Client(base_url=url, timeout=60) as client:
+
+        def post(path: str, body: bytes) -> bytes:
+            response = client.post(path, content=body, headers={"content-type": "application/json"})
+            if response.status_code != 200:
+                raise SystemExit(f"{path}: {response.status_code} {response.text[:300]}")
+            sizes[path] = len(response.content)
+            return response.content
+
+        # Check once that both encodings bring back the engine's numbers.
+        got = orjson.loads(post("/api/conv2d?encoding=base64", compact_body))["output"]
+        out = np.frombuffer(base64.b64decode(got["base64"]), "<f4").reshape(got["shape"])
+        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-4)
+        engine = _median_ms(lambda: conv.conv2d(x, w, b, padding=1), 2 * repeats)
+        compact = _median_ms(lambda: post("/api/conv2d?encoding=base64", compact_body), repeats)
+        lists = _median_ms(lambda: post("/api/conv2d", lists_body), max(2, repeats // 3))
+    return [
+        ("engine: conv2d in-process", engine, 0, 0),
+        ("POST, base64 in, ?encoding=base64", compact, len(compact_body),
+         sizes["/api/conv2d?encoding=base64"]),
+        ("POST, nested lists in and out", lists, len(lists_body), sizes["/api/conv2d"]),
+    ]  # fmt: skip
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n else ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=1000, help="requests per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=7, help="large requests (base64)")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # the server process
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
+    most = limits.COMPUTE_SLOTS + limits.COMPUTE_QUEUE
+    if args.concurrency > most:
+        raise SystemExit(f"--concurrency over {most} (compute slots + queue) would measure 503s")
+
+    proc, url = start_server()
+    try:
+        print(f"server: one uvicorn worker on {url}; client: {args.concurrency} connections")
+        print(f"{args.rounds} rounds x {args.requests} requests per endpoint, interleaved\n")
+        rows = asyncio.run(throughput(url, args.requests, args.rounds, args.concurrency))
+        bare = rows[0][1]
+        print(f"{'endpoint':34} {'req/s':>8} {'of bare':>8}  statuses")
+        print("-" * 64)
+        for name, rate, statuses in rows:
+            codes = ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items()))
+            print(f"{name:34} {rate:8.0f} {rate / bare:8.0%}  {codes}")
+        lecture = min(rate for name, rate, _ in rows[2:])
+        verdict = "met" if lecture / bare >= LECTURE_SHARE else "MISSED"
+        print(f"target: lecture-size >= {LECTURE_SHARE:.0%} of bare: {verdict}\n")
+
+        print("512x512 RGB, 16 filters 3x3, padding 1 (medians, ms)")
+        print(f"{'what':36} {'ms':>8} {'x engine':>9} {'request':>9} {'response':>9}")
+        print("-" * 75)
+        rows_large = large(url, args.repeats)
+        engine = rows_large[0][1]
+        for name, ms, sent, received in rows_large:
+            print(f"{name:36} {ms:8.1f} {ms / engine:9.1f} {_mib(sent):>9} {_mib(received):>9}")
+        ratio = rows_large[1][1] / engine
+        verdict = "met" if ratio <= SERVER_OVER_ENGINE else "MISSED"
+        print(f"target: base64 server time <= {SERVER_OVER_ENGINE:g}x engine: {verdict}")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+if __name__ == "__main__":
+    main()
