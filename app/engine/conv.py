@@ -339,7 +339,7 @@ def correlation_trace(
     bias: np.ndarray | None = None,
     divisor: int | None = None,
 ) -> Trace:
-    """The loop every convolution trace is made of: slide a kernel over a grid, cell by cell.
+    """What every convolution trace is made of: slide a kernel over a grid, cell by cell.
 
     Parameters
     ----------
@@ -386,39 +386,13 @@ def correlation_trace(
         a.ravel() for a in np.meshgrid(np.arange(n_in), np.arange(kh), np.arange(kw), indexing="ij")
     )
     tap_rows, tap_cols = tap_i * dilation[0], tap_j * dilation[1]
-    flat_grid = grid.ravel()
 
-    window = np.zeros((n_steps, 2), dtype=np.int64)
-    values = np.zeros((n_steps, n_taps), dtype=np.float64)
-    products = np.zeros((n_steps, n_taps), dtype=np.float64)
-    sums = np.zeros(n_steps, dtype=np.float64)
-    result = np.zeros(n_steps, dtype=np.float64)
-
-    step = 0
-    for q in range(n_out):
-        kernel = kernels[q].ravel()
-        b = 0.0 if bias is None else float(bias[q])
-        # Where each tap of the window at (0, 0) sits in the flattened grid.
-        taps_at_origin = (channels[q][tap_m] * grid_h + tap_rows) * grid_w + tap_cols
-        for y in range(out_h):
-            for x in range(out_w):
-                top, left = start[0] + y * stride[0], start[1] + x * stride[1]
-                window_values = flat_grid[taps_at_origin + (top * grid_w + left)]  # read taps
-                window_products = window_values * kernel  # multiply
-                total = window_products.sum()  # sum
-                if divisor is not None:
-                    total = total / divisor  # mean
-                window[step] = top, left
-                values[step] = window_values
-                products[step] = window_products
-                sums[step] = total
-                result[step] = total + b  # add the bias
-                step += 1
-
-    # Bookkeeping that follows from the step number alone: which output cell, which
-    # grid cells, which kernel numbers.
-    q_of_step = np.repeat(np.arange(n_out), out_h * out_w)
+    # Step n computes output cell (q, y, x), in row-major order; its window's top-left
+    # cell is (start_r + y*sH, start_c + x*sW), and tap t of it reads grid channel
+    # channels[q, tap_m[t]] at (top + tap_rows[t], left + tap_cols[t]).
     out_index = np.stack(np.unravel_index(np.arange(n_steps), (n_out, out_h, out_w)), axis=1)
+    q_of_step, y, x = out_index.T
+    window = np.stack([start[0] + y * stride[0], start[1] + x * stride[1]], axis=1)
     cells = np.stack(
         [
             channels[q_of_step][:, tap_m],
@@ -427,19 +401,31 @@ def correlation_trace(
         ],
         axis=-1,
     )
+
+    # What a student does at each step, one row per step (every step at once: a
+    # Python loop over steps cost 10 us each, most of a lecture request's time).
+    flat_cells = (cells[..., 0] * grid_h + cells[..., 1]) * grid_w + cells[..., 2]
+    values = grid.ravel()[flat_cells].astype(np.float64, copy=False)  # read the window's taps
+    weights = kernels.reshape(n_out, n_taps)[q_of_step].astype(np.float64)
+    products = values * weights  # multiply each by the kernel's number
+    sums = products.sum(axis=1)  # sum (row by row, as each window's own sum)
+    if divisor is not None:
+        sums = sums / divisor  # mean
+    step_bias = None if bias is None else np.asarray(bias, dtype=np.float64)[q_of_step]
+    result = sums + (0.0 if step_bias is None else step_bias)  # add the bias
     return Trace(
         grid=np.array(grid, dtype=np.float64),
         grid_origin=(int(grid_origin[0]), int(grid_origin[1])),
         out_index=out_index.astype(np.int64),
-        window=window,
+        window=window.astype(np.int64),
         cells=cells.astype(np.int64),
         mask=np.ones((n_steps, n_taps), dtype=bool),
         values=values,
         sums=sums,
         result=result,
-        weights=kernels.reshape(n_out, n_taps)[q_of_step].astype(np.float64),
+        weights=weights,
         products=products,
-        bias=None if bias is None else np.asarray(bias, dtype=np.float64)[q_of_step],
+        bias=step_bias,
         divisor=None if divisor is None else np.full(n_steps, float(divisor)),
     )
 
