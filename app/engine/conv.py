@@ -5,10 +5,12 @@ Two paths compute the same numbers:
 - the fast path (:func:`conv2d`, :func:`conv2d_backward`): float32, padded with
   :func:`~app.engine.padding.pad2d`, unfolded by tap-major im2col and multiplied
   once per group (see :mod:`app.engine.im2col`);
-- the explained path (:func:`conv2d_trace` and the two gradient traces): one plain
-  loop over output cells, :func:`correlation_trace`, that reads each window's taps,
-  multiplies them by the kernel, sums and adds the bias, recording every step in a
-  :class:`~app.engine.trace.Trace` for the page to animate.
+- the explained path (:func:`conv2d_trace` and the two gradient traces):
+  :func:`correlation_trace` reads each output cell's window by its flat grid
+  indices, multiplies the taps by the kernel, sums and adds the bias, in float64,
+  recording every step in a :class:`~app.engine.trace.Trace` for the page to
+  animate. It handles all steps at once, one row per step, but shares nothing with
+  the fast path beyond the geometry, so each checks the other.
 
 "Convolution" is cross-correlation, as in PyTorch and the lecture: the kernel is
 not flipped. Layout is PyTorch's without the batch axis.
