@@ -384,9 +384,8 @@ def correlation_trace(
     n_steps, n_taps = n_out * out_h * out_w, n_in * kh * kw
     # The taps of one window in kernel order (kernel channel, kernel row, kernel column),
     # as offsets from the window's top-left cell.
-    tap_m, tap_i, tap_j = (
-        a.ravel() for a in np.meshgrid(np.arange(n_in), np.arange(kh), np.arange(kw), indexing="ij")
-    )
+    tap = np.arange(n_taps)
+    tap_m, tap_i, tap_j = tap // (kh * kw), tap // kw % kh, tap % kw
     tap_rows, tap_cols = tap_i * dilation[0], tap_j * dilation[1]
 
     # Step n computes output cell (q, y, x), in row-major order; its window's top-left

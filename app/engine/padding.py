@@ -59,9 +59,15 @@ def pad2d(x: np.ndarray, padding: Padding2d, mode: str = "zeros") -> np.ndarray:
         return x
     c, h, w = x.shape
     check_padding_mode(mode, padding, h, w)
-    widths = ((0, 0), (padding.top, padding.bottom), (padding.left, padding.right))
     if mode == "zeros":
-        return np.pad(x, widths, mode="constant")
+        # A zero grid and one copy: np.pad's general path costs ~50 us even for a
+        # 5x5 slide, a tenth of a lecture request.
+        padded = np.zeros(
+            (c, h + padding.top + padding.bottom, w + padding.left + padding.right), dtype=x.dtype
+        )
+        padded[:, padding.top : padding.top + h, padding.left : padding.left + w] = x
+        return padded
+    widths = ((0, 0), (padding.top, padding.bottom), (padding.left, padding.right))
     return np.pad(x, widths, mode=_NUMPY_MODE[mode])
 
 

@@ -34,7 +34,8 @@ export function parseProblems(body, status) {
   return [{ field: null, message: `HTTP ${status}` }];
 }
 
-async function answer(res) {
+/** The decoded body of a response, or an ApiError for an error answer. */
+export async function answer(res) {
   let body = null;
   try {
     body = await res.json();

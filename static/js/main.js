@@ -40,6 +40,9 @@ const app = {
 
 let model = null;
 let hover = null;
+// The backward view (backview.js): loaded only on that page, it computes the
+// backward pass and builds its model; everything else is this page's wiring.
+let mode = null;
 
 const stage = new Stage($('grids'), $('sum'), onGridEvent);
 const player = new Player(onStep, onPlayState);
@@ -123,12 +126,12 @@ async function computeOnce() {
   const weight = weightTensor(input.length);
   const changed = app.lastChanged;
   const shape = shapesOf(input, weight);
-  const { conv, act, pool, failure } = await compute(state, input, weight);
+  const { conv, act, pool, failure, bp = null } = await (mode ? mode.compute(input, weight) : compute(state, input, weight));
   if (again) return; // the state moved on while we waited: its answer is what counts
   clearErrors();
   if (failure) showFailure(app, failure, changed);
   else app.lastChanged = null;
-  app.results = { conv, act, pool, shape };
+  app.results = { conv, act, pool, shape, bp };
   showFacts(app, input, weight);
   rebuild();
 }
@@ -142,7 +145,7 @@ function rebuild({ deferTables = false } = {}) {
   // Answers for another input or kernel shape would draw nonsense (a 3x3 window's
   // products on a 3x5 kernel): wait for the new ones.
   const fresh = results.shape === shapesOf(input, weight);
-  model = buildModel({
+  model = mode ? mode.buildModel(input, appliedWeight(state, weight), fresh) : buildModel({
     input,
     weight: appliedWeight(state, weight), // what slides: turned for true convolution
     conv: fresh ? results.conv : null,
@@ -151,7 +154,7 @@ function rebuild({ deferTables = false } = {}) {
     activation: state.activation,
     poolKind: state.pool,
   });
-  if (state.flip) model.grids[1].title = 'grid.kernelFlipped';
+  if (state.flip && !mode) model.grids[1].title = 'grid.kernelFlipped';
   stage.setModel(model, app.t, { deferTables });
   player.setTotal(model.total);
   $('scrub').max = String(Math.max(0, model.total - 1));
@@ -168,7 +171,9 @@ function rebuild({ deferTables = false } = {}) {
 function renderFrame() {
   if (!model) return;
   const t0 = performance.now();
-  stage.draw(describeFrame(model, player.step, hover, app.t));
+  const desc = describeFrame(model, player.step, hover, app.t);
+  stage.draw(desc);
+  if (mode) mode.frame(desc);
   showStatus();
   frames.push(performance.now() - t0);
   if (frames.length > 20000) frames.splice(0, 10000);
@@ -180,7 +185,7 @@ function showStatus() {
   if (total) {
     let s = player.step;
     const at = model.stages.find((x) => (s -= x.count) < 0);
-    text = app.t('player.status', { n: player.step + 1, total, stage: at ? app.t(`player.stage.${at.stage}`) : '' });
+    text = app.t('player.status', { n: player.step + 1, total, stage: at ? app.t(at.label || `player.stage.${at.stage}`) : '' });
   }
   $('step-status').textContent = text;
   $('scrub').value = String(player.step);
@@ -213,6 +218,7 @@ function onGridEvent(ev) {
     renderFrame();
   } else if (ev.grid === 'input') paintEvent(ev);
 }
+  else if (mode) mode.gridEvent(ev);
 
 $('btn-start').addEventListener('click', () => player.start());
 $('btn-back').addEventListener('click', () => player.back());
@@ -304,6 +310,16 @@ async function setLanguage(lang, record) {
 $('lang').addEventListener('change', () => setLanguage($('lang').value, true));
 
 // ---------------------------------------------------------------- start
+/** The links to the other views carry this view's state (the network only the language). */
+function viewLinks() {
+  for (const a of document.querySelectorAll('[data-view-link]')) {
+    const view = a.dataset.viewLink;
+    if (view === 'network') a.href = `/network${app.state.lang === 'ru' ? '?lang=ru' : ''}`;
+    else a.href = location.pathname + toQuery({ ...app.state, view, step: 0 });
+  }
+}
+document.addEventListener('convviz:state', viewLinks);
+
 
 async function start() {
   const parsed = fromQuery(location.search);
@@ -323,8 +339,10 @@ async function start() {
   }
   if (typeof app.state.input === 'string' && !app.presets.glyphs[app.state.input]) app.state.input = 'x';
   fillOptions(app);
+  if (app.state.view === 'backward') mode = (await import('./backview.js')).init(app, stage);
   syncControls(app);
   rebuild();
+  viewLinks();
   const step = app.state.step;
   await recompute();
   player.set(step);

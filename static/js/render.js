@@ -53,6 +53,7 @@ export function windowStage(o) {
   return {
     stage: o.stage,
     label: o.label,
+    section: o.section,
     count: trace ? trace.out_index.length : 0,
     trace,
     src: o.src,
@@ -235,7 +236,7 @@ export function describeFrame(model, step, hover, t) {
     mark(`${hover.grid}:${hover.ch}`).cursor = [hover.r, hover.c];
     // The stage that fills the hovered cell shows how; the stages that read it
     // outline what it feeds.
-    const owner = stages.find((s) => s.count && s.outs.includes(hover.grid));
+    const owner = stages.find((s) => s.count && (s.outs.includes(hover.grid) || (s.hoverGrids || []).includes(hover.grid)));
     const readers = stages.filter((s) => s.trace && s.src === hover.grid);
     for (const s of readers) {
       const [oy, ox] = s.offset || [0, 0];
@@ -246,7 +247,10 @@ export function describeFrame(model, step, hover, t) {
       }
       if (!owner) sum = [t('hover.feeds', { n: steps.length })];
     }
-    if (owner) focus = { stage: owner.stage, n: owner.trace ? stepOfCell(owner.trace, hover.ch, hover.r, hover.c) : cellStep(gridOf(hover.grid), hover) };
+    if (owner) {
+      const n = owner.stepAt ? owner.stepAt(hover) : owner.trace ? stepOfCell(owner.trace, hover.ch, hover.r, hover.c) : cellStep(gridOf(hover.grid), hover);
+      focus = { stage: owner.stage, n };
+    }
     else if (readers.length) focus = null;
   }
   if (focus && focus.n < 0) focus = null;
@@ -529,11 +533,14 @@ export class Stage {
       if (!rowsOf.has(key)) rowsOf.set(key, []);
       rowsOf.get(key).push(g);
     }
+    // A small grid's box: 3x3 at 30 px a cell, big ones down to 16 px (numbers from 18).
+    const smallBox = (g) => Math.min(240, Math.max(120, 22 * Math.max(...size(g))));
     for (const [key, big] of rowsOf) {
       let cell;
       if (narrow) cell = Math.min(40, ...big.map((g) => (width - 8) / size(g)[1]));
       else {
-        const gaps = 24 * big.length + (this.model.grids.some((g) => g.small && (g.section || '') === key) ? 160 : 0);
+        const smalls = this.model.grids.filter((g) => g.small && g.channels.length && (g.section || '') === key);
+        const gaps = 24 * big.length + (smalls.length ? 10 + Math.max(150, ...smalls.map((g) => Math.min(smallBox(g), 30 * size(g)[1]))) : 0);
         cell = Math.min(40, (width - gaps) / big.reduce((a, g) => a + size(g)[1], 0));
       }
       cell = Math.min(cell, ...big.map((g) => maxH / size(g)[0]));
@@ -541,7 +548,8 @@ export class Stage {
     }
     for (const [id, view] of this.views) {
       const cell = cells.get(grid(id));
-      if (cell === undefined) view.fit([150, 150, 30]);
+      const g = this.model.grids.find((x) => x.id === grid(id));
+      if (cell === undefined) view.fit(g && g.channels.length ? [smallBox(g), smallBox(g), 30] : [150, 150, 30]);
       else view.fit([view.cols * cell || width, view.rows * cell || maxH, cell]);
     }
     this.lastSum = null;

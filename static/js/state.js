@@ -72,7 +72,7 @@ export function decodeTensor(s, rank) {
 const NAME = /^[A-Za-z0-9_.-]{1,40}(~[A-Za-z0-9_.-]{1,40}){0,15}$/;
 
 /** @param {string[]} options */
-const oneOf = (options) => ({
+export const oneOf = (options) => ({
   encode: String,
   decode(s) {
     if (!options.includes(s)) throw new RangeError(`expected one of ${options.join(', ')}`);
@@ -80,7 +80,7 @@ const oneOf = (options) => ({
   },
 });
 
-const int = (min, max) => ({
+export const int = (min, max) => ({
   encode: String,
   decode(s) {
     const n = Number(s);
@@ -89,7 +89,7 @@ const int = (min, max) => ({
   },
 });
 
-const num = {
+export const num = {
   encode: numStr,
   decode(s) {
     const n = Number(s);
@@ -98,7 +98,7 @@ const num = {
   },
 };
 
-const bool = {
+export const bool = {
   encode: (b) => (b ? '1' : '0'),
   decode(s) {
     if (s !== '0' && s !== '1') throw new RangeError('expected 0 or 1');
@@ -107,7 +107,7 @@ const bool = {
 };
 
 /** A list of integers of one of `lengths`; a pair of equal numbers is written once. */
-const ints = (lengths, min, max) => ({
+export const ints = (lengths, min, max) => ({
   encode: (v) => (v.length === 2 && v[0] === v[1] ? String(v[0]) : v.join(',')),
   decode(s) {
     let v = s.split(',').map(Number);
@@ -135,7 +135,7 @@ const padding = {
 };
 
 /** A preset name, an explicit tensor of `rank` dimensions, or (inputs only) a lost upload. */
-const tensorOrName = (rank) => ({
+export const tensorOrName = (rank) => ({
   encode(v) {
     if (v === null) return 'upload';
     if (typeof v === 'string') return v;
@@ -157,6 +157,8 @@ const tensorOrName = (rank) => ({
  */
 export const PROPS = [
   { name: 'lang', key: 'lang', def: 'en', codec: oneOf(['en', 'ru']), push: true },
+  // The forward pass, or the backward pass of the same layer (backview.js).
+  { name: 'view', key: 'view', def: 'forward', codec: oneOf(['forward', 'backward']), push: true },
   // Input: a glyph preset by name, numbers, or null (an upload too big for the link).
   { name: 'input', key: 'in', def: 'x', codec: tensorOrName(3), push: true },
   { name: 'scheme', key: 'sch', def: 'pm1', codec: oneOf(['pm1', 'unit', 'byte']), push: true },
@@ -191,12 +193,21 @@ export const PROPS = [
   { name: 'maxSide', key: 'ms', def: 64, codec: int(3, 256), push: true },
   { name: 'speed', key: 'sp', def: 4, codec: num, push: false },
   { name: 'step', key: 'step', def: 0, codec: int(0, 1e7), push: false },
+  // The backward view: the loss; MSE's target (a teacher kernel preset, or a drawn
+  // map); a hand-set dE/dO (null: ones); gradient descent's settings.
+  { name: 'loss', key: 'loss', def: 'mse', codec: oneOf(['mse', 'sum', 'grad']), push: true },
+  { name: 'target', key: 'tg', def: 'anti_diagonal', codec: tensorOrName(3), push: true },
+  { name: 'gout', key: 'go', def: null, codec: tensorOrName(3), push: true },
+  { name: 'lr', key: 'lr', def: 5, codec: num, push: true },
+  { name: 'momentum', key: 'mo', def: 0.5, codec: num, push: true },
+  { name: 'gdMax', key: 'it', def: 200, codec: int(1, 1000), push: true },
+  { name: 'gdData', key: 'gd', def: 'one', codec: oneOf(['one', 'xo']), push: true },
 ];
 
-/** A fresh default state. */
-export function defaults() {
+/** A fresh default state (of `props`: another page may declare its own). */
+export function defaults(props = PROPS) {
   const s = {};
-  for (const p of PROPS) s[p.name] = structuredClone(p.def);
+  for (const p of props) s[p.name] = structuredClone(p.def);
   return s;
 }
 
@@ -216,9 +227,9 @@ function escape(s) {
  * The query string for `state` (with a leading "?", or "" for the default view).
  * @param {Record<string, any>} state
  */
-export function toQuery(state) {
+export function toQuery(state, props = PROPS) {
   const parts = [];
-  for (const p of PROPS) {
+  for (const p of props) {
     const v = state[p.name];
     if (v === undefined || same(v, p.def)) continue;
     if (v === null && p.name !== 'input') continue;
@@ -233,11 +244,11 @@ export function toQuery(state) {
  * @param {string} search
  * @returns {{state: Record<string, any>, warnings: {key: string, message: string}[]}}
  */
-export function fromQuery(search) {
+export function fromQuery(search, props = PROPS) {
   const params = new URLSearchParams(search);
-  const state = defaults();
+  const state = defaults(props);
   const warnings = [];
-  for (const p of PROPS) {
+  for (const p of props) {
     const raw = params.get(p.key);
     if (raw === null) continue;
     try {
@@ -253,6 +264,6 @@ export function fromQuery(search) {
  * Whether going from `before` to `after` deserves its own history entry.
  * Continuous things (the step, the speed) replace the current entry instead.
  */
-export function needsPush(before, after) {
-  return PROPS.some((p) => p.push && !same(before[p.name], after[p.name]));
+export function needsPush(before, after, props = PROPS) {
+  return props.some((p) => p.push && !same(before[p.name], after[p.name]));
 }

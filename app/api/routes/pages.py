@@ -27,16 +27,34 @@ def locale(lang: str) -> dict[str, str]:
     return strings
 
 
-@router.get("/", response_class=HTMLResponse)
-def index(request: Request, lang: str = "en") -> HTMLResponse:
-    """The visualizer. An unknown ``lang`` falls back to English rather than failing."""
+#: Strings each page leaves out of its embedded copy, by key prefix: the backward
+#: view's ("bw.") and the X/O network's ("net.") weigh on no other page. A switch
+#: of language in place loads the whole file.
+OTHER_PAGES = {"forward": ("bw.", "net."), "backward": ("net.",), "network": ("bw.",)}
+
+
+def _page(request: Request, template: str, lang: str, page: str) -> HTMLResponse:
     if lang not in LANGUAGES:
         lang = "en"
     strings = locale(lang)
+    skip = OTHER_PAGES[page]
+    embedded = {k: v for k, v in strings.items() if not k.startswith(skip)}
     # Embedded for the scripts; "</" is escaped so no string can close the <script>.
-    strings_json = json.dumps(strings, ensure_ascii=False).replace("</", "<\\/")
+    strings_json = json.dumps(embedded, ensure_ascii=False).replace("</", "<\\/")
     return templates.TemplateResponse(
         request,
-        "index.html",
-        {"lang": lang, "t": lambda key: strings.get(key, key), "strings_json": strings_json},
+        template,
+        {
+            "lang": lang,
+            "view": page,
+            "t": lambda key: strings.get(key, key),
+            "strings_json": strings_json,
+        },
     )
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request, lang: str = "en", view: str = "forward") -> HTMLResponse:
+    """The visualizer, forward or backward. An unknown ``lang`` or ``view`` falls back
+    to the default rather than failing."""
+    return _page(request, "index.html", lang, view if view == "backward" else "forward")

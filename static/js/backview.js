@@ -1,0 +1,305 @@
+/**
+ * The backward view's wiring (loaded by main.js only on ?view=backward): the
+ * loss panel, the /api/backprop request, the model for the one render path
+ * (backward.js), painting a target or dE/dO, the equations of slides 12 and 13,
+ * and gradient descent (descent.js). The player, the stage, the settings and the
+ * URL are main.js's, shared with the forward view.
+ */
+
+import * as api from './api.js';
+import { buildBackwardModel } from './backward.js';
+import { syncControls } from './controls.js';
+import { initDescent } from './descent.js';
+import { setCell } from './editors.js';
+import { forwardEquations, inputEquations, weightEquations } from './equations.js';
+import { appliedWeight, resolveWeight } from './pipeline.js';
+import { defaults } from './state.js';
+import { full, resize2d, shapeOf } from './tensor.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** Most equations listed per kind (a 64x64 layer has thousands). */
+export const MAX_EQUATIONS = 48;
+
+/** Slide 12's numbers (docs/TRAINING_API.md's example): X 3x3, F 2x2, a hand-set dE/dO. */
+const SLIDE12 = {
+  input: [[[1, 2, 0], [3, 1, 2], [0, 1, 3]]],
+  weight: [[[[1, -1], [2, 0]]]],
+  gout: [[[1, 0], [-1, 2]]],
+};
+
+/**
+ * A drawn map fitted to the output's shape (C, H, W): rows and columns kept or
+ * cut from the top left, new cells `fill`, missing channels copies of the first.
+ */
+export function fitMap(t3, [C, H, W], fill) {
+  return Array.from({ length: C }, (_, c) => resize2d(t3[c] || t3[0], H, W, fill));
+}
+
+/** The /api/backprop body for the view state (input and weight resolved). */
+export function backpropBody(state, input, weight, presets) {
+  const body = { ...api.convBody(state, input, appliedWeight(state, weight)) };
+  if (state.activation !== 'none') {
+    const { input: _, ...act } = api.activationBody(state, null);
+    body.activation = act;
+  }
+  if (state.pool !== 'none') {
+    const { input: _, trace: __, ...pool } = api.poolBody(state, null);
+    body.pool = { kind: state.pool, ...pool };
+  }
+  body.loss = state.loss === 'grad' ? 'grad_output' : state.loss;
+  if (state.loss === 'mse' && !Array.isArray(state.target)) {
+    const teacher = resolveWeight({ ...state, weight: state.target || 'anti_diagonal' }, presets, input.length);
+    body.teacher_weight = appliedWeight(state, teacher);
+  }
+  return body;
+}
+
+export function init(app, stage) {
+  let bp = null; // the answer the equations were written for
+  let outShape = null; // the output's shape, from the last answer
+  let lastT = null;
+  let eqLists = {};
+  let stroke = null;
+  let shown = null; // the model on show
+  let lastStage = null;
+  const descent = initDescent(app);
+  document.body.classList.add('view-backward');
+
+  // ------------------------------------------------------------ computing
+
+  async function compute(input, weight) {
+    const s = app.state;
+    const body = backpropBody(s, input, weight, app.presets);
+    const drawn = s.loss === 'mse' && Array.isArray(s.target) ? 'target' : s.loss === 'grad' ? 'grad_output' : null;
+    const fill = (shape) => {
+      if (drawn === 'target') body.target = fitMap(s.target, shape, 0);
+      if (drawn === 'grad_output') body.grad_output = s.gout ? fitMap(s.gout, shape, 0) : full(shape, 1);
+    };
+    try {
+      if (drawn && !outShape) outShape = (await api.post('/api/backprop', { ...body, loss: 'sum', trace: false })).output_shape;
+      if (drawn) fill(outShape);
+      let answer;
+      try {
+        answer = await api.post('/api/backprop', body);
+      } catch (e) {
+        // The layer changed shape since the map was drawn: learn the new shape, refit.
+        if (!drawn || !(e instanceof api.ApiError) || !e.problems.some((p) => p.field === drawn)) throw e;
+        outShape = (await api.post('/api/backprop', { ...body, loss: 'sum', trace: false, target: undefined, grad_output: undefined })).output_shape;
+        fill(outShape);
+        answer = await api.post('/api/backprop', body);
+      }
+      outShape = answer.output_shape;
+      return { conv: { ...answer.conv, feature_count: answer.feature_count }, act: null, pool: answer.pool, failure: null, bp: answer };
+    } catch (e) {
+      return { conv: null, act: null, pool: null, failure: { stage: 'conv', e }, bp: null };
+    }
+  }
+
+  // ------------------------------------------------------------ the model
+
+  function buildModel(input, weight, fresh) {
+    const s = app.state;
+    let answer = fresh ? app.results.bp : null;
+    // A map being painted shows at once, before the answer comes back.
+    if (answer && s.loss === 'mse' && Array.isArray(s.target) && answer.target) answer = { ...answer, target: fitMap(s.target, shapeOf(answer.target), 0) };
+    if (answer && s.loss === 'grad' && s.gout) answer = { ...answer, grad_output: fitMap(s.gout, shapeOf(answer.grad_output), 0) };
+    const model = buildBackwardModel({
+      bp: answer,
+      input,
+      weight,
+      groups: s.groups,
+      editable: { target: s.loss === 'mse' && Array.isArray(s.target), gout: s.loss === 'grad' },
+    }, app.t);
+    if (lastT !== app.t) {
+      lastT = app.t;
+      fillTargets();
+      bp = null;
+    }
+    sync();
+    if (fresh && app.results.bp !== bp) {
+      bp = app.results.bp;
+      writeEquations(bp, input, weight);
+    }
+    descent.show(weight);
+    shown = model;
+    return model;
+  }
+
+  // ------------------------------------------------------------ the loss panel
+
+  function fillTargets() {
+    const [, , kh, kw] = shapeOf(app.weightTensor(app.inputTensor().length));
+    const opts = Object.entries(app.presets.kernels)
+      .filter(([, k]) => k.weight.length === kh && k.weight[0].length === kw)
+      .map(([name]) => [name, app.t('bw.target.teacher', { name: app.t(`kernel.name.${name}`) })]);
+    opts.push(['drawn', app.t('bw.target.drawn')]);
+    $('target').replaceChildren(...opts.map(([v, text]) => {
+      const o = document.createElement('option');
+      o.value = v;
+      o.textContent = text;
+      return o;
+    }));
+    $('target').dataset.shape = `${kh}x${kw}`;
+  }
+
+  function sync() {
+    const s = app.state;
+    const [, , kh, kw] = shapeOf(app.weightTensor(app.inputTensor().length));
+    if ($('target').dataset.shape !== `${kh}x${kw}`) fillTargets();
+    $('loss').value = s.loss;
+    $('target').value = Array.isArray(s.target) ? 'drawn' : s.target || 'anti_diagonal';
+    $('target').closest('.field').hidden = s.loss !== 'mse';
+    const drawing = (s.loss === 'mse' && Array.isArray(s.target)) || s.loss === 'grad';
+    $('bw-paint').closest('.row').hidden = !drawing;
+    const help = s.loss === 'grad' ? 'bw.help.grad' : s.loss === 'sum' ? 'bw.help.sum' : drawing ? 'bw.help.drawn' : 'bw.help.mse';
+    $('bw-help').textContent = app.t(help);
+  }
+
+  const changed = (field, mode = 'push') => {
+    app.lastChanged = field;
+    app.commit(mode);
+    app.rebuild();
+    app.recompute();
+  };
+
+  $('loss').addEventListener('change', () => {
+    app.state.loss = $('loss').value;
+    changed('loss');
+  });
+  $('target').addEventListener('change', () => {
+    const v = $('target').value;
+    // A drawing starts from the map the teacher made, so it begins as a small edit.
+    app.state.target = v === 'drawn' ? (app.results.bp && app.results.bp.target) || full(outShape || [1, 1, 1], 0) : v;
+    changed('target');
+  });
+  $('bw-reset').addEventListener('click', () => {
+    if (app.state.loss === 'grad') app.state.gout = null;
+    else app.state.target = full(outShape || [1, 1, 1], 0);
+    changed(app.state.loss === 'grad' ? 'grad_output' : 'target');
+  });
+  $('bw-slide12').addEventListener('click', () => {
+    const s = defaults();
+    for (const k of ['lang', 'view', 'speed', 'lr', 'momentum', 'gdMax']) s[k] = app.state[k];
+    Object.assign(s, { ...structuredClone(SLIDE12), scheme: 'byte', reduce: 'sum', loss: 'grad' });
+    app.state = s;
+    outShape = null;
+    app.lastChanged = 'example';
+    app.commit('push');
+    syncControls(app);
+    app.rebuild();
+    app.recompute();
+  });
+
+  /** Paint the target (drawn) or dE/dO (hand-set): one value per stroke, as on the input. */
+  function gridEvent(ev) {
+    const s = app.state;
+    const which = ev.grid === 't' && s.loss === 'mse' && Array.isArray(s.target) ? 'target'
+      : ev.grid === 'go' && s.loss === 'grad' ? 'gout' : null;
+    if (!which) return;
+    if (ev.type === 'paintend') {
+      stroke = null;
+      stage.renderTables();
+      return;
+    }
+    if (ev.r < 0) return;
+    const shown = which === 'target' ? app.results.bp && app.results.bp.target : app.results.bp && app.results.bp.grad_output;
+    if (!shown) return;
+    const map = fitMap(s[which] || shown, shapeOf(shown), 0);
+    const current = map[ev.ch][ev.r][ev.c];
+    const raw = Number($('bw-paint').value);
+    const paint = $('bw-paint').value.trim() !== '' && Number.isFinite(raw) ? raw : 1;
+    let value;
+    if (ev.type === 'paintstart' || ev.type === 'toggle') {
+      value = current === paint ? 0 : paint;
+      if (ev.type === 'paintstart') stroke = value;
+    } else if (ev.type === 'paint' && stroke !== null) value = stroke;
+    else return;
+    if (current === value) return;
+    s[which] = setCell(map, ev.ch, ev.r, ev.c, value);
+    app.lastChanged = which === 'target' ? 'target' : 'grad_output';
+    app.commit(ev.type === 'paint' ? 'replace' : 'push');
+    app.rebuild({ deferTables: ev.type !== 'toggle' });
+    app.recompute();
+  }
+
+  // ------------------------------------------------------------ slides 12 and 13
+
+  function writeEquations(answer, input, weight) {
+    const root = $('eq-cols');
+    eqLists = {};
+    const conv = answer && answer.conv;
+    if (!conv || !conv.trace || !conv.grad_weight_trace || !conv.grad_input_trace) {
+      const p = document.createElement('p');
+      p.className = 'note';
+      p.textContent = app.t('bw.eq.none');
+      root.replaceChildren(p);
+      return;
+    }
+    const out = answer.activation || answer.pool ? 'Z' : 'O';
+    const o = {
+      weight: shapeOf(weight),
+      input: shapeOf(input),
+      dOut: shapeOf(conv.grad_output),
+      pad: conv.trace.grid_origin,
+      stride: app.state.stride,
+      groups: app.state.groups,
+      out,
+    };
+    const kinds = [
+      ['conv', app.t('bw.eq.forward'), forwardEquations(conv.trace, o)],
+      ['gradw', app.t('bw.eq.weight', { z: out }), weightEquations(conv.grad_weight_trace, o)],
+      ['gradx', app.t('bw.eq.input', { z: out }), inputEquations(conv.grad_input_trace, o)],
+    ];
+    root.replaceChildren(...kinds.map(([kind, title, eqs]) => {
+      const box = document.createElement('section');
+      box.className = 'eq';
+      const h = document.createElement('h3');
+      h.textContent = title;
+      const ol = document.createElement('ol');
+      ol.setAttribute('aria-label', title);
+      const items = new Map();
+      for (const e of eqs.slice(0, MAX_EQUATIONS)) {
+        const li = document.createElement('li');
+        li.textContent = e.text;
+        ol.append(li);
+        items.set(e.n, li);
+      }
+      if (eqs.length > MAX_EQUATIONS) {
+        const li = document.createElement('li');
+        li.className = 'more';
+        li.textContent = app.t('bw.eq.more', { n: eqs.length - MAX_EQUATIONS });
+        ol.append(li);
+      }
+      eqLists[kind] = { ol, items, current: null };
+      box.append(h, ol);
+      return box;
+    }));
+  }
+
+  /** Mark the equation of the step on show; bring a new stage's section into view. */
+  function frame(desc) {
+    const p = desc.progress;
+    const st = p && shown && shown.stages.find((x) => x.stage === p.stage);
+    if (st && lastStage && st.stage !== lastStage) {
+      const el = document.querySelector(`.gsec[data-section="${st.section}"]`);
+      if (el) el.scrollIntoView({ block: 'start' });
+    }
+    lastStage = st ? st.stage : null;
+    const f = desc.focus;
+    for (const [kind, list] of Object.entries(eqLists)) {
+      const li = f && f.stage === kind ? list.items.get(f.n) || null : null;
+      if (li === list.current) continue;
+      if (list.current) list.current.removeAttribute('aria-current');
+      list.current = li;
+      if (!li) continue;
+      li.setAttribute('aria-current', 'step');
+      const { ol } = list;
+      if (li.offsetTop < ol.scrollTop || li.offsetTop + li.offsetHeight > ol.scrollTop + ol.clientHeight) {
+        ol.scrollTop = li.offsetTop - ol.clientHeight / 3;
+      }
+    }
+  }
+
+  return { compute, buildModel, frame, gridEvent };
+}

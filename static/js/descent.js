@@ -1,0 +1,230 @@
+/**
+ * Gradient descent on the filter (slide 10), in the backward view: step or run
+ * against the chosen loss, streamed from /api/descent/stream. Each step's kernel
+ * goes into the view state as it arrives, so the settings' kernel, the grids and
+ * the link follow it; the loss curve grows; Stop aborts the fetch, which closes
+ * the stream and stops the work on the server. "Learn the diagonal detector"
+ * loads the lecture's scenario (/api/descent/scenarios/diagonal-detector).
+ */
+
+import * as api from './api.js';
+import { fieldError, syncControls } from './controls.js';
+import { Curve } from './curve.js';
+import { fmt } from './format.js';
+import { appliedWeight, flipKernel, resolveWeight } from './pipeline.js';
+import { describeFrame, kernelGrid, Stage } from './render.js';
+import { postStream } from './sse.js';
+import { map } from './tensor.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** Pause between two steps of a run, in ms: slow enough to see the numbers change. */
+export const PACE_MS = 40;
+/** An MSE run stops once the loss is this small (a sum loss never converges). */
+export const TOLERANCE = 1e-8;
+/** The lecture's glyphs "the X, O and shifted X" train on (the scenario's inputs). */
+export const XO_GLYPHS = ['x', 'o', 'x_shifted'];
+
+/** Why descent cannot run in this state (a locale key), or null. */
+export function blocker(state) {
+  if (state.loss === 'grad') return 'bw.gd.noGrad';
+  if (state.activation !== 'none' || state.pool !== 'none') return 'bw.gd.convOnly';
+  if (state.loss === 'mse' && Array.isArray(state.target) && state.gdData === 'xo') return 'bw.gd.drawnOne';
+  return null;
+}
+
+/**
+ * The /api/descent body for the view state.
+ * @param {object} o
+ * @param {number[][][] | null} o.target the drawn target, fitted to the output
+ * @param {{w: any, b: any} | null} o.velocity to continue a run with momentum
+ * @param {number} o.iterations most iterations
+ */
+export function descentBody(state, input, weight, presets, { target = null, velocity = null, iterations }) {
+  const conv = api.convBody(state, input, appliedWeight(state, weight));
+  const body = {
+    inputs: state.gdData === 'xo' ? XO_GLYPHS.map((n) => [presets.glyphs[n].input]) : [input],
+    weight: conv.weight,
+    bias: conv.bias,
+    stride: conv.stride,
+    padding: conv.padding,
+    dilation: conv.dilation,
+    groups: conv.groups,
+    padding_mode: conv.padding_mode,
+    reduce: conv.reduce,
+    loss: state.loss,
+    lr: state.lr,
+    momentum: state.momentum,
+    max_iterations: iterations,
+    loss_tolerance: state.loss === 'mse' ? TOLERANCE : null,
+    delay_ms: PACE_MS,
+  };
+  if (state.loss === 'mse' && Array.isArray(state.target)) body.targets = [target];
+  else if (state.loss === 'mse') {
+    body.teacher_weight = appliedWeight(state, resolveWeight({ ...state, weight: state.target || 'anti_diagonal' }, presets, input.length));
+    if (conv.bias) body.teacher_bias = conv.bias;
+  }
+  if (velocity) {
+    body.velocity = velocity.w;
+    if (velocity.b) body.velocity_bias = velocity.b;
+  }
+  return body;
+}
+
+/** What a run continues from: a change to any of these starts a new curve. */
+const runKey = (s) => JSON.stringify([s.input, s.weight, s.bias, s.stride, s.padding, s.dilation, s.groups, s.paddingMode, s.reduce, s.flip, s.loss, s.target, s.gdData]);
+
+export function initDescent(app) {
+  const curve = new Curve($('gd-curve'), { name: '', x: '', series: [''] });
+  const mini = new Stage($('gd-kernel'), document.createElement('div'), () => {});
+  let lastT = null;
+  let running = null; // the AbortController of the run in hand
+  let velocity = null;
+  let offset = 0; // iterations before this run, on the curve
+  let key = '';
+  let scenarioSeed = 0;
+
+  function label() {
+    curve.label({ name: app.t('bw.gd.curve'), x: app.t('bw.gd.iteration'), series: [app.t('bw.gd.loss')] });
+  }
+
+  /** The kernel as it learns, the fields, and whether descent can run (after every rebuild). */
+  function show(weight) {
+    const s = app.state;
+    if (lastT !== app.t) {
+      lastT = app.t;
+      label();
+    }
+    const model = { grids: [kernelGrid('w', weight, { title: 'grid.kernel', noTable: true })], stages: [], total: 0 };
+    mini.setModel(model, app.t);
+    mini.draw(describeFrame(model, 0, null, app.t));
+    const set = (id, v) => {
+      if (document.activeElement !== $(id)) $(id).value = String(v);
+    };
+    set('lr', s.lr);
+    set('momentum', s.momentum);
+    set('gd-max', s.gdMax);
+    $('gd-data').value = s.gdData;
+    const why = blocker(s);
+    $('gd-note').hidden = !why;
+    $('gd-note').textContent = why ? app.t(why) : '';
+    $('gd-step').disabled = !!why || !!running;
+    $('gd-run').disabled = !!why || !!running;
+    $('gd-stop').disabled = !running;
+  }
+
+  const status = (text) => {
+    $('gd-status').textContent = text;
+  };
+
+  async function run(iterations) {
+    const s = app.state;
+    if (running || blocker(s)) return;
+    const input = app.inputTensor();
+    const weight = app.weightTensor(input.length);
+    if (runKey(s) !== key) {
+      curve.reset();
+      velocity = null;
+      offset = 0;
+    }
+    const target = s.loss === 'mse' && Array.isArray(s.target) && app.results.bp ? app.results.bp.target : null;
+    const body = descentBody(s, input, weight, app.presets, { target, velocity, iterations });
+    running = new AbortController();
+    show(weight);
+    let last = null;
+    let pending = false;
+    const refresh = () => {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => {
+        pending = false;
+        app.rebuild();
+        app.recompute();
+      });
+    };
+    try {
+      await postStream('/api/descent/stream', body, (event, d) => {
+        if (event === 'step') {
+          if (!(d.iteration === 0 && curve.points.length)) curve.push(offset + d.iteration, [d.loss]);
+          last = d;
+          app.state.weight = s.flip ? flipKernel(d.weight) : d.weight;
+          if (d.bias) app.state.bias = d.bias;
+          key = runKey(app.state);
+          status(app.t('bw.gd.status.running', { i: offset + d.iteration, loss: fmt(d.loss) }));
+          app.lastChanged = null;
+          refresh();
+        } else if (event === 'done') {
+          velocity = { w: d.velocity, b: d.velocity_bias };
+          offset += d.iterations;
+          const reason = app.t(`bw.gd.reason.${d.stop_reason}`, { tol: TOLERANCE });
+          status(app.t('bw.gd.status.done', { i: offset, loss: fmt(d.loss), reason }));
+        }
+      }, running.signal);
+    } catch (e) {
+      if (e.name === 'AbortError') {
+        if (last) offset += last.iteration;
+        velocity = null; // the server kept it; a new run starts without
+        status(app.t('bw.gd.status.done', { i: offset, loss: last ? fmt(last.loss) : '—', reason: app.t('bw.gd.reason.stopped') }));
+      } else {
+        status(e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
+      }
+    } finally {
+      running = null;
+      app.commit('replace');
+      app.rebuild();
+    }
+  }
+
+  $('gd-step').addEventListener('click', () => run(1));
+  $('gd-run').addEventListener('click', () => run(app.state.gdMax));
+  $('gd-stop').addEventListener('click', () => running && running.abort());
+
+  // Settings: applied as typed when valid, explained where they are when not.
+  const bindNumber = (id, name, ok, message) => {
+    $(id).addEventListener('input', () => {
+      const v = Number($(id).value);
+      const good = $(id).value.trim() !== '' && ok(v);
+      fieldError(id, good ? null : message());
+      if (!good) return;
+      app.state[name] = v;
+      app.commit('replace');
+    });
+  };
+  bindNumber('lr', 'lr', (v) => Number.isFinite(v) && v > 0 && v <= 1e6, () => app.t('bw.gd.errLr'));
+  bindNumber('momentum', 'momentum', (v) => v >= 0 && v < 1, () => app.t('bw.gd.errMomentum'));
+  bindNumber('gd-max', 'gdMax', (v) => Number.isInteger(v) && v >= 1 && v <= 1000, () => app.t('error.integer', { min: 1, max: 1000 }));
+  $('gd-data').addEventListener('change', () => {
+    app.state.gdData = $('gd-data').value;
+    app.commit('push');
+    app.rebuild();
+  });
+
+  const load = (next) => {
+    app.state = next;
+    app.lastChanged = 'weight';
+    app.commit('push');
+    syncControls(app);
+    app.rebuild();
+    app.recompute();
+  };
+  $('gd-random').addEventListener('click', () => {
+    const w = app.weightTensor(app.inputTensor().length);
+    load({ ...app.state, weight: map(w, () => Math.round((Math.random() * 2 - 1) * 100) / 100), step: 0 });
+  });
+  $('gd-scenario').addEventListener('click', async () => {
+    try {
+      const sc = await api.answer(await fetch(`/api/descent/scenarios/diagonal-detector?seed=${scenarioSeed++}`));
+      load({
+        ...app.state,
+        input: 'x', scheme: 'pm1', weight: [[sc.weight]], bias: null, stride: [1, 1], padding: [0, 0], dilation: [1, 1],
+        groups: 1, paddingMode: 'zeros', reduce: sc.reduce, flip: false, activation: 'none', pool: 'none',
+        loss: 'mse', target: 'diagonal', lr: sc.lr, momentum: sc.momentum, gdMax: sc.max_iterations, gdData: 'xo', step: 0,
+      });
+      status(app.t('bw.gd.scenarioNote'));
+    } catch (e) {
+      status(e.message);
+    }
+  });
+
+  return { show };
+}

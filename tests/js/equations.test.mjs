@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+
+import { cellName, forwardEquations, inputEquations, sub, weightEquations } from '../../static/js/equations.js';
+
+const load = (name) => JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url)));
+const SLIDE = load('backprop_slide12').answer.conv;
+const TWO = load('backprop_two_avg');
+const shapes = { weight: [1, 1, 2, 2], input: [1, 3, 3], dOut: [1, 2, 2] };
+
+test('names count from 1 with subscripts, like the slides', () => {
+  assert.equal(sub(12), '₁₂');
+  assert.equal(cellName('O', 0, 0, 1), 'O₁₂');
+  assert.equal(cellName('X', 1, 2, 0, true), 'X[2]₃₁');
+  assert.equal(cellName('F', 0, 1, 1, true, 1), 'F[1,2]₂₂');
+  assert.equal(cellName('X', 0, 9, 10), 'X₁₀,₁₁');
+});
+
+test('slide 12: each output is a sum of products of named weights and inputs', () => {
+  const eqs = forwardEquations(SLIDE.trace, shapes).map((e) => e.text);
+  assert.deepEqual(eqs, [
+    'O₁₁ = F₁₁·X₁₁ + F₁₂·X₁₂ + F₂₁·X₂₁ + F₂₂·X₂₂',
+    'O₁₂ = F₁₁·X₁₂ + F₁₂·X₁₃ + F₂₁·X₂₂ + F₂₂·X₂₃',
+    'O₂₁ = F₁₁·X₂₁ + F₁₂·X₂₂ + F₂₁·X₃₁ + F₂₂·X₃₂',
+    'O₂₂ = F₁₁·X₂₂ + F₁₂·X₂₃ + F₂₁·X₃₂ + F₂₂·X₃₃',
+  ]);
+});
+
+test('slide 13: dE/dF = conv(X, dE/dO), written the same way', () => {
+  const eqs = weightEquations(SLIDE.grad_weight_trace, shapes).map((e) => e.text);
+  assert.equal(eqs[0], 'dE/dF₁₁ = dE/dO₁₁·X₁₁ + dE/dO₁₂·X₁₂ + dE/dO₂₁·X₂₁ + dE/dO₂₂·X₂₂');
+  assert.equal(eqs[3], 'dE/dF₂₂ = dE/dO₁₁·X₂₂ + dE/dO₁₂·X₂₃ + dE/dO₂₁·X₃₂ + dE/dO₂₂·X₃₃');
+});
+
+test('slide 13: dE/dX pairs each output gradient with the weight that used the input', () => {
+  const eqs = inputEquations(SLIDE.grad_input_trace, { ...shapes, pad: [0, 0], stride: [1, 1] });
+  assert.equal(eqs.length, 9);
+  assert.equal(eqs[0].text, 'dE/dX₁₁ = dE/dO₁₁·F₁₁');
+  // The centre is read by all four outputs, each through a different weight.
+  assert.deepEqual(new Set(eqs[4].text.split(' = ')[1].split(' + ')), new Set(['dE/dO₁₁·F₂₂', 'dE/dO₁₂·F₂₁', 'dE/dO₂₁·F₁₂', 'dE/dO₂₂·F₁₁']));
+  assert.equal(eqs[8].text, 'dE/dX₃₃ = dE/dO₂₂·F₂₂');
+});
+
+test('padding, means, biases, strides and several channels', () => {
+  const conv = TWO.answer.conv;
+  const o = { weight: [2, 2, 2, 2], input: [2, 4, 4], dOut: [2, 3, 3], pad: [1, 1], stride: [2, 2], out: 'Z' };
+  const fwd = forwardEquations(conv.trace, o);
+  assert.equal(fwd[0].text, 'Z[1]₁₁ = (F[1,1]₁₁·0 + F[1,1]₁₂·0 + F[1,1]₂₁·0 + F[1,1]₂₂·X[1]₁₁ + F[1,2]₁₁·0 + F[1,2]₁₂·0 + F[1,2]₂₁·0 + F[1,2]₂₂·X[2]₁₁) / 8 + b₁');
+  const gw = weightEquations(conv.grad_weight_trace, o);
+  assert.match(gw[4].text, /^dE\/dF\[1,2\]₁₁ = \(dE\/dZ\[1\]₁₁·0 \+ dE\/dZ\[1\]₁₂·0 \+ /);
+  const gx = inputEquations(conv.grad_input_trace, o);
+  assert.equal(gx.length, 2 * 16, 'padding cells of the input are left out');
+  // Stride 2: X₁₁ (padded (1, 1)) is read by output (1, 1) only, through F₂₂.
+  assert.equal(gx[0].text, 'dE/dX[1]₁₁ = (dE/dZ[1]₁₁·F[1,1]₂₂ + dE/dZ[2]₁₁·F[2,1]₂₂) / 8');
+});
