@@ -10,10 +10,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictBool, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 
 from app.api import limits
-from app.api.tensors import RESPONSE_ARRAY_JSON_SCHEMA, Tensor
+from app.api.tensors import FLOAT32_MAX, RESPONSE_ARRAY_JSON_SCHEMA, Tensor
 
 # Numbers and switches are strict: `true` is not a stride of 1, `0` is not False, and
 # 2.0 is not a stride (as in PyTorch); JSON integers are still accepted as floats.
@@ -21,7 +30,18 @@ Stride = Annotated[int, Field(strict=True, ge=1, le=limits.MAX_STRIDE)]
 Dilation = Annotated[int, Field(strict=True, ge=1, le=limits.MAX_DILATION)]
 Pad = Annotated[int, Field(strict=True, ge=0, le=limits.MAX_PADDING)]
 KernelSide = Annotated[int, Field(strict=True, ge=1, le=limits.MAX_KERNEL_SIDE)]
-FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+def _float32(value: float) -> float:
+    # The engine computes in float32: 3.5e38 is a finite Python float but casts to inf.
+    if abs(value) > FLOAT32_MAX:
+        raise PydanticCustomError(
+            "float32", "is too large for float32 (over 3.4e38); scale it down"
+        )
+    return value
+
+
+FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False), AfterValidator(_float32)]
 OutputPad = Annotated[int, Field(strict=True, ge=0, le=limits.MAX_STRIDE)]
 
 StridePair = Stride | tuple[Stride, Stride]

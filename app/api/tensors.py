@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from app.api import limits
 
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 _MAX_RANK = 4  # (C_out, C_in, kH, kW) is the largest layout of any operation
 
 _COMPACT_JSON_SCHEMA: dict[str, Any] = {
@@ -164,12 +164,15 @@ def parse_tensor(value: Any) -> np.ndarray:
     else:
         raise _error("must be nested lists of numbers or a {dtype, shape, base64} object")
     _check_elements(array.shape)
-    if array.size and array.dtype.kind == "f":
+    if array.size == 0:  # no operation has anything to do with one, and numpy reductions fail
+        shape = ", ".join(map(str, array.shape)) + ("," if array.ndim == 1 else "")
+        raise _error(f"is empty (shape ({shape})); give every axis at least one cell")
+    if array.dtype.kind == "f":
         finite = np.isfinite(array)
         if not finite.all():
             where = list(map(int, np.argwhere(~finite)[0]))
             raise _error(f"holds NaN or Infinity at {where}; send finite numbers")
-    if array.size and np.abs(array).max() > _FLOAT32_MAX:
+    if np.abs(array).max() > FLOAT32_MAX:
         raise _error("holds a number too large for float32 (over 3.4e38); scale it down")
     return np.ascontiguousarray(array, dtype=np.float32)
 

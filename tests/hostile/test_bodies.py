@@ -266,3 +266,35 @@ def test_numbers_and_switches_are_strict(
 ) -> None:
     body = '{"input": [[1]], "weight": [[1]], "' + field + '": ' + value + "}"
     assert _raw(client, body, "application/json")["msg"] == msg  # type: ignore[index]
+
+
+@pytest.mark.parametrize("path", ["/api/conv2d", "/api/backprop"])
+def test_a_bias_finite_in_python_but_not_in_float32(client: TestClient, path: str) -> None:
+    # Found by schemathesis: 3.4028235677973366e+38 cast to float32 overflowed to inf.
+    body = {"input": [[1.0, 2.0], [3.0, 4.0]], "weight": [[1.0]], "bias": [3.4028235677973366e38]}
+    r = client.post(path, json=body)
+    assert r.status_code == 422
+    assert _only_error(r.json()) == {
+        "loc": ["bias", 0],
+        "msg": "bias.0: is too large for float32 (over 3.4e38); scale it down",
+        "type": "float32",
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "shape"),
+    [
+        ("/api/conv2d", {"input": [], "weight": [[1.0]]}, "(0,)"),
+        ("/api/xo/forward", {"input": [[]]}, "(1, 0)"),
+        ("/api/activation", {"function": "relu", "input": [[], []]}, "(2, 0)"),
+    ],
+)
+def test_empty_tensors(client: TestClient, path: str, body: dict[str, object], shape: str) -> None:
+    # Found by schemathesis: an empty glyph reached numpy's min() and gave a 500.
+    r = client.post(path, json=body)
+    assert r.status_code == 422
+    assert _only_error(r.json()) == {
+        "loc": ["input"],
+        "msg": f"input is empty (shape {shape}); give every axis at least one cell",
+        "type": "tensor",
+    }
