@@ -186,11 +186,13 @@ Tensor = Annotated[
 """A request or response tensor (see ``parse_tensor``)."""
 
 
+def base64_bytes(array: np.ndarray) -> tuple[list[int], bytes]:
+    """The shape of ``array`` and its base64 text (ASCII bytes) as little-endian float32."""
+    data = np.ascontiguousarray(array, dtype="<f4")
+    return list(data.shape), base64.b64encode(data)  # reads the array's buffer: no copy
+
+
 def encode_base64(array: np.ndarray) -> dict[str, Any]:
     """The compact form of ``array``: ``{"dtype": "float32", "shape", "base64"}``."""
-    data = np.ascontiguousarray(array, dtype="<f4")
-    return {
-        "dtype": "float32",
-        "shape": list(data.shape),
-        "base64": base64.b64encode(data.tobytes()).decode("ascii"),
-    }
+    shape, text = base64_bytes(array)
+    return {"dtype": "float32", "shape": shape, "base64": text.decode("ascii")}

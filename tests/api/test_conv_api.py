@@ -138,6 +138,36 @@ def test_conv2d_base64_in_and_out(client: TestClient) -> None:
     assert body["trace_note"] == "trace not requested"
 
 
+def _same_numbers(compact: object, plain: object) -> None:
+    """Every array of a base64 response equals the nested-list response's."""
+    if isinstance(compact, dict) and set(compact) == {"dtype", "shape", "base64"}:
+        np.testing.assert_array_equal(_unb64(compact), np.array(plain, np.float32))
+    elif isinstance(compact, dict):
+        assert isinstance(plain, dict) and compact.keys() == plain.keys()
+        for key in compact:
+            _same_numbers(compact[key], plain[key])
+    else:
+        assert compact == plain
+
+
+def test_conv2d_base64_response_holds_every_array_of_the_plain_one(client: TestClient) -> None:
+    # Output, three gradients and three traces: each array's text is spliced into
+    # the document separately (app.api.responses), so a misplaced one would show.
+    rng = np.random.default_rng(2)
+    request = {
+        "input": rng.integers(-3, 4, size=(2, 4, 5)).tolist(),
+        "weight": rng.integers(-2, 3, size=(3, 2, 2, 2)).tolist(),
+        "bias": [0.5, -1.0, 2.0],
+        "grad_output": rng.integers(-2, 3, size=(3, 3, 4)).tolist(),
+        "stride": 1,
+    }
+    plain = client.post("/api/conv2d", json=request)
+    compact = client.post("/api/conv2d?encoding=base64", json=request)
+    assert plain.status_code == compact.status_code == 200, compact.text
+    assert compact.json()["grad_input_trace"]["values"]["dtype"] == "float32"
+    _same_numbers(compact.json(), plain.json())
+
+
 def test_conv2d_trace_left_out_past_the_limit(client: TestClient) -> None:
     x = np.zeros((3, 128, 128), np.float32)
     w = np.zeros((8, 3, 3, 3), np.float32)
