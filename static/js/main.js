@@ -217,8 +217,8 @@ function onGridEvent(ev) {
     hover = null;
     renderFrame();
   } else if (ev.grid === 'input') paintEvent(ev);
-}
   else if (mode) mode.gridEvent(ev);
+}
 
 $('btn-start').addEventListener('click', () => player.start());
 $('btn-back').addEventListener('click', () => player.back());
@@ -309,7 +309,6 @@ async function setLanguage(lang, record) {
 
 $('lang').addEventListener('change', () => setLanguage($('lang').value, true));
 
-// ---------------------------------------------------------------- start
 /** The links to the other views carry this view's state (the network only the language). */
 function viewLinks() {
   for (const a of document.querySelectorAll('[data-view-link]')) {
@@ -320,6 +319,7 @@ function viewLinks() {
 }
 document.addEventListener('convviz:state', viewLinks);
 
+// ---------------------------------------------------------------- start
 
 async function start() {
   const parsed = fromQuery(location.search);
@@ -338,11 +338,11 @@ async function start() {
     app.uploadLost = true;
   }
   if (typeof app.state.input === 'string' && !app.presets.glyphs[app.state.input]) app.state.input = 'x';
-  fillOptions(app);
   if (app.state.view === 'backward') mode = (await import('./backview.js')).init(app, stage);
+  fillOptions(app);
   syncControls(app);
-  rebuild();
   viewLinks();
+  rebuild();
   const step = app.state.step;
   await recompute();
   player.set(step);
