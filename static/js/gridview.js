@@ -46,6 +46,10 @@ export class GridView {
     this.inner = null;
     this.cursor = null;
     this.lastMarks = '';
+    // The numbers' font: `fontRatio` of the cell, at most `maxFont` CSS px (the
+    // embed view raises both for a projector).
+    this.maxFont = 15;
+    this.fontRatio = 0.34;
     this.el = document.createElement('div');
     this.el.className = 'gv';
     this.el.tabIndex = 0;
@@ -163,7 +167,7 @@ export class GridView {
       ctx.stroke();
     }
     if (cell >= NUMBERS_FROM) {
-      ctx.font = `${Math.min(15, Math.floor(cell * 0.34))}px system-ui, sans-serif`;
+      ctx.font = `${Math.min(this.maxFont, Math.floor(cell * this.fontRatio))}px system-ui, sans-serif`;
       ctx.textAlign = 'center';
       ctx.textBaseline = 'middle';
       for (let r = 0; r < rows; r++) {
