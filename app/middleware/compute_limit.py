@@ -100,7 +100,10 @@ class ComputeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         if not await self.slots.acquire():
-            headers = {"Retry-After": str(limits.RETRY_AFTER_SECONDS), "Connection": "close"}
+            # The body is left unread and the connection open: uvicorn discards the
+            # rest of the body, so the client still reads this answer. Closing instead
+            # would reset a client still sending (an upload) before it saw the 503.
+            headers = {"Retry-After": str(limits.RETRY_AFTER_SECONDS)}
             await error_response(503, BUSY_MESSAGE, "busy", headers)(scope, receive, send)
             return
         held = True
