@@ -134,6 +134,7 @@ async function computeOnce() {
   app.results = { conv, act, pool, shape, bp };
   showFacts(app, input, weight);
   rebuild();
+  document.dispatchEvent(new Event('convviz:computed'));
 }
 
 /** Rebuild the model from the state and the last answers, and redraw. */

@@ -6,11 +6,14 @@ in the right language and nothing is translated twice.
 """
 
 import json
+import re
 from functools import cache
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.templating import templates
 
@@ -33,7 +36,9 @@ def locale(lang: str) -> dict[str, str]:
 OTHER_PAGES = {"forward": ("bw.", "net."), "backward": ("net.",), "network": ("bw.",)}
 
 
-def _page(request: Request, template: str, lang: str, page: str) -> HTMLResponse:
+def _page(
+    request: Request, template: str, lang: str, page: str, extra: dict[str, Any] | None = None
+) -> HTMLResponse:
     if lang not in LANGUAGES:
         lang = "en"
     strings = locale(lang)
@@ -49,8 +54,94 @@ def _page(request: Request, template: str, lang: str, page: str) -> HTMLResponse
             "view": page,
             "t": lambda key: strings.get(key, key),
             "strings_json": strings_json,
+            **(extra or {}),
         },
     )
+
+
+# ---------------------------------------------------------------- lecture mode
+
+STATIC_DIR = LOCALES_DIR.parent
+SCENES_FILE = STATIC_DIR / "lecture" / "scenes.json"
+#: Query keys that say how a view is watched, not what it computes: a scene's
+#: address with only these opens the scene's own numbers.
+VIEW_KEYS = frozenset({"lang", "step", "sp"})
+#: The embed view's themes and font scales (static/js/embed-options.js parses the
+#: same; here they style the first paint, so a dark slide never flashes white).
+THEMES = ("light", "dark", "high-contrast")
+FONT_SCALE = (0.5, 3.0)
+
+
+@cache
+def lecture_locale(lang: str) -> dict[str, str]:
+    """The lecture mode's strings (scenes, embed, share): ``locales/lecture/<lang>.json``."""
+    path = LOCALES_DIR / "lecture" / f"{lang}.json"
+    strings: dict[str, str] = json.loads(path.read_text("utf-8"))
+    return strings
+
+
+@cache
+def scenes() -> tuple[dict[str, Any], ...]:
+    """The lecture's scenes in slide order: id, slides, the state as a query, checks."""
+    loaded: list[dict[str, Any]] = json.loads(SCENES_FILE.read_text("utf-8"))
+    return tuple(loaded)
+
+
+def _lecture(lang: str, **extra: Any) -> dict[str, Any]:
+    """Template context of the lecture pages: ``L(key, **params)`` for their strings."""
+    lecture = lecture_locale(lang if lang in LANGUAGES else "en")
+
+    def lt(key: str, **params: object) -> str:
+        text = lecture.get(key, key)
+        return re.sub(r"\{(\w+)\}", lambda m: str(params.get(m[1], m[0])), text)
+
+    return {"L": lt, "scenes": scenes(), "scene": None, **extra}
+
+
+@router.get("/lecture", response_class=HTMLResponse)
+def lecture(request: Request, lang: str = "en") -> HTMLResponse:
+    """The lecture's scenes in slide order, each a link."""
+    return _page(request, "lecture.html", lang, "forward", _lecture(lang))
+
+
+@router.get("/lecture/{scene_id}", response_class=HTMLResponse, response_model=None)
+def lecture_scene(
+    request: Request, scene_id: str, lang: str = "en"
+) -> HTMLResponse | RedirectResponse:
+    """One scene: the visualizer with the slide's numbers and the slide's explanation.
+
+    Without a state in the address, it redirects to the scene's own state (the same
+    format as the visualizer's), so the address bar always holds the whole view.
+    """
+    ids = [s["id"] for s in scenes()]
+    if scene_id not in ids:
+        detail = f"No scene {scene_id!r}; the list is at /lecture"
+        raise HTTPException(status_code=404, detail=detail)
+    i = ids.index(scene_id)
+    scene = scenes()[i]
+    query = scene.get("query", "")
+    if query and all(k in VIEW_KEYS for k in request.query_params):
+        kept = urlencode(list(request.query_params.multi_items()))
+        return RedirectResponse(f"/lecture/{scene_id}?{query}{'&' + kept if kept else ''}", 302)
+    nav = {
+        "prev": scenes()[i - 1] if i else None,
+        "next": scenes()[i + 1] if i + 1 < len(ids) else None,
+    }
+    template = "lecture.html" if scene.get("kind") == "text" else "index.html"
+    return _page(request, template, lang, "forward", _lecture(lang, scene=scene, **nav))
+
+
+@router.get("/embed", response_class=HTMLResponse)
+def embed(request: Request, lang: str = "en", theme: str = "light", fs: str = "1") -> HTMLResponse:
+    """The embed view: the animation alone, for an iframe in a slide (framable)."""
+    try:
+        scale = float(fs)
+    except ValueError:
+        scale = 1.0
+    if not FONT_SCALE[0] <= scale <= FONT_SCALE[1]:
+        scale = 1.0
+    style = {"theme": theme if theme in THEMES else "light", "fs": scale}
+    return _page(request, "embed.html", lang, "forward", _lecture(lang, **style))
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -1,0 +1,86 @@
+/**
+ * The embed view's own options, beside the view state (state.js) in the same
+ * query string: `/embed?<state>&controls=0&autoplay=1&theme=dark&fs=1.5`.
+ * The start step and the speed are the state's own `step` and `sp`. Pure, so the
+ * parsing is tested in Node; a malformed option keeps its default and is reported.
+ */
+
+export const THEMES = ['light', 'dark', 'high-contrast'];
+
+const bool = {
+  encode: (b) => (b ? '1' : '0'),
+  decode(s) {
+    if (s !== '0' && s !== '1') throw new RangeError('expected 0 or 1');
+    return s === '1';
+  },
+};
+
+/** Font scale: from half to three times the page's size. */
+export const FONT_SCALE = { min: 0.5, max: 3 };
+
+/** Each option: `name` in the options object, `key` in the URL, `def` its default. */
+export const EMBED_OPTIONS = [
+  { name: 'controls', key: 'controls', def: true, codec: bool },
+  { name: 'autoplay', key: 'autoplay', def: false, codec: bool },
+  { name: 'loop', key: 'loop', def: false, codec: bool },
+  {
+    name: 'theme', key: 'theme', def: 'light',
+    codec: {
+      encode: String,
+      decode(s) {
+        if (!THEMES.includes(s)) throw new RangeError(`expected one of ${THEMES.join(', ')}`);
+        return s;
+      },
+    },
+  },
+  {
+    name: 'fontScale', key: 'fs', def: 1,
+    codec: {
+      encode: (v) => String(Number(v.toFixed(2))),
+      decode(s) {
+        const v = Number(s);
+        if (s === '' || !Number.isFinite(v) || v < FONT_SCALE.min || v > FONT_SCALE.max) {
+          throw new RangeError(`expected a number ${FONT_SCALE.min}..${FONT_SCALE.max}`);
+        }
+        return v;
+      },
+    },
+  },
+];
+
+/** The default options. */
+export function embedDefaults() {
+  return Object.fromEntries(EMBED_OPTIONS.map((o) => [o.name, o.def]));
+}
+
+/**
+ * The options a query string holds.
+ * @param {string} search
+ * @returns {{options: Record<string, any>, warnings: {key: string, message: string}[]}}
+ */
+export function parseEmbed(search) {
+  const params = new URLSearchParams(search);
+  const options = embedDefaults();
+  const warnings = [];
+  for (const o of EMBED_OPTIONS) {
+    const raw = params.get(o.key);
+    if (raw === null) continue;
+    try {
+      options[o.name] = o.codec.decode(raw);
+    } catch (e) {
+      warnings.push({ key: o.key, message: e.message });
+    }
+  }
+  return { options, warnings };
+}
+
+/**
+ * The options that differ from their defaults, as query parameters without the
+ * leading "?" or "&" ("" when all are defaults).
+ * @param {Record<string, any>} options
+ */
+export function embedQuery(options) {
+  return EMBED_OPTIONS.filter((o) => options[o.name] !== undefined && options[o.name] !== o.def)
+    .map((o) => `${o.key}=${o.codec.encode(options[o.name])}`)
+    .join('&');
+}

@@ -1,0 +1,150 @@
+/**
+ * The export panel: the current stage's animation as a GIF (frame time, width and
+ * theme adjustable), the current frame as a PNG, the tensors as JSON. The server
+ * draws them (POST /api/export/...); a refusal (too many frames, too large) is
+ * shown as the server words it.
+ */
+
+import { ApiError, parseProblems } from './api.js';
+import { download, fileName } from './clip.js';
+import { THEMES } from './embed-options.js';
+import { applyLecture } from './lecture-i18n.js';
+import { exportBody } from './pipeline.js';
+
+export const WIDTHS = [640, 960, 1280, 1920];
+
+const HTML = `
+<div class="field" id="ex-stage-field"><label for="ex-stage" data-l="export.stage"></label><select id="ex-stage"></select></div>
+<p class="note" id="ex-act" data-l="export.actNote" hidden></p>
+<div class="row">
+  <div class="field"><label for="ex-frame" data-l="export.frameMs"></label><input id="ex-frame" type="number" min="20" max="10000" step="10" value="700"></div>
+  <div class="field"><label for="ex-hold" data-l="export.holdMs"></label><input id="ex-hold" type="number" min="0" max="60000" step="10" value="2000"></div>
+  <div class="field"><label for="ex-width" data-l="export.width"></label><select id="ex-width">${WIDTHS.map((w) => `<option${w === 1280 ? ' selected' : ''}>${w}</option>`).join('')}</select></div>
+  <div class="field"><label for="ex-theme" data-l="export.theme"></label><select id="ex-theme"></select></div>
+</div>
+<div class="tools">
+  <button type="button" id="ex-gif" data-l="export.gif"></button>
+  <button type="button" id="ex-png"></button>
+  <button type="button" id="ex-json" data-l="export.json"></button>
+</div>
+<p class="status" id="ex-status" role="status"></p>
+<p class="err" id="ex-err" aria-live="polite" hidden></p>
+<img id="ex-preview" class="preview" hidden alt="">`;
+
+/** The query of an export: only the numbers the endpoint takes. */
+export function exportQuery(kind, { frameMs, holdMs, width, theme, step }) {
+  const q = new URLSearchParams({ width: String(width), theme });
+  if (kind === 'gif') {
+    q.set('frame_ms', String(frameMs));
+    q.set('hold_ms', String(holdMs));
+  }
+  if (kind === 'png') q.set('step', String(step));
+  return q.toString();
+}
+
+/** POST `body` to an export endpoint; the answer as a Blob, or an ApiError. */
+async function fetchFile(path, body) {
+  const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) {
+    let detail = null;
+    try {
+      detail = await res.json();
+    } catch {
+      // not JSON: the status has to do
+    }
+    throw new ApiError(res.status, parseProblems(detail, res.status));
+  }
+  return { blob: await res.blob(), name: fileName(res.headers.get('content-disposition'), path.split('/').pop()) };
+}
+
+/** @param {HTMLElement} body @param {{app: object, L: Function}} ctx */
+export function mount(body, { app, L }) {
+  body.innerHTML = HTML;
+  const $ = (id) => body.querySelector(`#${id}`);
+  let lang = null;
+  let preview = '';
+
+  /** Steps of the convolution (the pooling's follow them in the player). */
+  const convSteps = () => {
+    const tr = app.results.conv && app.results.conv.trace;
+    return tr ? tr.out_index.length : 0;
+  };
+
+  function fillStages() {
+    const pooled = app.state.pool !== 'none';
+    const keep = $('ex-stage').value;
+    const opts = [new Option(L('export.stageConv'), 'conv')];
+    if (pooled) opts.push(new Option(L('export.stagePool'), 'pool'));
+    $('ex-stage').replaceChildren(...opts);
+    $('ex-stage').value = pooled && keep === 'pool' ? 'pool' : pooled && !keep && app.player.step >= convSteps() ? 'pool' : 'conv';
+    $('ex-stage-field').hidden = !pooled;
+    $('ex-act').hidden = app.state.activation === 'none';
+  }
+
+  /** The step of the chosen stage the player shows (0-based). */
+  function stageStep() {
+    const n = convSteps();
+    return $('ex-stage').value === 'pool' ? Math.max(0, app.player.step - n) : Math.min(app.player.step, Math.max(0, n - 1));
+  }
+
+  function update(newL) {
+    if (newL) L = newL;
+    if (lang !== app.state.lang) {
+      lang = app.state.lang;
+      applyLecture(body, L);
+      const theme = $('ex-theme').value;
+      $('ex-theme').replaceChildren(...THEMES.map((th) => new Option(L(`theme.${th}`), th)));
+      if (theme) $('ex-theme').value = theme;
+    }
+    fillStages();
+    $('ex-png').textContent = L('export.png', { n: stageStep() + 1 });
+  }
+
+  function showError(e) {
+    const text = e instanceof ApiError ? e.problems.map((p) => (p.field ? `${p.field}: ${p.message}` : p.message)).join(' ') : L('export.offline', { message: e.message });
+    $('ex-err').textContent = text;
+    $('ex-err').hidden = false;
+    $('ex-status').textContent = '';
+  }
+
+  async function run(kind, button) {
+    const input = app.inputTensor();
+    if (!input) return;
+    const req = exportBody($('ex-stage').value, app.state, input, app.weightTensor(input.length), app.results);
+    if (!req) return;
+    const params = {
+      frameMs: Number($('ex-frame').value),
+      holdMs: Number($('ex-hold').value),
+      width: Number($('ex-width').value),
+      theme: $('ex-theme').value,
+      step: stageStep(),
+    };
+    const path = `/api/export/${kind}${kind === 'json' ? '' : `?${exportQuery(kind, params)}`}`;
+    $('ex-err').hidden = true;
+    $('ex-status').textContent = L('export.busy');
+    button.disabled = true;
+    try {
+      const { blob, name } = await fetchFile(path, req);
+      download(blob, name);
+      $('ex-status').textContent = L('export.saved', { name, kb: Math.max(1, Math.round(blob.size / 1024)) });
+      if (kind !== 'json') {
+        if (preview) URL.revokeObjectURL(preview);
+        preview = URL.createObjectURL(blob);
+        $('ex-preview').src = preview;
+        $('ex-preview').alt = L('export.preview', { name });
+        $('ex-preview').hidden = false;
+      }
+    } catch (e) {
+      showError(e);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  $('ex-gif').addEventListener('click', () => run('gif', $('ex-gif')));
+  $('ex-png').addEventListener('click', () => run('png', $('ex-png')));
+  $('ex-json').addEventListener('click', () => run('json', $('ex-json')));
+  $('ex-stage').addEventListener('change', () => update());
+  update();
+  return { update };
+}
