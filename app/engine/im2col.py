@@ -77,6 +77,9 @@ def _serial_parts(cells: int, m: int, k: int) -> list[slice]:
     return [slice(a, min(a + n, cells)) for a in range(0, cells, n)]
 
 
+PHASES_MIN_CELLS = 1 << 14
+"""Smallest padded input (cells, all channels) that is split into stride phases."""
+
 _pool: ThreadPoolExecutor | None = None
 _T = TypeVar("_T")
 
@@ -134,10 +137,11 @@ class _Taps:
         self.out_width = out_width
         (sh, sw), (kh, kw) = stride, kernel_size
         # Splitting costs one copy of xp; it pays when taps overlap (each cell read
-        # by several windows), not for a kernel that tiles the input exactly once.
+        # by several windows), not for a kernel that tiles the input exactly once,
+        # nor for a lecture-size input, where each copy's call costs more than its data.
         self.xp = xp
         self.phases: list[list[np.ndarray]] | None = None
-        if (sh, sw) != (1, 1) and kh * kw > sh * sw:
+        if (sh, sw) != (1, 1) and kh * kw > sh * sw and xp.size >= PHASES_MIN_CELLS:
             self.phases = [
                 [np.ascontiguousarray(xp[:, a::sh, b::sw]) for b in range(sw)] for a in range(sh)
             ]

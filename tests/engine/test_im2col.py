@@ -1,9 +1,9 @@
-"""The banded fast path: splitting the output rows into bands and threads changes no number.
+"""The fast path's splits change no number: bands, threads and stride phases.
 
-The other tests' tensors are small enough to fit in one band, so here
-``BAND_BYTES`` is shrunk until every band is one or a few output rows, shared by
-one or three threads, and the results are compared with the one-band
-computation of the same call.
+The other tests' tensors are small enough to fit in one band and to skip the
+stride phases, so here ``BAND_BYTES`` is shrunk until every band is one or a few
+output rows, shared by one or three threads, with and without phases, and the
+results are compared with the one-band computation of the same call.
 """
 
 from __future__ import annotations
@@ -22,18 +22,20 @@ from app.engine.errors import EngineError
 from tests.engine.test_conv import ConvCase, conv_cases
 from tests.engine.test_conv_transpose import TransposeCase, transpose_cases
 
-# (band bytes, threads): 1 byte is one output row per band; 300 bytes a few rows,
-# the last band shorter; 3 threads give runs of unequal length.
-SPLITS = [(1, 1), (1, 3), (300, 1), (300, 3)]
+# (band bytes, threads, smallest input split into stride phases): 1 byte is one
+# output row per band; 300 bytes a few rows, the last band shorter; 3 threads give
+# runs of unequal length; 0 splits every strided input (the one-band reference
+# computation of these small tensors splits none).
+SPLITS = [(1, 1, 0), (1, 3, 0), (300, 1, 0), (300, 3, 1 << 30)]
 
 
-def _split(split: tuple[int, int], compute: Callable[[], Any]) -> Any:
-    saved = im2col.BAND_BYTES, im2col.THREADS
-    im2col.BAND_BYTES, im2col.THREADS = split
+def _split(split: tuple[int, int, int], compute: Callable[[], Any]) -> Any:
+    saved = im2col.BAND_BYTES, im2col.THREADS, im2col.PHASES_MIN_CELLS
+    im2col.BAND_BYTES, im2col.THREADS, im2col.PHASES_MIN_CELLS = split
     try:
         return compute()
     finally:
-        im2col.BAND_BYTES, im2col.THREADS = saved
+        im2col.BAND_BYTES, im2col.THREADS, im2col.PHASES_MIN_CELLS = saved
 
 
 def _assert_same(banded: Any, whole: Any) -> None:
@@ -55,7 +57,7 @@ def test_row_bands_cover_every_row_once() -> None:
 @pytest.mark.parametrize("split", SPLITS)
 @settings(max_examples=40, deadline=None)
 @given(case=conv_cases())
-def test_conv2d_in_bands_equals_one_band(split: tuple[int, int], case: ConvCase) -> None:
+def test_conv2d_in_bands_equals_one_band(split: tuple[int, int, int], case: ConvCase) -> None:
     def compute() -> tuple[np.ndarray, ...]:
         out = conv2d(case.x, case.w, case.b, **case.kwargs())
         grad_output = case.grad_output(out.shape)
@@ -73,7 +75,7 @@ def test_conv2d_in_bands_equals_one_band(split: tuple[int, int], case: ConvCase)
 @settings(max_examples=40, deadline=None)
 @given(case=transpose_cases())
 def test_conv_transpose2d_in_bands_equals_one_band(
-    split: tuple[int, int], case: TransposeCase
+    split: tuple[int, int, int], case: TransposeCase
 ) -> None:
     def compute() -> tuple[np.ndarray, ...]:
         out = conv_transpose2d(case.x, case.w, case.b, **case.kwargs())
