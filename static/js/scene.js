@@ -37,18 +37,12 @@ async function onState() {
     const no = root.querySelector('.slide-no');
     no.textContent = L(no.dataset.l, { n: no.dataset.lN });
     document.title = `${L(`scene.${root.dataset.scene}.title`)} · convviz`;
-    for (const a of root.querySelectorAll('[data-lang-link], [data-variant]')) a.href = withLang(a.getAttribute('href'), lang);
+    for (const a of root.querySelectorAll('[data-lang-link]')) a.href = withLang(a.getAttribute('href'), lang);
     features();
     weights();
     readout();
   }
-  const q = toQuery({ ...state, step: 0 });
-  $('scene-open').href = `/${q}`;
-  for (const a of root.querySelectorAll('[data-other]')) {
-    if (a.dataset.other === 'network') a.href = `/network${lang === 'ru' ? '?lang=ru' : ''}`;
-    else if ('view' in state) a.href = `/${toQuery({ ...state, view: a.dataset.other, step: 0 })}`;
-    else a.href = `/${q}${q ? '&' : '?'}view=${a.dataset.other}`;
-  }
+  $('scene-open').href = `/${toQuery({ ...state, step: 0 })}`;
 }
 
 function features() {
@@ -84,6 +78,9 @@ for (const btn of root.querySelectorAll('[data-shift]')) {
 document.addEventListener('convviz:state', onState);
 window.addEventListener('popstate', onState);
 document.addEventListener('convviz:computed', readout);
+
+// A scene about the numbers themselves opens with the numeric tables shown.
+if (root.dataset.tables && !$('show-tables').checked) $('show-tables').click();
 
 lectureT(lang).then((t) => {
   L = t;

@@ -91,6 +91,7 @@ test('each scene is a state in the page\'s own format, written canonically', () 
     assert.deepEqual(warnings, [], s.id);
     assert.equal(toQuery(state), `?${s.query}`, s.id);
     for (const v of s.variants || []) assert.deepEqual(fromQuery(v.query).warnings, [], `${s.id} ${v.key}`);
+    for (const l of s.links || []) assert.deepEqual(fromQuery(l.query).warnings, [], `${s.id} ${l.key}`);
   }
 });
 
@@ -185,7 +186,7 @@ test('every scene speaks English and Russian', () => {
       assert.match(ru[`scene.${s.id}.${part}`], /[а-яё]/i, `${s.id}.${part} in Russian`);
     }
     for (const v of s.variants || []) assert.ok(en[v.key], v.key);
-    for (const l of s.links || []) assert.ok(en[`link.${l}`], l);
+    for (const l of s.links || []) assert.ok(en[l.key], l.key);
   }
   assert.match(en['scene.padding.text'], /\[\[1, 5, 6\], \[7, 8, 3\], \[3, 10, 4\]\]/);
   assert.match(en['scene.padding.text'], /garbled/);
