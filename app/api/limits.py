@@ -88,8 +88,12 @@ parsing and serialising with another's numpy work, few enough that the largest
 requests cannot exhaust memory (each costs at most a few hundred MiB).
 """
 
-COMPUTE_QUEUE: Final = 8
-"""Requests per worker that may wait for a slot; past it they get 503 at once."""
+COMPUTE_QUEUE: Final = 64
+"""Requests per worker that may wait for a slot; past it they get 503 at once.
+
+A waiting request costs only its connection (its body is not read until it has a
+slot), so the queue can absorb a class's burst: 64 lecture-size requests are about
+half a second of work for two slots. ``COMPUTE_WAIT_SECONDS`` bounds the wait."""
 
 COMPUTE_WAIT_SECONDS: Final = 1.0
 """Longest wait for a slot before 503; a lecture-size request takes milliseconds."""
