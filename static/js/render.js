@@ -376,13 +376,21 @@ export class Stage {
     const keep = new Set();
     const rowsKept = new Set(['']);
     const placed = new Set();
+    // `place` puts an element right after the last one placed in its parent this pass.
+    const last = new Map();
+    const place = (parent, el, key) => {
+      const prev = last.get(key);
+      const at = prev ? prev.nextSibling : parent.firstChild;
+      if (at !== el) parent.insertBefore(el, at);
+      last.set(key, el);
+    };
     for (const s of model.sections || []) {
       const row = this.row(s.id);
       rowsKept.add(s.id);
       row.head.textContent = s.title;
       row.note.textContent = s.note || '';
       row.note.hidden = !s.note;
-      this.root.append(row.el);
+      place(this.root, row.el, this.root);
     }
     for (const [id, row] of this.rows) {
       if (!rowsKept.has(id)) {
@@ -432,13 +440,14 @@ export class Stage {
         }
       }
       // Small grids (kernels, products) share a column between the big ones;
-      // appending keeps the figures in model order.
+      // figures go in model order, moved only when out of place (moving a node
+      // would take the keyboard focus from a grid being painted).
       const row = this.row(g.section || '');
       if (g.small) {
-        if (!placed.has(row)) row.grids.append(row.middle);
+        if (!placed.has(row)) place(row.grids, row.middle, row);
         placed.add(row);
-        row.middle.append(fig.el);
-      } else row.grids.append(fig.el);
+        place(row.middle, fig.el, row.middle);
+      } else place(row.grids, fig.el, row);
     }
     for (const [id, fig] of this.figs) {
       if (!keep.has(id)) {
@@ -460,6 +469,7 @@ export class Stage {
   }
 
   channelLabel(g, ch, i) {
+    if (g.names) return g.names[i];
     if (g.label === 'filterChannel') return this.t('grid.filterChannel', { o: ch.o + 1, c: ch.c + 1 });
     if (g.label === 'filter') return this.t('grid.filter', { n: i + 1 });
     return this.t('grid.channel', { n: (ch.c ?? i) + 1 });
@@ -549,7 +559,8 @@ export class Stage {
     for (const [id, view] of this.views) {
       const cell = cells.get(grid(id));
       const g = this.model.grids.find((x) => x.id === grid(id));
-      if (cell === undefined) view.fit(g && g.channels.length ? [smallBox(g), smallBox(g), 30] : [150, 150, 30]);
+      const box = g && g.channels.length ? g.box || smallBox(g) : 150;
+      if (cell === undefined) view.fit([box, box, 30]);
       else view.fit([view.cols * cell || width, view.rows * cell || maxH, cell]);
     }
     this.lastSum = null;

@@ -149,3 +149,9 @@ def index(request: Request, lang: str = "en", view: str = "forward") -> HTMLResp
     """The visualizer, forward or backward. An unknown ``lang`` or ``view`` falls back
     to the default rather than failing."""
     return _page(request, "index.html", lang, view if view == "backward" else "forward")
+
+
+@router.get("/network", response_class=HTMLResponse)
+def network(request: Request, lang: str = "en") -> HTMLResponse:
+    """The X/O network of the lecture: every stage, the vote, training."""
+    return _page(request, "network.html", lang, "network")
