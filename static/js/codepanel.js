@@ -9,7 +9,7 @@ import { ApiError } from './api.js';
 import * as api from './api.js';
 import { copyText } from './clip.js';
 import { applyLecture } from './lecture-i18n.js';
-import { exportBody } from './pipeline.js';
+import { exportBody } from './exporter.js';
 import { localCurl } from './snippets.js';
 
 const HTML = `

@@ -5,13 +5,27 @@
  * shown as the server words it.
  */
 
-import { ApiError, parseProblems } from './api.js';
+import { ApiError, convBody, parseProblems, poolBody } from './api.js';
 import { download, fileName } from './clip.js';
 import { THEMES } from './embed-options.js';
 import { applyLecture } from './lecture-i18n.js';
-import { exportBody } from './pipeline.js';
+import { appliedWeight } from './pipeline.js';
 
 export const WIDTHS = [640, 960, 1280, 1920];
+
+/**
+ * The body of an export request (/api/export/...) for one stage of the current
+ * view: "conv" (the convolution, kernel as applied) or "pool" (the pooling, over
+ * the convolution's output after its activation; null without pooling or output).
+ * @param {Record<string, any>} state
+ * @param {{conv: object | null, act: object | null}} results the last answers
+ */
+export function exportBody(stage, state, input, weight, results) {
+  if (stage === 'conv') return { op: 'conv2d', ...convBody(state, input, appliedWeight(state, weight)), trace: false };
+  if (state.pool === 'none' || !results.conv) return null;
+  const x = results.act ? results.act.output : results.conv.output;
+  return { op: state.pool === 'max' ? 'max_pool2d' : 'avg_pool2d', ...poolBody(state, x), trace: false };
+}
 
 const HTML = `
 <div class="field" id="ex-stage-field"><label for="ex-stage" data-l="export.stage"></label><select id="ex-stage"></select></div>

@@ -1,12 +1,8 @@
 /**
- * From the view state to the API's answers, shared by the visualizer (main.js),
- * the lecture scenes and the embed view so that they compute alike: preset names
- * resolved into tensors, the kernel turned for true convolution, and the chain
- * conv2d -> activation -> pooling.
- *
- * True convolution (the kernel flipped, as in a signal-processing textbook) is
- * cross-correlation (what deep-learning libraries call convolution) with the
- * kernel turned 180 degrees; the page asks the API for exactly that.
+ * From the view state to the API's answers, shared by the visualizer, the lecture
+ * scenes and the embed view: presets resolved, the kernel turned 180 degrees for
+ * true convolution (what the API, like PyTorch, computes is cross-correlation),
+ * and the chain conv2d -> activation -> pooling.
  */
 
 import * as api from './api.js';
@@ -53,9 +49,7 @@ export function appliedWeight(state, weight) {
 /**
  * The conv2d answer, then the activation's and the pooling's when the state asks
  * for them. A failure is returned, not thrown, with the stage it happened in, so
- * what was computed before it can still be drawn.
- * @returns {Promise<{conv: object | null, act: object | null, pool: object | null,
- *   failure: {stage: string, e: Error} | null}>}
+ * what was computed before it can still be drawn: {conv, act, pool, failure}.
  */
 export async function compute(state, input, weight) {
   let conv = null;
@@ -81,18 +75,4 @@ export async function compute(state, input, weight) {
     failure = { stage: conv ? 'act' : 'conv', e };
   }
   return { conv, act, pool, failure };
-}
-
-/**
- * The body of an export request (/api/export/...) for one stage of the current
- * view: "conv" (the convolution, kernel as applied) or "pool" (the pooling, over
- * the convolution's output after its activation; null without pooling or output).
- * @param {Record<string, any>} state
- * @param {{conv: object | null, act: object | null}} results the last answers
- */
-export function exportBody(stage, state, input, weight, results) {
-  if (stage === 'conv') return { op: 'conv2d', ...api.convBody(state, input, appliedWeight(state, weight)), trace: false };
-  if (state.pool === 'none' || !results.conv) return null;
-  const x = results.act ? results.act.output : results.conv.output;
-  return { op: state.pool === 'max' ? 'max_pool2d' : 'avg_pool2d', ...api.poolBody(state, x), trace: false };
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { appliedWeight, exportBody, flipKernel, resolveInput, resolveWeight } from '../../static/js/pipeline.js';
+import { exportBody } from '../../static/js/exporter.js';
+import { appliedWeight, flipKernel, resolveInput, resolveWeight } from '../../static/js/pipeline.js';
 import { defaults, fromQuery, toQuery } from '../../static/js/state.js';
 
 const presets = {
