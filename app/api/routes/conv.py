@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from fastapi import APIRouter
 
-from app.api import conv_report
+from app.api import conv_report, offload
 from app.api.budget import conv2d_cost, conv_transpose2d_cost, trace_allowed
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.schemas import (
@@ -41,8 +41,16 @@ def _kernel(weight: np.ndarray) -> tuple[int, int]:
 
 
 @router.post("/conv2d", response_model=ConvResponse, responses=ERRORS)
-def conv2d(body: Conv2dRequest, encoding: Encoding = "json") -> ArrayJSONResponse:
+async def conv2d(body: Conv2dRequest, encoding: Encoding = "json") -> ArrayJSONResponse:
     """`F.conv2d` with `padding_mode` and `reduce`; with `grad_output`, its backward pass."""
+    steps, taps = conv2d_cost(
+        body.input, body.weight, body.stride, body.padding, body.dilation, body.groups
+    )
+    passes = 1 if body.grad_output is None else 3  # the backward pass has two more traces
+    return await offload.compute(steps * taps * passes, lambda: _conv2d(body, encoding))
+
+
+def _conv2d(body: Conv2dRequest, encoding: Encoding) -> ArrayJSONResponse:
     params = {
         "stride": body.stride,
         "padding": body.padding,
@@ -51,7 +59,6 @@ def conv2d(body: Conv2dRequest, encoding: Encoding = "json") -> ArrayJSONRespons
         "padding_mode": body.padding_mode,
         "reduce": body.reduce,
     }
-    conv2d_cost(body.input, body.weight, body.stride, body.padding, body.dilation, body.groups)
     x, w, b = body.input, body.weight, _bias(body.bias)
     geo = conv.conv2d_geometry(x, w, b, **params)
     response = ConvResponse(
@@ -75,17 +82,10 @@ def conv2d(body: Conv2dRequest, encoding: Encoding = "json") -> ArrayJSONRespons
 
 
 @router.post("/conv_transpose2d", response_model=ConvResponse, responses=ERRORS)
-def conv_transpose2d(
+async def conv_transpose2d(
     body: ConvTranspose2dRequest, encoding: Encoding = "json"
 ) -> ArrayJSONResponse:
     """`F.conv_transpose2d` with `output_padding`; with `grad_output`, its backward pass."""
-    params = {
-        "stride": body.stride,
-        "padding": body.padding,
-        "output_padding": body.output_padding,
-        "groups": body.groups,
-        "dilation": body.dilation,
-    }
     steps, taps = conv_transpose2d_cost(
         body.input,
         body.weight,
@@ -95,6 +95,22 @@ def conv_transpose2d(
         body.dilation,
         body.groups,
     )
+    passes = 1 if body.grad_output is None else 2  # the backward pass has no trace
+    return await offload.compute(
+        steps * taps * passes, lambda: _conv_transpose2d(body, encoding, steps, taps)
+    )
+
+
+def _conv_transpose2d(
+    body: ConvTranspose2dRequest, encoding: Encoding, steps: int, taps: int
+) -> ArrayJSONResponse:
+    params = {
+        "stride": body.stride,
+        "padding": body.padding,
+        "output_padding": body.output_padding,
+        "groups": body.groups,
+        "dilation": body.dilation,
+    }
     x, w, b = body.input, body.weight, _bias(body.bias)
     output = conv_transpose.conv_transpose2d(x, w, b, **params)
 
