@@ -16,7 +16,8 @@ group's weight reshaped to ``(C_out/groups, C_in/groups * kH * kW)``. Its gradie
 are ``dO_g @ cols_g.T`` (weight) and ``col2im(W_g.T @ dO_g)`` (padded input), where
 ``col2im`` adds each tap's rows back onto the strided slice they came from.
 
-How it is made fast (numbers for a 3x512x512 input, 16 filters, on 2 cores):
+How it is made fast (measured by ``benchmarks/engine.py`` against PyTorch; the
+sizes are those of a 3x512x512 input with 16 filters):
 
 - *Bands.* Every pass works on bands of output rows whose columns take about
   :data:`BAND_BYTES`, in one buffer reused from band to band, instead of the
@@ -30,6 +31,9 @@ How it is made fast (numbers for a 3x512x512 input, 16 filters, on 2 cores):
   slice two to three times slower than a contiguous one. The padded input is split
   once into its ``sH * sW`` stride phases, in which every tap reads a contiguous
   run (see :class:`_Taps`).
+- *Serial BLAS calls.* Each band's product is cut into pieces that OpenBLAS runs
+  in the calling thread (see :data:`SERIAL_GEMM_MACS`): our threads already share
+  the work, and OpenBLAS's own threads, woken from them, were far slower.
 """
 
 from __future__ import annotations
