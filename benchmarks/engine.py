@@ -230,7 +230,10 @@ def main() -> None:
     # BLAS call small enough to run in the calling thread; BLAS's own pool serves
     # larger products, pooling is single-threaded numpy.
     ours = im2col.THREADS
-    print(f"  ours: convolution bands on {ours} threads (app.engine.im2col.THREADS)")
+    print(
+        f"  ours: convolution bands on {ours} threads (app.engine.im2col.THREADS);"
+        " pooling is single-threaded numpy"
+    )
     if ours == torch_threads and numpy_threads in (None, torch_threads):
         blas = "" if numpy_threads is None else " and numpy's BLAS"
         print(f"threads: both use {torch_threads} (our band threads{blas}; torch's intra-op pool)")
