@@ -40,6 +40,11 @@ const refresh = () => {
   timer = setTimeout(() => mounted.forEach((_, d) => opened(d)), 120);
 };
 for (const ev of ['convviz:state', 'convviz:computed']) document.addEventListener(ev, refresh);
+// The header's link to the lecture follows a language switched in place.
+document.addEventListener('convviz:state', () => {
+  const a = document.getElementById('lecture-link');
+  if (a && app()) a.href = `/lecture${app().state.lang === 'ru' ? '?lang=ru' : ''}`;
+});
 window.addEventListener('popstate', refresh);
 
 // The header's link opens the first panel.
