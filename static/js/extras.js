@@ -1,8 +1,7 @@
 /**
- * The share, export and code panels (share.js, exporter.js, codepanel.js), loaded
- * with their strings when one is first opened, so the page does not carry them.
- * A panel's `mount(body, {app, L})` returns `{update(L)}`, called again after
- * main.js writes the URL ("convviz:state") or gets answers ("convviz:computed").
+ * Loads the share, export and code panels (share.js, exporter.js, codepanel.js)
+ * and their strings when one is first opened. `mount(body, {app, L})` returns
+ * `{update(L)}`, called after main.js writes the URL or gets answers.
  */
 
 const LOAD = { share: () => import('./share.js'), export: () => import('./exporter.js'), code: () => import('./codepanel.js') };
@@ -18,36 +17,29 @@ async function open(d) {
   if (d.dataset.loading) return;
   d.dataset.loading = '1';
   css ??= new Promise((resolve) => {
-    const link = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: '/static/css/lecture.css', onload: resolve, onerror: resolve });
-    if (document.querySelector(`link[href="${link.getAttribute('href')}"]`)) resolve();
-    else document.head.append(link);
+    const href = '/static/css/lecture.css';
+    if (document.querySelector(`link[href="${href}"]`)) return resolve();
+    document.head.append(Object.assign(document.createElement('link'), { rel: 'stylesheet', href, onload: resolve, onerror: resolve }));
   });
   const [mod] = await Promise.all([LOAD[d.dataset.extra](), css]);
   mounted.set(d, mod.mount(d.querySelector('.extra-body'), { app: app(), L }));
 }
 
-function opened(d) {
-  open(d).catch((e) => {
-    d.querySelector('.extra-body').textContent = String(e.message || e);
-  });
-}
-
+const opened = (d) => open(d).catch((e) => {
+  d.querySelector('.extra-body').textContent = String(e.message || e);
+});
 for (const d of document.querySelectorAll('details[data-extra]')) d.addEventListener('toggle', () => opened(d));
 
 let timer = 0;
 const refresh = () => {
   clearTimeout(timer);
   timer = setTimeout(() => mounted.forEach((_, d) => opened(d)), 120);
+  const a = document.getElementById('lecture-link'); // follows the language
+  if (a && app()) a.href = `/lecture${app().state.lang === 'ru' ? '?lang=ru' : ''}`;
 };
 for (const ev of ['convviz:state', 'convviz:computed']) document.addEventListener(ev, refresh);
-// The header's link to the lecture follows a language switched in place.
-document.addEventListener('convviz:state', () => {
-  const a = document.getElementById('lecture-link');
-  if (a && app()) a.href = `/lecture${app().state.lang === 'ru' ? '?lang=ru' : ''}`;
-});
 window.addEventListener('popstate', refresh);
 
-// The header's link opens the first panel.
 for (const a of document.querySelectorAll('a[href="#more"]')) {
   a.addEventListener('click', (ev) => {
     ev.preventDefault();

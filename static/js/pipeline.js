@@ -8,10 +8,7 @@
 import * as api from './api.js';
 import { clone, full } from './tensor.js';
 
-/**
- * The input as numbers, (C, H, W): a glyph preset's name resolved.
- * @param {Record<string, any>} state @param {{glyphs: object}} presets
- */
+/** The input as numbers, (C, H, W): a glyph preset's name resolved. */
 export function resolveInput(state, presets) {
   if (Array.isArray(state.input)) return state.input;
   const g = presets.glyphs[state.input] || presets.glyphs.x;
@@ -19,9 +16,8 @@ export function resolveInput(state, presets) {
 }
 
 /**
- * The weight as numbers, (C_out, C_in/groups, kH, kW): kernel preset names
- * ("diagonal", or one per filter: "diagonal~centre_x") repeated over the channels.
- * @param {Record<string, any>} state @param {{kernels: object}} presets @param {number} channels
+ * The weight as numbers, (C_out, C_in/groups, kH, kW): preset names (one per
+ * filter: "diagonal~centre_x") repeated over the channels.
  */
 export function resolveWeight(state, presets, channels) {
   if (Array.isArray(state.weight)) return state.weight;
