@@ -9,7 +9,7 @@ import { ApiError } from './api.js';
 import * as api from './api.js';
 import { copyText } from './clip.js';
 import { applyLecture } from './lecture-i18n.js';
-import { exportBody } from './exporter.js';
+import { exportBody, fillStages } from './exporter.js';
 import { localCurl } from './snippets.js';
 
 const HTML = `
@@ -30,16 +30,6 @@ export function mount(body, { app, L }) {
   let lang = null;
   let asked = '';
   let seq = 0;
-
-  function fillStages() {
-    const pooled = app.state.pool !== 'none';
-    const keep = $('cp-stage').value;
-    const opts = [new Option(L('export.stageConv'), 'conv')];
-    if (pooled) opts.push(new Option(L('export.stagePool'), 'pool'));
-    $('cp-stage').replaceChildren(...opts);
-    $('cp-stage').value = pooled && keep === 'pool' ? 'pool' : 'conv';
-    $('cp-stage-field').hidden = !pooled;
-  }
 
   async function load() {
     const input = app.inputTensor();
@@ -76,7 +66,7 @@ export function mount(body, { app, L }) {
       lang = app.state.lang;
       applyLecture(body, L);
     }
-    fillStages();
+    fillStages($('cp-stage'), $('cp-stage-field'), app, L);
     $('cp-act').hidden = app.state.activation === 'none';
     load();
   }

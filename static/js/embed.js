@@ -153,7 +153,7 @@ async function start() {
   } catch (e) {
     showError(t('status.offline', { message: e.message }));
   }
-  const input = resolveInput(typeof state.input === 'string' && !presets.glyphs[state.input] ? { ...state, input: 'x' } : { ...state, input: state.input ?? 'x' }, presets);
+  const input = resolveInput(state, presets); // an unknown or lost input: the X
   if (!input) return;
   const weight = resolveWeight(state, presets, input.length);
   const { conv, act, pool, failure } = await compute(state, input, weight);

@@ -5,7 +5,7 @@
  * shown as the server words it.
  */
 
-import { ApiError, convBody, parseProblems, poolBody } from './api.js';
+import { ApiError, answer, convBody, poolBody } from './api.js';
 import { download, fileName } from './clip.js';
 import { THEMES } from './embed-options.js';
 import { applyLecture } from './lecture-i18n.js';
@@ -56,18 +56,24 @@ export function exportQuery(kind, { frameMs, holdMs, width, theme, step }) {
   return q.toString();
 }
 
+/**
+ * Fill a stage select ("conv", and "pool" when the view pools) and show its field
+ * only when there is a choice. Keeps the choice; with none yet, `initial`.
+ */
+export function fillStages(select, field, app, L, initial = 'conv') {
+  const pooled = app.state.pool !== 'none';
+  const keep = select.value || initial;
+  const opts = [new Option(L('export.stageConv'), 'conv')];
+  if (pooled) opts.push(new Option(L('export.stagePool'), 'pool'));
+  select.replaceChildren(...opts);
+  select.value = pooled && keep === 'pool' ? 'pool' : 'conv';
+  field.hidden = !pooled;
+}
+
 /** POST `body` to an export endpoint; the answer as a Blob, or an ApiError. */
 async function fetchFile(path, body) {
   const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) {
-    let detail = null;
-    try {
-      detail = await res.json();
-    } catch {
-      // not JSON: the status has to do
-    }
-    throw new ApiError(res.status, parseProblems(detail, res.status));
-  }
+  if (!res.ok) await answer(res); // throws the ApiError the JSON API would
   return { blob: await res.blob(), name: fileName(res.headers.get('content-disposition'), path.split('/').pop()) };
 }
 
@@ -84,16 +90,6 @@ export function mount(body, { app, L }) {
     return tr ? tr.out_index.length : 0;
   };
 
-  function fillStages() {
-    const pooled = app.state.pool !== 'none';
-    const keep = $('ex-stage').value;
-    const opts = [new Option(L('export.stageConv'), 'conv')];
-    if (pooled) opts.push(new Option(L('export.stagePool'), 'pool'));
-    $('ex-stage').replaceChildren(...opts);
-    $('ex-stage').value = pooled && keep === 'pool' ? 'pool' : pooled && !keep && app.player.step >= convSteps() ? 'pool' : 'conv';
-    $('ex-stage-field').hidden = !pooled;
-    $('ex-act').hidden = app.state.activation === 'none';
-  }
 
   /** The step of the chosen stage the player shows (0-based). */
   function stageStep() {
@@ -110,7 +106,9 @@ export function mount(body, { app, L }) {
       $('ex-theme').replaceChildren(...THEMES.map((th) => new Option(L(`theme.${th}`), th)));
       if (theme) $('ex-theme').value = theme;
     }
-    fillStages();
+    // The stage the player is in, until one is chosen.
+    fillStages($('ex-stage'), $('ex-stage-field'), app, L, app.player.step >= convSteps() ? 'pool' : 'conv');
+    $('ex-act').hidden = app.state.activation === 'none';
     $('ex-png').textContent = L('export.png', { n: stageStep() + 1 });
   }
 
