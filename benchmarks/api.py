@@ -37,7 +37,7 @@ than with a separate load generator; the ratios are what to read.
 
     python benchmarks/api.py [--requests 1000] [--rounds 5] [--concurrency 8]
 
-It takes about a minute on 2 cores, and stops the server it started.
+It takes about two minutes on 2 cores, and stops the server it started.
 """
 
 from __future__ import annotations
