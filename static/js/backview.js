@@ -7,7 +7,7 @@
  */
 
 import * as api from './api.js';
-import { buildBackwardModel } from './backward.js';
+import { buildBackwardModel, teacherName } from './backward.js';
 import { syncControls } from './controls.js';
 import { initDescent } from './descent.js';
 import { setCell } from './editors.js';
@@ -48,11 +48,14 @@ export function backpropBody(state, input, weight, presets) {
     body.pool = { kind: state.pool, ...pool };
   }
   body.loss = state.loss === 'grad' ? 'grad_output' : state.loss;
-  if (state.loss === 'mse' && !Array.isArray(state.target)) {
-    const teacher = resolveWeight({ ...state, weight: state.target || 'anti_diagonal' }, presets, input.length);
-    body.teacher_weight = appliedWeight(state, teacher);
-  }
+  const name = state.loss === 'mse' && teacherName(state.target, presets.kernels, shapeOf(weight).slice(2));
+  if (name) body.teacher_weight = appliedWeight(state, resolveWeight({ ...state, weight: name }, presets, input.length));
   return body;
+}
+
+/** Whether MSE's target is a map (drawn, or zeros) rather than a teacher's output. */
+export function mapTarget(state, presets, weight) {
+  return state.loss === 'mse' && !teacherName(state.target, presets.kernels, shapeOf(weight).slice(2));
 }
 
 export function init(app, stage) {
@@ -71,9 +74,9 @@ export function init(app, stage) {
   async function compute(input, weight) {
     const s = app.state;
     const body = backpropBody(s, input, weight, app.presets);
-    const drawn = s.loss === 'mse' && Array.isArray(s.target) ? 'target' : s.loss === 'grad' ? 'grad_output' : null;
+    const drawn = mapTarget(s, app.presets, weight) ? 'target' : s.loss === 'grad' ? 'grad_output' : null;
     const fill = (shape) => {
-      if (drawn === 'target') body.target = fitMap(s.target, shape, 0);
+      if (drawn === 'target') body.target = Array.isArray(s.target) ? fitMap(s.target, shape, 0) : full(shape, 0);
       if (drawn === 'grad_output') body.grad_output = s.gout ? fitMap(s.gout, shape, 0) : full(shape, 1);
     };
     try {
@@ -133,7 +136,7 @@ export function init(app, stage) {
     const opts = Object.entries(app.presets.kernels)
       .filter(([, k]) => k.weight.length === kh && k.weight[0].length === kw)
       .map(([name]) => [name, app.t('bw.target.teacher', { name: app.t(`kernel.name.${name}`) })]);
-    opts.push(['drawn', app.t('bw.target.drawn')]);
+    opts.push(['zero', app.t('bw.target.zero')], ['drawn', app.t('bw.target.drawn')]);
     $('target').replaceChildren(...opts.map(([v, text]) => {
       const o = document.createElement('option');
       o.value = v;
@@ -148,11 +151,12 @@ export function init(app, stage) {
     const [, , kh, kw] = shapeOf(app.weightTensor(app.inputTensor().length));
     if ($('target').dataset.shape !== `${kh}x${kw}`) fillTargets();
     $('loss').value = s.loss;
-    $('target').value = Array.isArray(s.target) ? 'drawn' : s.target || 'anti_diagonal';
+    $('target').value = Array.isArray(s.target) ? 'drawn' : teacherName(s.target, app.presets.kernels, [kh, kw]) || 'zero';
     $('target').closest('.field').hidden = s.loss !== 'mse';
     const drawing = (s.loss === 'mse' && Array.isArray(s.target)) || s.loss === 'grad';
     $('bw-paint').closest('.row').hidden = !drawing;
-    const help = s.loss === 'grad' ? 'bw.help.grad' : s.loss === 'sum' ? 'bw.help.sum' : drawing ? 'bw.help.drawn' : 'bw.help.mse';
+    const zero = $('target').value === 'zero';
+    const help = s.loss === 'grad' ? 'bw.help.grad' : s.loss === 'sum' ? 'bw.help.sum' : drawing ? 'bw.help.drawn' : zero ? 'bw.help.zero' : 'bw.help.mse';
     $('bw-help').textContent = app.t(help);
   }
 

@@ -20,6 +20,20 @@ import { shapeOf } from './tensor.js';
 import { stepsReading, totalSteps, windowBoxes } from './trace.js';
 import { cellName } from './equations.js';
 
+/**
+ * The teacher filter an MSE target comes from: the named kernel preset when it
+ * has the kernel's size, else the first preset that has; null for a map (drawn,
+ * or "zero": T = 0, also when no preset has the size).
+ * @param {string | number[][][]} target the state's
+ * @param {Record<string, {weight: number[][]}>} kernels the presets
+ */
+export function teacherName(target, kernels, [kh, kw]) {
+  if (Array.isArray(target) || target === 'zero') return null;
+  const fits = (n) => !!kernels[n] && kernels[n].weight.length === kh && kernels[n].weight[0].length === kw;
+  if (target && fits(target)) return target;
+  return Object.keys(kernels).find(fits) || null;
+}
+
 /** A (C, H, W) map as a big grid of a section. */
 function mapGrid(id, t3, section, extra = {}) {
   const channels = t3.map(flat2d);

@@ -11,10 +11,11 @@ import * as api from './api.js';
 import { fieldError, syncControls } from './controls.js';
 import { Curve } from './curve.js';
 import { fmt } from './format.js';
+import { teacherName } from './backward.js';
 import { appliedWeight, flipKernel, resolveWeight } from './pipeline.js';
 import { describeFrame, kernelGrid, Stage } from './render.js';
 import { postStream } from './sse.js';
-import { map } from './tensor.js';
+import { map, shapeOf } from './tensor.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -36,7 +37,7 @@ export function blocker(state) {
 /**
  * The /api/descent body for the view state.
  * @param {object} o
- * @param {number[][][] | null} o.target the drawn target, fitted to the output
+ * @param {number[][][] | null} o.target MSE's map (drawn, or zeros), fitted to the output
  * @param {{w: any, b: any} | null} o.velocity to continue a run with momentum
  * @param {number} o.iterations most iterations
  */
@@ -59,11 +60,11 @@ export function descentBody(state, input, weight, presets, { target = null, velo
     loss_tolerance: state.loss === 'mse' ? TOLERANCE : null,
     delay_ms: PACE_MS,
   };
-  if (state.loss === 'mse' && Array.isArray(state.target)) body.targets = [target];
-  else if (state.loss === 'mse') {
-    body.teacher_weight = appliedWeight(state, resolveWeight({ ...state, weight: state.target || 'anti_diagonal' }, presets, input.length));
+  const name = state.loss === 'mse' && teacherName(state.target, presets.kernels, shapeOf(conv.weight).slice(2));
+  if (name) {
+    body.teacher_weight = appliedWeight(state, resolveWeight({ ...state, weight: name }, presets, input.length));
     if (conv.bias) body.teacher_bias = conv.bias;
-  }
+  } else if (state.loss === 'mse') body.targets = body.inputs.map(() => target);
   if (velocity) {
     body.velocity = velocity.w;
     if (velocity.b) body.velocity_bias = velocity.b;
@@ -83,6 +84,8 @@ export function initDescent(app) {
   let offset = 0; // iterations before this run, on the curve
   let key = '';
   let scenarioSeed = 0;
+  // On a phone the grids come first; the panel opens with a tap.
+  if (window.innerWidth < 640) $('descent').open = false;
 
   function label() {
     curve.label({ name: app.t('bw.gd.curve'), x: app.t('bw.gd.iteration'), series: [app.t('bw.gd.loss')] });
@@ -127,7 +130,7 @@ export function initDescent(app) {
       velocity = null;
       offset = 0;
     }
-    const target = s.loss === 'mse' && Array.isArray(s.target) && app.results.bp ? app.results.bp.target : null;
+    const target = app.results.bp ? app.results.bp.target : null;
     const body = descentBody(s, input, weight, app.presets, { target, velocity, iterations });
     running = new AbortController();
     show(weight);

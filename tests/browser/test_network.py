@@ -85,3 +85,14 @@ def test_network_in_russian_on_a_phone(phone, server) -> None:
     assert phone.locator("#says").inner_text().startswith("Сеть говорит: X")
     width = phone.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390
+
+
+def test_every_control_of_the_network_page_has_a_name(page, server) -> None:
+    ready(page, server + "/network")
+    unnamed = page.evaluate(
+        """() => [...document.querySelectorAll('input, select, button, .gv, table, canvas[role], progress')]
+          .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                        && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+          .map(el => el.id || el.className || el.tagName)"""
+    )
+    assert unnamed == []

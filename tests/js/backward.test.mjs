@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { buildBackwardModel, rot180 } from '../../static/js/backward.js';
+import { buildBackwardModel, rot180, teacherName } from '../../static/js/backward.js';
 import { translator } from '../../static/js/i18n.js';
 import { describeFrame } from '../../static/js/render.js';
 
@@ -125,4 +125,13 @@ test('Russian has every backward string', () => {
   assert.deepEqual(missing, []);
   const m = model(XO, translator(ru, en));
   assert.match(m.sections[0].title, /[а-я]/);
+});
+
+test('the teacher: the named preset when it fits the kernel, else one that does, else T = 0', () => {
+  const kernels = { a3: { weight: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] }, b3: { weight: [[0, 0, 1], [0, 1, 0], [1, 0, 0]] }, g5: { weight: Array(5).fill([1, 1, 1, 1, 1]) } };
+  assert.equal(teacherName('b3', kernels, [3, 3]), 'b3');
+  assert.equal(teacherName('b3', kernels, [5, 5]), 'g5');
+  assert.equal(teacherName('b3', kernels, [2, 2]), null);
+  assert.equal(teacherName('zero', kernels, [3, 3]), null);
+  assert.equal(teacherName([[[0]]], kernels, [3, 3]), null);
 });
