@@ -33,13 +33,23 @@ def test_the_page_has_a_self_only_csp_and_cannot_be_framed(client: TestClient) -
     assert "unsafe-eval" not in r.headers["content-security-policy"]
 
 
-def test_the_page_has_no_inline_script_the_csp_would_block(client: TestClient) -> None:
-    tags = re.findall(r"<script[^>]*>", client.get("/").text)
+@pytest.mark.parametrize("path", ["/", "/?lang=ru", "/embed", "/network"])
+def test_pages_have_no_inline_script_the_csp_would_block(client: TestClient, path: str) -> None:
+    html = client.get(path).text
+    tags = re.findall(r"<script[^>]*>", html)
     assert tags
     for tag in tags:
         # Either a script of our own origin or inert JSON data: nothing the CSP must allow.
         assert 'src="/static/' in tag or 'type="application/json"' in tag, tag
-    assert not re.search(r"\son[a-z]+=", client.get("/").text), "an inline event handler"
+    assert not re.search(r"\son[a-z]+=", html), "an inline event handler"
+
+
+def test_the_real_embed_view_can_be_framed(client: TestClient) -> None:
+    r = client.get("/embed?op=conv2d")
+    assert r.status_code == 200
+    _common(r.headers)
+    assert "x-frame-options" not in r.headers
+    assert r.headers["content-security-policy"] == PAGE_CSP
 
 
 @pytest.mark.parametrize(
