@@ -19,7 +19,7 @@ import { full, resize2d, shapeOf } from './tensor.js';
 const $ = (id) => document.getElementById(id);
 
 /** Most equations listed per kind (a 64x64 layer has thousands). */
-export const MAX_EQUATIONS = 48;
+export const MAX_EQUATIONS = 128;
 
 /** Slide 12's numbers (docs/TRAINING_API.md's example): X 3x3, F 2x2, a hand-set dE/dO. */
 const SLIDE12 = {

@@ -543,25 +543,31 @@ export class Stage {
       if (!rowsOf.has(key)) rowsOf.set(key, []);
       rowsOf.get(key).push(g);
     }
-    // A small grid's box: 3x3 at 30 px a cell, big ones down to 16 px (numbers from 18).
-    const smallBox = (g) => Math.min(240, Math.max(120, 22 * Math.max(...size(g))));
+    // Small grids first, a 3x3 at 30 px a cell, big ones down to 16 px (numbers
+    // from 18); then the big maps of each row share what their column leaves.
+    const smallBox = (g) => g.box || Math.min(240, Math.max(120, 22 * Math.max(...size(g))));
+    const bigIds = new Set([...rowsOf.values()].flat().map((g) => g.id));
+    for (const [id, view] of this.views) {
+      if (bigIds.has(grid(id))) continue;
+      const g = this.model.grids.find((x) => x.id === grid(id));
+      const box = g && g.channels.length ? smallBox(g) : 150;
+      view.fit([box, box, 30]);
+    }
     for (const [key, big] of rowsOf) {
       let cell;
       if (narrow) cell = Math.min(40, ...big.map((g) => (width - 8) / size(g)[1]));
       else {
-        const smalls = this.model.grids.filter((g) => g.small && g.channels.length && (g.section || '') === key);
-        const gaps = 24 * big.length + (smalls.length ? 10 + Math.max(150, ...smalls.map((g) => Math.min(smallBox(g), 30 * size(g)[1]))) : 0);
-        cell = Math.min(40, (width - gaps) / big.reduce((a, g) => a + size(g)[1], 0));
+        // The small grids' column is as wide as its widest caption: measured, once per model.
+        const row = this.rows.get(key);
+        const mid = row && row.middle.isConnected && row.middle.childElementCount ? row.middle.offsetWidth + 24 : 0;
+        cell = Math.min(40, (width - 24 * big.length - mid) / big.reduce((a, g) => a + size(g)[1], 0));
       }
       cell = Math.min(cell, ...big.map((g) => maxH / size(g)[0]));
       for (const g of big) cells.set(g.id, cell);
     }
     for (const [id, view] of this.views) {
       const cell = cells.get(grid(id));
-      const g = this.model.grids.find((x) => x.id === grid(id));
-      const box = g && g.channels.length ? g.box || smallBox(g) : 150;
-      if (cell === undefined) view.fit([box, box, 30]);
-      else view.fit([view.cols * cell || width, view.rows * cell || maxH, cell]);
+      if (cell !== undefined) view.fit([view.cols * cell || width, view.rows * cell || maxH, cell]);
     }
     this.lastSum = null;
   }
