@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from app.api.errors import install_error_handlers
 from app.api.main import api_router
@@ -14,7 +14,10 @@ from app.middleware.security_headers import SecurityHeadersMiddleware
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
-app = FastAPI(
+# FastAPIOffline: FastAPI whose /docs and /redoc load their assets from this app.
+app = FastAPIOffline(
+    static_url="/static-docs",
+    favicon_url="/static/favicon.svg",
     title="convviz",
     summary="Convolution, pooling and backprop, step by step, with every number.",
     version="0.1.0",

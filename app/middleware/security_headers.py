@@ -13,8 +13,9 @@
   ``X-Frame-Options: DENY``) except ``/embed``, which slides embed from any site.
   There neither header is sent: ``frame-ancestors *`` would still refuse slides
   opened from a file (``file:`` ancestors match no source expression).
-- ``/docs`` and ``/redoc`` are FastAPI's pages, which load Swagger UI and ReDoc
-  from a CDN with an inline script; they get the framing policy only.
+- ``/docs`` and ``/redoc`` are FastAPI's pages (Swagger UI and ReDoc, served from
+  this app by fastapi-offline), which start with an inline script: they get this
+  origin only, plus that inline script.
 
 A header the route set itself is kept.
 """
@@ -31,7 +32,11 @@ PAGE_CSP = (
 )
 INERT_CSP = "default-src 'none'"
 NO_FRAMING = "frame-ancestors 'none'"
-THIRD_PARTY_PAGES = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline';"
+    " img-src 'self' data:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'"
+)
+DOCS_PAGES = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 
 
 def is_framable(path: str) -> bool:
@@ -42,8 +47,8 @@ def security_headers(path: str, content_type: str) -> dict[str, str]:
     """The headers for a response to ``path`` of ``content_type``."""
     headers = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
     framable = is_framable(path)
-    if path in THIRD_PARTY_PAGES:
-        policies = []
+    if path in DOCS_PAGES:
+        policies = [DOCS_CSP]
     elif content_type.startswith("text/html"):
         policies = [PAGE_CSP]
     else:

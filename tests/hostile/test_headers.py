@@ -69,11 +69,16 @@ def test_error_answers_of_the_middleware_carry_the_headers_too(client: TestClien
     assert r.headers["x-frame-options"] == "DENY"
 
 
-def test_fastapis_docs_page_keeps_its_cdn_but_cannot_be_framed(client: TestClient) -> None:
+def test_docs_page_is_served_offline_and_cannot_be_framed(client: TestClient) -> None:
     r = client.get("/docs")
     _common(r.headers)
-    assert r.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert r.headers["content-security-policy"].startswith("default-src 'self'; script-src")
+    assert r.headers["content-security-policy"].endswith("frame-ancestors 'none'")
     assert r.headers["x-frame-options"] == "DENY"
+    assert "cdn" not in r.text.lower()
+    for asset in ("/static-docs/swagger-ui-bundle.js", "/static-docs/swagger-ui.css"):
+        assert asset in r.text
+        assert client.get(asset).status_code == 200
 
 
 @pytest.fixture(scope="module")
