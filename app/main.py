@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
@@ -29,4 +30,9 @@ app.add_middleware(BodyLimitMiddleware)
 app.add_middleware(SecurityHeadersMiddleware)
 app.include_router(api_router)
 app.include_router(pages.router)
-app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+# Static files compress to about a quarter (a phone on a lecture-hall network
+# feels it); API answers stay uncompressed: gzip would cost more CPU than a
+# lecture-size computation.
+app.mount(
+    "/static", GZipMiddleware(StaticFiles(directory=STATIC_DIR), minimum_size=1024), name="static"
+)
