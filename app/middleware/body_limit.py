@@ -73,7 +73,9 @@ class _LimitedReceive:
             return await self._receive()
         timeout = min(limits.BODY_IDLE_TIMEOUT_SECONDS, self._deadline - time.monotonic())
         try:
-            message = await asyncio.wait_for(self._receive(), timeout=max(timeout, 0.0))
+            # asyncio.timeout, not wait_for: no task per chunk (every request pays this).
+            async with asyncio.timeout(max(timeout, 0.0)):
+                message = await self._receive()
         except TimeoutError:
             raise BodyError(
                 408,
