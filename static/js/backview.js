@@ -247,8 +247,8 @@ export function init(app, stage) {
       dOut: shapeOf(conv.grad_output),
       pad: conv.trace.grid_origin,
       stride: app.state.stride,
-      groups: app.state.groups,
       out,
+      t: app.t,
     };
     const kinds = [
       ['conv', app.t('bw.eq.forward'), forwardEquations(conv.trace, o)],

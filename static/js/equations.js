@@ -8,7 +8,7 @@
  * values[n][t]"), so the equations are the ones the server computed. Pure.
  */
 
-import { fmt } from './format.js';
+import { fmt, joinTerms } from './format.js';
 
 const SUB = '₀₁₂₃₄₅₆₇₈₉';
 
@@ -28,8 +28,14 @@ export function cellName(sym, ch, r, c, multi = false, ch2 = null) {
   return `${sym}${chan}${pos}`;
 }
 
-function wrap(terms, n, trace) {
-  let s = terms.length ? terms.join(' + ') : '0';
+/** Past this many terms an equation shows its first and last ones and a count. */
+export const MAX_TERMS = 18;
+
+/** "… 12 more", in the page's language when a translator is given. */
+const MORE = (key, { n }) => `… ${n}`;
+
+function wrap(terms, n, trace, t = MORE) {
+  let s = terms.length ? joinTerms(terms, t, MAX_TERMS, 9, 3) : '0';
   const d = trace.divisor ? trace.divisor[n] : 1;
   if (d !== 1 && terms.length) s = `(${s}) / ${fmt(d)}`;
   return s;
@@ -52,9 +58,10 @@ function inputName(trace, n, k, shape, multi) {
  * @param {number[]} o.weight the weight's shape (C_out, C_in/groups, kH, kW)
  * @param {number[]} o.input the input's shape (C, H, W)
  * @param {string} [o.out] the output's symbol ("O"; "Z" before an activation)
+ * @param {Function} [o.t] translator, for "… n more" in a long equation
  * @returns {{n: number, text: string}[]}
  */
-export function forwardEquations(trace, { weight, input, out = 'O' }) {
+export function forwardEquations(trace, { weight, input, out = 'O', t }) {
   const [cOut, cG, kH, kW] = weight;
   const per = kH * kW;
   return trace.out_index.map(([o, r, c], n) => {
@@ -64,7 +71,7 @@ export function forwardEquations(trace, { weight, input, out = 'O' }) {
       const f = cellName('F', o, i, k % kW, cOut * cG > 1, ci);
       return `${f}·${inputName(trace, n, k, input, input[0] > 1)}`;
     });
-    let rhs = wrap(terms, n, trace);
+    let rhs = wrap(terms, n, trace, t);
     if (trace.bias) rhs += ` + b${cOut > 1 ? sub(o + 1) : ''}`;
     return { n, text: `${cellName(out, o, r, c, cOut > 1)} = ${rhs}` };
   });
@@ -75,7 +82,7 @@ export function forwardEquations(trace, { weight, input, out = 'O' }) {
  * @param {object} trace the grad_weight_trace
  * @param {object} o as for {@link forwardEquations}, plus `dOut` = dE/dO's shape (C_out, H_out, W_out)
  */
-export function weightEquations(trace, { weight, input, dOut, out = 'O' }) {
+export function weightEquations(trace, { weight, input, dOut, out = 'O', t }) {
   const [cOut, cG] = weight;
   const wOut = dOut[2];
   return trace.out_index.map(([oc, r, c], n) => {
@@ -84,7 +91,7 @@ export function weightEquations(trace, { weight, input, dOut, out = 'O' }) {
       const g = cellName(`dE/d${out}`, o, Math.floor(k / wOut), k % wOut, cOut > 1);
       return `${g}·${inputName(trace, n, k, input, input[0] > 1)}`;
     });
-    return { n, text: `${cellName('dE/dF', o, r, c, cOut * cG > 1, oc % cG)} = ${wrap(terms, n, trace)}` };
+    return { n, text: `${cellName('dE/dF', o, r, c, cOut * cG > 1, oc % cG)} = ${wrap(terms, n, trace, t)}` };
   });
 }
 
@@ -95,9 +102,9 @@ export function weightEquations(trace, { weight, input, dOut, out = 'O' }) {
  * this input. Padding cells of the input are skipped.
  * @param {object} trace the grad_input_trace
  * @param {object} o as for {@link weightEquations}, plus `pad` = [top, left] (where
- *   the input sits in the padded grid), `stride` = [sH, sW] and `groups`
+ *   the input sits in the padded grid) and `stride` = [sH, sW]
  */
-export function inputEquations(trace, { weight, input, dOut, pad, stride, groups = 1, out = 'O' }) {
+export function inputEquations(trace, { weight, input, dOut, pad, stride, out = 'O', t }) {
   const [cOut, cG, kH, kW] = weight;
   const per = kH * kW;
   const [r0, c0] = trace.grid_origin;
@@ -117,7 +124,7 @@ export function inputEquations(trace, { weight, input, dOut, pad, stride, groups
       const f = cellName('F', o, i, j, cOut * cG > 1, c % cG);
       terms.push(`${cellName(`dE/d${out}`, o, dr, dc, cOut > 1)}·${f}`);
     });
-    eqs.push({ n, text: `${cellName('dE/dX', c, xr, xc, input[0] > 1)} = ${wrap(terms, n, trace)}` });
+    eqs.push({ n, text: `${cellName('dE/dX', c, xr, xc, input[0] > 1)} = ${wrap(terms, n, trace, t)}` });
   });
   return eqs;
 }

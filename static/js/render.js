@@ -62,11 +62,13 @@ export function windowStage(o) {
     products: o.products,
     describe(n, mark, t) {
       const [oc, r, c] = trace.out_index[n];
+      // A window of thousands of taps (dE/dW of a photo) gets no "×w" labels: none would fit.
+      const subs = trace.weights && trace.cells[n].length <= 400;
       trace.cells[n].forEach(([ch, gr, gc], k) => {
         if (trace.mask && !trace.mask[n][k]) return;
         const m = mark(`${o.src}:${ch}`);
         (m.taps ??= []).push([gr - oy, gc - ox]);
-        if (trace.weights) (m.subs ??= []).push([gr - oy, gc - ox, `×${fmt(trace.weights[n][k])}`]);
+        if (subs) (m.subs ??= []).push([gr - oy, gc - ox, `×${fmt(trace.weights[n][k])}`]);
         if (trace.argmax && trace.argmax[n] === k) m.winner = [gr - oy, gc - ox];
       });
       for (const b of windowBoxes(trace, n)) {
@@ -593,7 +595,11 @@ export class Stage {
         if (view) view.setData(ch.values, ch.rows, ch.cols, g.scale, null);
       });
       const fig = this.figs.get(g.id);
-      if (fig) fig.tables.innerHTML = g.channels.map((ch, i) => this.channelTable(g, ch, i)).join('');
+      const table = () => fig && (fig.tables.innerHTML = g.channels.map((ch, i) => this.channelTable(g, ch, i)).join(''));
+      // A big one (the products of dE/dW over a photo) waits until the steps pause.
+      clearTimeout(g.timer);
+      if (g.channels[0].values.length > 400) g.timer = setTimeout(table, 200);
+      else table();
     }
     for (const [id, view] of this.views) {
       const m = desc.views[id] || {};

@@ -54,3 +54,18 @@ test('padding, means, biases, strides and several channels', () => {
   // Stride 2: X₁₁ (padded (1, 1)) is read by output (1, 1) only, through F₂₂.
   assert.equal(gx[0].text, 'dE/dX[1]₁₁ = (dE/dZ[1]₁₁·F[1,1]₂₂ + dE/dZ[2]₁₁·F[2,1]₂₂) / 8');
 });
+
+test('a long equation keeps its first and last terms and says how many it leaves out', () => {
+  const n = 40;
+  const trace = {
+    out_index: [[0, 0, 0]],
+    cells: [Array.from({ length: n }, (_, k) => [0, 0, k])],
+    values: [Array(n).fill(1)],
+    grid_origin: [0, 0],
+    divisor: null,
+    bias: null,
+  };
+  const [eq] = forwardEquations(trace, { weight: [1, 1, 1, n], input: [1, 1, n], t: (k, p) => `… ${p.n} more` });
+  assert.equal(eq.text.split(' + ').length, 9 + 1 + 3);
+  assert.match(eq.text, /^O₁₁ = F₁₁·X₁₁ \+ .* \+ … 28 more \+ F₁,₃₈·X₁,₃₈ \+ F₁,₃₉·X₁,₃₉ \+ F₁,₄₀·X₁,₄₀$/);
+});
