@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from app.api.budget import trace_allowed
-from app.api.schemas import Formula, TraceOut, trace_out
+from app.api.schemas import TRACE_NOT_REQUESTED, Formula, TraceOut, trace_out
 from app.engine import conv
 from app.engine.arithmetic import conv_formula, conv_parameter_count
 
@@ -57,7 +57,7 @@ def traces(
     A trace over the limits is left out and ``note`` says why (the first reason).
     """
     if not requested:
-        return ConvTraces(note="trace not requested")
+        return ConvTraces(note=TRACE_NOT_REQUESTED)
     kh, kw = geo.kernel_size
     cells = geo.output_size[0] * geo.output_size[1]
     hp, wp = geo.padded_size

@@ -7,6 +7,7 @@ tensors, the backward pass and the trace switch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -22,6 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.api import limits
+from app.api.budget import trace_allowed
 from app.api.tensors import FLOAT32_MAX, RESPONSE_ARRAY_JSON_SCHEMA, Tensor
 
 # Numbers and switches are strict: `true` is not a stride of 1, `0` is not False, and
@@ -234,6 +236,18 @@ class ErrorResponse(BaseModel):
     detail: list[ErrorItem] | str
 
 
+TRACE_NOT_REQUESTED = "trace not requested"
+
+
 def trace_out(trace: Any) -> TraceOut:
     """The response form of an engine ``Trace``."""
     return TraceOut.model_validate(trace, from_attributes=True)
+
+
+def traced(
+    requested: bool, steps: int, taps: int, make: Callable[[], Any]
+) -> tuple[TraceOut | None, str | None]:
+    """``(trace, trace_note)`` of a response: ``make()``'s trace when it is requested and
+    within the trace limits (the note is then None), else no trace and the reason."""
+    note = trace_allowed(steps, taps) if requested else TRACE_NOT_REQUESTED
+    return (trace_out(make()) if note is None else None), note

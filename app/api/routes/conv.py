@@ -6,7 +6,7 @@ import numpy as np
 from fastapi import APIRouter
 
 from app.api import conv_report, offload
-from app.api.budget import conv2d_cost, conv_transpose2d_cost, trace_allowed
+from app.api.budget import conv2d_cost, conv_transpose2d_cost
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.schemas import (
     Conv2dRequest,
@@ -14,7 +14,7 @@ from app.api.schemas import (
     ConvTranspose2dRequest,
     ErrorResponse,
     Formula,
-    trace_out,
+    traced,
 )
 from app.engine import conv, conv_transpose
 from app.engine.arithmetic import (
@@ -133,10 +133,9 @@ def _conv_transpose2d(
         parameter_count=conv_parameter_count(c_in, c_out, body.groups, (kh, kw), False)
         + (c_out if b is not None else 0),
     )
-    note = trace_allowed(steps, taps) if body.trace else "trace not requested"
-    if note is None:
-        response.trace = trace_out(conv_transpose.conv_transpose2d_trace(x, w, b, **params))
-    response.trace_note = note
+    response.trace, response.trace_note = traced(
+        body.trace, steps, taps, lambda: conv_transpose.conv_transpose2d_trace(x, w, b, **params)
+    )
     if body.grad_output is not None:
         grads = conv_transpose.conv_transpose2d_backward(body.grad_output, x, w, b, **params)
         response.grad_input, response.grad_weight, response.grad_bias = grads

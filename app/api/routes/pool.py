@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.budget import pool2d_cost, trace_allowed
+from app.api.budget import pool2d_cost
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.routes.conv import ERRORS
 from app.api.schemas import (
@@ -14,7 +14,7 @@ from app.api.schemas import (
     MaxPoolResponse,
     OperationResponse,
     PoolParams,
-    trace_out,
+    traced,
 )
 from app.engine import pool
 from app.engine.arithmetic import pair, pool_formula
@@ -53,10 +53,9 @@ def max_pool2d(body: MaxPool2dRequest, encoding: Encoding = "json") -> ArrayJSON
         formula=_formula(body, body.input.shape, body.dilation),
         feature_count=int(body.input.size),
     )
-    note = trace_allowed(steps, taps) if body.trace else "trace not requested"
-    if note is None:
-        response.trace = trace_out(pool.max_pool2d_trace(body.input, **params))
-    response.trace_note = note
+    response.trace, response.trace_note = traced(
+        body.trace, steps, taps, lambda: pool.max_pool2d_trace(body.input, **params)
+    )
     if body.grad_output is not None:
         response.grad_input = pool.max_pool2d_backward(body.grad_output, indices, body.input.shape)
     return ArrayJSONResponse(response, encoding)
@@ -82,10 +81,9 @@ def avg_pool2d(body: AvgPool2dRequest, encoding: Encoding = "json") -> ArrayJSON
         formula=_formula(body, body.input.shape, 1),
         feature_count=int(body.input.size),
     )
-    note = trace_allowed(steps, taps) if body.trace else "trace not requested"
-    if note is None:
-        response.trace = trace_out(pool.avg_pool2d_trace(body.input, **params))
-    response.trace_note = note
+    response.trace, response.trace_note = traced(
+        body.trace, steps, taps, lambda: pool.avg_pool2d_trace(body.input, **params)
+    )
     if body.grad_output is not None:
         response.grad_input = pool.avg_pool2d_backward(body.grad_output, body.input.shape, **params)
     return ArrayJSONResponse(response, encoding)

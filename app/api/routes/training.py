@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from app.api import conv_report, limits
-from app.api.budget import conv2d_cost, pool2d_cost, trace_allowed
+from app.api.budget import conv2d_cost, pool2d_cost
 from app.api.errors import LimitError
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.routes.conv import ERRORS
-from app.api.schemas import Formula, trace_out
+from app.api.schemas import Formula, traced
 from app.api.sse import SSE_RESPONSES, Event, sse_response
 from app.api.training_schemas import (
     ActivationStage,
@@ -99,11 +99,13 @@ def _pool_stage(
     steps, taps = pool2d_cost(
         source, spec.kernel_size, spec.stride, spec.padding, d, spec.ceil_mode
     )
-    note = trace_allowed(steps, taps) if trace else "trace not requested"
-    if note is None:
-        make = pool.max_pool2d_trace if spec.kind == "max" else pool.avg_pool2d_trace
-        stage.trace = trace_out(make(source, **spec.kwargs()))  # type: ignore[operator]
-    stage.trace_note = note
+    make = pool.max_pool2d_trace if spec.kind == "max" else pool.avg_pool2d_trace
+    stage.trace, stage.trace_note = traced(
+        trace,
+        steps,
+        taps,
+        lambda: make(source, **spec.kwargs()),  # type: ignore[operator]
+    )
     return stage
 
 
