@@ -21,8 +21,11 @@ def test_the_x_glyph_gets_an_x_vote_with_probabilities(page, server) -> None:
     assert page.locator("#says").inner_text() == "The network says X, with probability 0.991."
     vote = table(page, "Vote")
     assert [row[1] for row in vote] == ["0.991", "0.009"]
-    assert page.get_by_role("table", name="Vote").locator("tbody th").all_inner_texts() == ["X", "O"]
-    for name in (DIAGONAL, "After ReLU, X/O: centre x", "Pooled (2×2 max), X/O: anti-diagonal /", "Glyph"):
+    classes = page.get_by_role("table", name="Vote").locator("tbody th").all_inner_texts()
+    assert classes == ["X", "O"]
+    relu = "After ReLU, X/O: centre x"
+    pooled = "Pooled (2×2 max), X/O: anti-diagonal /"
+    for name in (DIAGONAL, relu, pooled, "Glyph"):
         assert page.get_by_role("table", name=name, exact=True).count() == 1, name
     assert len(table(page, DIAGONAL)) == 7
     assert len(table(page, "Pooled (2×2 max), X/O: diagonal \\")) == 4
@@ -75,7 +78,8 @@ def test_painting_the_glyph_changes_the_maps(page, server) -> None:
     page.keyboard.press("ArrowRight")
     page.keyboard.press("Space")
     page.wait_for_function(
-        "() => document.querySelector('table[aria-label=\"Glyph\"]').tBodies[0].rows[0].cells[2].textContent === '1'"
+        """() => document.querySelector('table[aria-label="Glyph"]')
+                   .tBodies[0].rows[0].cells[2].textContent === '1'"""
     )
 
 
@@ -90,7 +94,8 @@ def test_network_in_russian_on_a_phone(phone, server) -> None:
 def test_every_control_of_the_network_page_has_a_name(page, server) -> None:
     ready(page, server + "/network")
     unnamed = page.evaluate(
-        """() => [...document.querySelectorAll('input, select, button, .gv, table, canvas[role], progress')]
+        """() => [...document.querySelectorAll(
+              'input, select, button, .gv, table, canvas[role], progress')]
           .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
                         && !(el.tagName === 'BUTTON' && el.textContent.trim()))
           .map(el => el.id || el.className || el.tagName)"""

@@ -39,7 +39,8 @@ def test_backward_view_shows_dE_dO_and_steps_through_dE_dW(page, server) -> None
     for name in ("X, the input", "dE/dO as the kernel", "dE/dW", "Kernel turned 180°", "dE/dX"):
         assert page.get_by_role("table", name=name, exact=True).count() == 1, name
     unnamed = page.evaluate(
-        """() => [...document.querySelectorAll('input, select, button, .gv, table, canvas[role], ol')]
+        """() => [...document.querySelectorAll(
+              'input, select, button, .gv, table, canvas[role], ol')]
           .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
                         && !(el.tagName === 'BUTTON' && el.textContent.trim()))
           .map(el => el.id || el.className || el.tagName)"""
@@ -131,4 +132,5 @@ def test_backward_view_in_russian(page, server) -> None:
     assert titles[0] == "Потери E и их градиент dE/dO"
     assert "Max-пулинг назад" in titles[1]
     assert page.get_by_role("link", name="Обратный проход").get_attribute("aria-current") == "page"
-    assert page.locator("#gd-note").inner_text().startswith("Градиентный спуск обучает только свёртку")
+    note = page.locator("#gd-note").inner_text()
+    assert note.startswith("Градиентный спуск обучает только свёртку")
