@@ -16,8 +16,8 @@ import numpy as np
 
 from app.api.budget import trace_allowed
 from app.api.schemas import TRACE_NOT_REQUESTED, Formula, TraceOut, trace_out
-from app.engine import conv
-from app.engine.arithmetic import conv_formula, conv_parameter_count
+from app.engine import conv, conv_transpose
+from app.engine.arithmetic import conv_formula, conv_parameter_count, conv_transpose_formula
 
 
 def formula(geo: conv.Conv2dGeometry) -> Formula:
@@ -33,6 +33,25 @@ def parameter_count(geo: conv.Conv2dGeometry, has_bias: bool) -> int:
     return conv_parameter_count(
         geo.out_channels, geo.in_channels, geo.groups, geo.kernel_size, has_bias
     )
+
+
+def transpose_formula(geo: conv_transpose.ConvTranspose2dGeometry) -> Formula:
+    """The transposed convolution's output-size formula of each axis."""
+    (h, w), (kh, kw), (sh, sw) = geo.input_size, geo.kernel_size, geo.stride
+    (ph, pw), (oh, ow), (dh, dw) = geo.padding, geo.output_padding, geo.dilation
+    return Formula(
+        height=conv_transpose_formula(h, kh, sh, ph, oh, dh, "H"),
+        width=conv_transpose_formula(w, kw, sw, pw, ow, dw, "W"),
+    )
+
+
+def transpose_parameter_count(geo: conv_transpose.ConvTranspose2dGeometry, has_bias: bool) -> int:
+    """As many weights as the conv it transposes (C_in x C_out/groups x kH x kW), and
+    one bias per output channel."""
+    weights = conv_parameter_count(
+        geo.in_channels, geo.out_channels, geo.groups, geo.kernel_size, False
+    )
+    return weights + (geo.out_channels if has_bias else 0)
 
 
 @dataclass

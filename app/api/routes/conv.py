@@ -13,15 +13,9 @@ from app.api.schemas import (
     ConvResponse,
     ConvTranspose2dRequest,
     ErrorResponse,
-    Formula,
     traced,
 )
 from app.engine import conv, conv_transpose
-from app.engine.arithmetic import (
-    conv_parameter_count,
-    conv_transpose_formula,
-    pair,
-)
 
 router = APIRouter(prefix="/api", tags=["convolution"])
 
@@ -34,10 +28,6 @@ ERRORS = {
 
 def _bias(values: list[float] | None) -> np.ndarray | None:
     return None if values is None else np.asarray(values, dtype=np.float32)
-
-
-def _kernel(weight: np.ndarray) -> tuple[int, int]:
-    return int(weight.shape[-2]), int(weight.shape[-1])
 
 
 @router.post("/conv2d", response_model=ConvResponse, responses=ERRORS)
@@ -112,26 +102,14 @@ def _conv_transpose2d(
         "dilation": body.dilation,
     }
     x, w, b = body.input, body.weight, _bias(body.bias)
+    geo = conv_transpose.conv_transpose2d_geometry(x, w, b, **params)
     output = conv_transpose.conv_transpose2d(x, w, b, **params)
-
-    h, wd = x.shape[-2:]
-    kh, kw = _kernel(w)
-    s, d = pair(body.stride, "stride"), pair(body.dilation, "dilation")
-    p = pair(body.padding, "padding", minimum=0)
-    op = pair(body.output_padding, "output_padding", minimum=0)
-    c_in = x.shape[0] if x.ndim == 3 else 1
-    c_out = w.shape[1] * body.groups if w.ndim == 4 else 1
     response = ConvResponse(
         output=output,
         output_shape=list(output.shape),
-        formula=Formula(
-            height=conv_transpose_formula(h, kh, s[0], p[0], op[0], d[0], "H"),
-            width=conv_transpose_formula(wd, kw, s[1], p[1], op[1], d[1], "W"),
-        ),
+        formula=conv_report.transpose_formula(geo),
         feature_count=int(x.size),
-        # A transposed conv has as many weights as the conv it transposes.
-        parameter_count=conv_parameter_count(c_in, c_out, body.groups, (kh, kw), False)
-        + (c_out if b is not None else 0),
+        parameter_count=conv_report.transpose_parameter_count(geo, b is not None),
     )
     response.trace, response.trace_note = traced(
         body.trace, steps, taps, lambda: conv_transpose.conv_transpose2d_trace(x, w, b, **params)
