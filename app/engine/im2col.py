@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -85,6 +86,7 @@ PHASES_MIN_CELLS = 1 << 14
 """Smallest padded input (cells, all channels) that is split into stride phases."""
 
 _pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 _T = TypeVar("_T")
 
 
@@ -92,6 +94,17 @@ def row_bands(rows: int, row_bytes: int) -> list[tuple[int, int]]:
     """``(first, stop)`` output rows of each band, ``row_bytes`` being one row's columns."""
     per_band = max(1, BAND_BYTES // max(row_bytes, 1))
     return [(first, min(first + per_band, rows)) for first in range(0, rows, per_band)]
+
+
+def _shared_pool() -> ThreadPoolExecutor:
+    """The band threads, created on first need: no idle threads in processes that never
+    convolve. Under the lock, because requests run in several threads at once and two
+    first calls would otherwise each start a pool (one left running, unused)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max(1, (THREADS or 1) - 1), thread_name_prefix="im2col")
+        return _pool
 
 
 def _run_bands(
@@ -107,13 +120,11 @@ def _run_bands(
     threads = max(1, min(THREADS or 1, len(bands)))
     if threads == 1:
         return [work(bands)]
-    global _pool
-    if _pool is None:  # created on first need: no idle threads in processes that never convolve
-        _pool = ThreadPoolExecutor(max(1, (THREADS or 1) - 1), thread_name_prefix="im2col")
+    pool = _shared_pool()
     runs = [
         bands[t * len(bands) // threads : (t + 1) * len(bands) // threads] for t in range(threads)
     ]
-    others = [_pool.submit(work, run) for run in runs[1:]]
+    others = [pool.submit(work, run) for run in runs[1:]]
     first = work(runs[0])
     return [first, *(future.result() for future in others)]
 
