@@ -1,4 +1,4 @@
-"""What the API reports about a convolution besides its output.
+"""What the API reports about a convolution (or a pooling) besides its output.
 
 Both /api/conv2d and /api/backprop's conv stage report the output-size formula,
 the parameter count and up to three step traces; this is the one place that
@@ -17,7 +17,13 @@ import numpy as np
 from app.api.budget import trace_allowed
 from app.api.schemas import TRACE_NOT_REQUESTED, Formula, TraceOut, trace_out
 from app.engine import conv, conv_transpose
-from app.engine.arithmetic import conv_formula, conv_parameter_count, conv_transpose_formula
+from app.engine.arithmetic import (
+    conv_formula,
+    conv_parameter_count,
+    conv_transpose_formula,
+    pair,
+    pool_formula,
+)
 
 
 def formula(geo: conv.Conv2dGeometry) -> Formula:
@@ -52,6 +58,26 @@ def transpose_parameter_count(geo: conv_transpose.ConvTranspose2dGeometry, has_b
         geo.in_channels, geo.out_channels, geo.groups, geo.kernel_size, False
     )
     return weights + (geo.out_channels if has_bias else 0)
+
+
+def pooling_formula(
+    shape: tuple[int, ...],
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+) -> Formula:
+    """A pooling's output-size formula of each axis; ``stride=None`` is the kernel size."""
+    k = pair(kernel_size, "kernel_size")
+    s = pair(stride if stride is not None else kernel_size, "stride")
+    p = pair(padding, "padding", minimum=0)
+    d = pair(dilation, "dilation")
+    h, w = shape[-2:]
+    return Formula(
+        height=pool_formula(h, k[0], s[0], p[0], d[0], ceil_mode, "H"),
+        width=pool_formula(w, k[1], s[1], p[1], d[1], ceil_mode, "W"),
+    )
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.budget import pool2d_cost
+from app.api.conv_report import pooling_formula
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.routes.conv import ERRORS
 from app.api.schemas import (
@@ -17,20 +18,13 @@ from app.api.schemas import (
     traced,
 )
 from app.engine import pool
-from app.engine.arithmetic import pair, pool_formula
 
 router = APIRouter(prefix="/api", tags=["pooling"])
 
 
-def _formula(body: PoolParams, shape: tuple[int, ...], dilation: object) -> Formula:
-    k = pair(body.kernel_size, "kernel_size")
-    s = pair(body.stride if body.stride is not None else body.kernel_size, "stride")
-    p = pair(body.padding, "padding", minimum=0)
-    d = pair(dilation, "dilation")  # type: ignore[arg-type]
-    h, w = shape[-2:]
-    return Formula(
-        height=pool_formula(h, k[0], s[0], p[0], d[0], body.ceil_mode, "H"),
-        width=pool_formula(w, k[1], s[1], p[1], d[1], body.ceil_mode, "W"),
+def _formula(body: PoolParams, dilation: object) -> Formula:
+    return pooling_formula(
+        body.input.shape, body.kernel_size, body.stride, body.padding, dilation, body.ceil_mode
     )
 
 
@@ -50,7 +44,7 @@ def max_pool2d(body: MaxPool2dRequest, encoding: Encoding = "json") -> ArrayJSON
         output=output,
         indices=indices,
         output_shape=list(output.shape),
-        formula=_formula(body, body.input.shape, body.dilation),
+        formula=_formula(body, body.dilation),
         feature_count=int(body.input.size),
     )
     response.trace, response.trace_note = traced(
@@ -78,7 +72,7 @@ def avg_pool2d(body: AvgPool2dRequest, encoding: Encoding = "json") -> ArrayJSON
     response = OperationResponse(
         output=output,
         output_shape=list(output.shape),
-        formula=_formula(body, body.input.shape, 1),
+        formula=_formula(body, 1),
         feature_count=int(body.input.size),
     )
     response.trace, response.trace_note = traced(

@@ -13,7 +13,7 @@ from app.api.budget import conv2d_cost, pool2d_cost
 from app.api.errors import LimitError
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.routes.conv import ERRORS
-from app.api.schemas import Formula, traced
+from app.api.schemas import traced
 from app.api.sse import SSE_RESPONSES, Event, sse_response
 from app.api.training_schemas import (
     ActivationStage,
@@ -29,7 +29,6 @@ from app.api.training_schemas import (
     PoolStage,
 )
 from app.engine import conv, descent, pool, stack
-from app.engine.arithmetic import pair, pool_formula
 
 router = APIRouter(prefix="/api", tags=["backprop and training"])
 
@@ -79,11 +78,7 @@ def _pool_stage(
     spec: stack.PoolSpec, fwd: stack.StackForward, back: stack.StackBackward, trace: bool
 ) -> PoolStage:
     source = fwd.pool_input
-    k = pair(spec.kernel_size, "kernel_size")  # type: ignore[arg-type]
-    s = pair(spec.stride if spec.stride is not None else spec.kernel_size, "stride")  # type: ignore[arg-type]
-    p = pair(spec.padding, "padding", minimum=0)  # type: ignore[arg-type]
-    d = pair(spec.dilation if spec.kind == "max" else 1, "dilation")  # type: ignore[arg-type]
-    h, w = source.shape[-2:]
+    d = spec.dilation if spec.kind == "max" else 1
     assert fwd.pooled is not None and back.grad_pool_input is not None
     stage = PoolStage(
         kind=spec.kind,
@@ -91,9 +86,8 @@ def _pool_stage(
         indices=fwd.indices,
         grad_output=back.grad_output,
         grad_input=back.grad_pool_input,
-        formula=Formula(
-            height=pool_formula(h, k[0], s[0], p[0], d[0], spec.ceil_mode, "H"),
-            width=pool_formula(w, k[1], s[1], p[1], d[1], spec.ceil_mode, "W"),
+        formula=conv_report.pooling_formula(
+            source.shape, spec.kernel_size, spec.stride, spec.padding, d, spec.ceil_mode
         ),
     )
     steps, taps = pool2d_cost(
