@@ -328,6 +328,31 @@ def conv2d_backward(
 # The explained path --------------------------------------------------------------------------
 
 
+def _group_channels(g: Conv2dGeometry) -> np.ndarray:
+    """``(C_out, C_in/groups)``: the input channels each output channel reads (its group's)."""
+    c_per_group = g.in_channels // g.groups
+    first = np.arange(g.out_channels) // (g.out_channels // g.groups) * c_per_group
+    return first[:, None] + np.arange(c_per_group)
+
+
+def _prepare_grad(
+    grad_output: ArrayLike,
+    input: ArrayLike,
+    weight: ArrayLike,
+    stride: IntOrPair,
+    padding: PaddingArg,
+    dilation: IntOrPair,
+    groups: int,
+    padding_mode: str,
+    reduce: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Conv2dGeometry]:
+    """A gradient trace's arguments, checked, in float64: input, weight, ``dE/dO``, geometry."""
+    x, w, _, g = _prepare(
+        input, weight, None, stride, padding, dilation, groups, padding_mode, reduce, np.float64
+    )
+    return x, w, as_grad_output(grad_output, g.output_shape, np.float64), g
+
+
 def correlation_trace(
     grid: np.ndarray,
     kernels: np.ndarray,
@@ -548,15 +573,10 @@ def conv2d_trace(
     x, w, b, g = _prepare(
         input, weight, bias, stride, padding, dilation, groups, padding_mode, reduce, np.float64
     )
-    c_per_group = g.in_channels // g.groups
-    out_per_group = g.out_channels // g.groups
-    channels = np.array(
-        [(o // out_per_group) * c_per_group + np.arange(c_per_group) for o in range(g.out_channels)]
-    )
     return correlation_trace(
         pad2d(x, g.padding, g.padding_mode),
         w,
-        channels,
+        _group_channels(g),
         out_size=g.output_size,
         stride=g.stride,
         dilation=g.dilation,
@@ -597,24 +617,16 @@ def conv2d_grad_weight_trace(
     ``dE/dW[o, c, i, j] = sum_{y, x} dE/dO[o, y, x] * xp[g*C_in/groups + c, i*dH + y*sH,
     j*dW + x*sW] / n``: the lecture's ``dE/dF = conv(X, dE/dO)``.
     """
-    x, w, _, g = _prepare(
-        input, weight, None, stride, padding, dilation, groups, padding_mode, reduce, np.float64
+    x, _, d, g = _prepare_grad(
+        grad_output, input, weight, stride, padding, dilation, groups, padding_mode, reduce
     )
-    d = as_grad_output(grad_output, g.output_shape, np.float64)
-    c_per_group = g.in_channels // g.groups
-    out_per_group = g.out_channels // g.groups
-    kernels = np.repeat(d[:, None], c_per_group, axis=0)
-    channels = np.array(
-        [
-            [(o // out_per_group) * c_per_group + c]
-            for o in range(g.out_channels)
-            for c in range(c_per_group)
-        ]
-    )
+    # Step channel q = o * C_in/groups + c: dE/dO[o] as the kernel, over grid channel
+    # _group_channels(g)[o, c] alone.
+    kernels = np.repeat(d[:, None], g.in_channels // g.groups, axis=0)
     return correlation_trace(
         pad2d(x, g.padding, g.padding_mode),
         kernels,
-        channels,
+        _group_channels(g).reshape(-1, 1),
         out_size=g.kernel_size,
         stride=g.dilation,
         dilation=g.stride,
@@ -662,10 +674,9 @@ def conv2d_grad_input_trace(
     with ``G`` the grid: the lecture's "dE/dX = full convolution of dE/dO with
     the 180-degree-rotated F".
     """
-    _, w, _, g = _prepare(
-        input, weight, None, stride, padding, dilation, groups, padding_mode, reduce, np.float64
+    _, w, d, g = _prepare_grad(
+        grad_output, input, weight, stride, padding, dilation, groups, padding_mode, reduce
     )
-    d = as_grad_output(grad_output, g.output_shape, np.float64)
     return transposed_correlation_trace(
         d,
         w,
