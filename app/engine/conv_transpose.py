@@ -90,7 +90,7 @@ def _prepare(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, ConvTranspose2dGeometry]:
     """Check the arguments; return ``(C_in, H, W)`` input, 4-D weight, bias, geometry."""
     x, input_2d = as_chw(input, "input", dtype)
-    w, weight_2d = as_weight(weight, "weight", dtype)
+    w, weight_2d = as_weight(weight, "weight", dtype, layout="(C_in, C_out/groups, kH, kW)")
     stride_hw = pair(stride, "stride")
     dilation_hw = pair(dilation, "dilation")
     padding_hw = _padding_pair(padding)

@@ -68,7 +68,10 @@ def as_chw(
 
 
 def as_weight(
-    value: ArrayLike, field: str = "weight", dtype: DTypeLike = np.float32
+    value: ArrayLike,
+    field: str = "weight",
+    dtype: DTypeLike = np.float32,
+    layout: str = "(C_out, C_in/groups, kH, kW)",
 ) -> tuple[np.ndarray, bool]:
     """A convolution kernel as ``(A, B, kH, kW)``.
 
@@ -78,6 +81,9 @@ def as_weight(
         A ``(kH, kW)`` array is one filter over one channel: ``(1, 1, kH, kW)``.
         ``A, B`` are ``C_out, C_in/groups`` for a convolution and
         ``C_in, C_out/groups`` for a transposed convolution, as in PyTorch.
+    layout : str
+        The 4-axis layout the error message names (a transposed convolution's
+        differs from a convolution's).
 
     Returns
     -------
@@ -92,7 +98,7 @@ def as_weight(
         return array, False
     raise ShapeError(
         field,
-        f"must have shape (C_out, C_in/groups, kH, kW) or (kH, kW), got {array.ndim} axes"
+        f"must have shape {layout} or (kH, kW), got {array.ndim} axes"
         f" {shape_text(array.shape)}; give one (kH, kW) kernel or a full 4-axis weight",
     )
 

@@ -222,6 +222,14 @@ ERROR_CASES = [
     ("input rank 4", (np.zeros((1, 3, 4, 4)), W3), {}, ShapeError, "input", "(C, H, W) or (H, W)"),
     ("weight rank 3", (X3, np.zeros((3, 3, 3))), {}, ShapeError, "weight", "got 3 axes"),
     (
+        "weight rank 3 names the transposed layout",
+        (X3, np.zeros((3, 3, 3))),
+        {},
+        ShapeError,
+        "weight",
+        "must have shape (C_in, C_out/groups, kH, kW) or (kH, kW)",
+    ),
+    (
         "weight's first axis is not C_in",
         (X3, np.zeros((2, 3, 3, 3))),
         {},
