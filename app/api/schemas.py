@@ -236,6 +236,14 @@ class ErrorResponse(BaseModel):
     detail: list[ErrorItem] | str
 
 
+ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse, "description": "The body is over the size limit."},
+    422: {"model": ErrorResponse, "description": "What is wrong and how to fix it."},
+    503: {"model": ErrorResponse, "description": "Busy: try again after `Retry-After` s."},
+}
+"""The error answers every computing route documents (``responses=ERRORS``)."""
+
+
 TRACE_NOT_REQUESTED = "trace not requested"
 
 

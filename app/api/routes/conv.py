@@ -9,21 +9,15 @@ from app.api import conv_report, offload
 from app.api.budget import conv2d_cost, conv_transpose2d_cost
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.schemas import (
+    ERRORS,
     Conv2dRequest,
     ConvResponse,
     ConvTranspose2dRequest,
-    ErrorResponse,
     traced,
 )
 from app.engine import conv, conv_transpose
 
 router = APIRouter(prefix="/api", tags=["convolution"])
-
-ERRORS = {
-    413: {"model": ErrorResponse, "description": "The body is over the size limit."},
-    422: {"model": ErrorResponse, "description": "What is wrong and how to fix it."},
-    503: {"model": ErrorResponse, "description": "Busy: try again after `Retry-After` s."},
-}
 
 
 def _bias(values: list[float] | None) -> np.ndarray | None:

@@ -26,7 +26,7 @@ from app.api.export_schemas import (
     Theme,
 )
 from app.api.responses import ArrayJSONResponse
-from app.api.routes.conv import ERRORS
+from app.api.schemas import ERRORS
 from app.engine import conv, conv_transpose, pool
 from app.engine.errors import ParameterError
 from app.export import code, gif, scene, tensors

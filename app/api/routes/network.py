@@ -11,7 +11,7 @@ from starlette.responses import Response
 from app.api import limits
 from app.api.errors import LimitError
 from app.api.responses import ArrayJSONResponse, Encoding
-from app.api.routes.conv import ERRORS
+from app.api.schemas import ERRORS
 from app.api.sse import SSE_RESPONSES, Event, sse_response
 from app.api.training_schemas import (
     XODoneEvent,

@@ -7,8 +7,8 @@ from fastapi import APIRouter
 from app.api.budget import pool2d_cost
 from app.api.conv_report import pooling_formula
 from app.api.responses import ArrayJSONResponse, Encoding
-from app.api.routes.conv import ERRORS
 from app.api.schemas import (
+    ERRORS,
     AvgPool2dRequest,
     Formula,
     MaxPool2dRequest,

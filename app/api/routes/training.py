@@ -12,8 +12,7 @@ from app.api import conv_report, limits
 from app.api.budget import conv2d_cost, pool2d_cost
 from app.api.errors import LimitError
 from app.api.responses import ArrayJSONResponse, Encoding
-from app.api.routes.conv import ERRORS
-from app.api.schemas import traced
+from app.api.schemas import ERRORS, traced
 from app.api.sse import SSE_RESPONSES, Event, sse_response
 from app.api.training_schemas import (
     ActivationStage,
