@@ -27,13 +27,17 @@ def check_padding_mode(mode: str, padding: Padding2d, height: int, width: int) -
         max(padding.top, padding.bottom) >= height or max(padding.left, padding.right) >= width
     ):
         raise ParameterError(
-            "padding", f"reflect padding must be smaller than the input ({height}x{width})"
+            "padding",
+            f"reflect padding must be smaller than the input ({height}x{width}); use at most"
+            f" {height - 1} rows and {width - 1} columns, or another padding_mode",
         )
     if mode == "circular" and (
         max(padding.top, padding.bottom) > height or max(padding.left, padding.right) > width
     ):
         raise ParameterError(
-            "padding", f"circular padding must be at most the input size ({height}x{width})"
+            "padding",
+            f"circular padding must be at most the input size ({height}x{width}); use at most"
+            f" {height} rows and {width} columns, or another padding_mode",
         )
 
 

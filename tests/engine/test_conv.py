@@ -468,6 +468,22 @@ ERROR_CASES = [
         "circular padding must be at most the input size",
     ),
     (
+        "reflect padding too large says the fix",
+        (X3, W3),
+        {"padding": 5, "padding_mode": "reflect"},
+        ParameterError,
+        "padding",
+        "use at most 4 rows and 4 columns, or another padding_mode",
+    ),
+    (
+        "circular padding too large says the fix",
+        (X3, W3),
+        {"padding": (0, 0, 6, 0), "padding_mode": "circular"},
+        ParameterError,
+        "padding",
+        "use at most 5 rows and 5 columns, or another padding_mode",
+    ),
+    (
         "unknown reduce",
         (X3, W3),
         {"reduce": "max"},
