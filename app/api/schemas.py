@@ -44,6 +44,7 @@ def _float32(value: float) -> float:
 
 
 FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False), AfterValidator(_float32)]
+Bias = Annotated[list[FiniteFloat], Field(min_length=1, max_length=limits.MAX_CHANNELS)]
 OutputPad = Annotated[int, Field(strict=True, ge=0, le=limits.MAX_STRIDE)]
 
 StridePair = Stride | tuple[Stride, Stride]
@@ -96,12 +97,7 @@ class ConvParams(Strict):
 class Conv2dRequest(ConvParams, BackwardRequest):
     input: Tensor = Field(description="(C, H, W) or (H, W).")
     weight: Tensor = Field(description="(C_out, C_in/groups, kH, kW) or (kH, kW).")
-    bias: list[FiniteFloat] | None = Field(
-        default=None,
-        min_length=1,
-        max_length=limits.MAX_CHANNELS,
-        description="(C_out,) or null.",
-    )
+    bias: Bias | None = Field(default=None, description="(C_out,) or null.")
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
     reduce: Literal["sum", "mean"] = Field(
         default="sum",
@@ -132,12 +128,7 @@ class Conv2dRequest(ConvParams, BackwardRequest):
 class ConvTranspose2dRequest(ConvParams, BackwardRequest):
     input: Tensor = Field(description="(C_in, H, W) or (H, W).")
     weight: Tensor = Field(description="(C_in, C_out/groups, kH, kW) or (kH, kW).")
-    bias: list[FiniteFloat] | None = Field(
-        default=None,
-        min_length=1,
-        max_length=limits.MAX_CHANNELS,
-        description="(C_out,) or null.",
-    )
+    bias: Bias | None = Field(default=None, description="(C_out,) or null.")
     padding: PoolPadding = 0  # type: ignore[assignment]  # PyTorch: no 'same' here
     output_padding: OutputPad | tuple[OutputPad, OutputPad] = 0
 

@@ -16,6 +16,7 @@ from app import presets
 from app.api import limits
 from app.api.schemas import (
     Array,
+    Bias,
     ConvParams,
     DilationPair,
     FiniteFloat,
@@ -34,7 +35,6 @@ LearningRate = Annotated[float, Field(strict=True, gt=0, le=1e6, allow_inf_nan=F
 Momentum = Annotated[float, Field(strict=True, ge=0, lt=1, allow_inf_nan=False)]
 Tolerance = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
 Seed = Annotated[int, Field(strict=True, ge=0, le=2**32 - 1)]
-Bias = Annotated[list[FiniteFloat], Field(min_length=1, max_length=limits.MAX_CHANNELS)]
 DelayMs = Annotated[
     int,
     Field(
