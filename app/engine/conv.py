@@ -12,6 +12,9 @@ Two paths compute the same numbers:
   animate. It handles all steps at once, one row per step, but shares nothing with
   the fast path beyond the geometry, so each checks the other.
 
+Both are vectorised, so neither is the obvious loop a student would write; that
+loop is the tests' oracle (``tests/engine/naive.py``), and both paths must equal it.
+
 "Convolution" is cross-correlation, as in PyTorch and the lecture: the kernel is
 not flipped. Layout is PyTorch's without the batch axis.
 """
