@@ -17,9 +17,14 @@ take timer jitter; a dropped frame shows as 33 ms. The work figures say how much
 of each 16.7 ms the page uses.
 
 It prints median and 95th percentile of both (target p95 < 16.7 ms) and the
-bytes of HTML + JS + CSS the page loads (target < 150 KB).
+bytes of HTML + JS + CSS the page loads (target < 150,000), then the first-paint
+weight of each page (/, /?lang=ru, /?view=backward, /network): the HTML, JS and
+CSS Chromium loads until the network is idle, uncompressed ("raw") and as the
+server sends it ("gzip": /static is gzipped, the pages and the API are not).
+Code loaded on first use (dynamic import()) counts only once it is used.
 
     python benchmarks/frame_times.py [--seconds 8] [--size 64] [--url http://127.0.0.1:8000]
+    python benchmarks/frame_times.py --weight-only
 """
 
 from __future__ import annotations
@@ -44,7 +49,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 FRAME_BUDGET_MS = 1000 / 60
-WEIGHT_BUDGET = 150 * 1024
+WEIGHT_BUDGET = 150_000
+#: The pages whose first-paint weight is printed.
+PAGES = ("/", "/?lang=ru", "/?view=backward", "/network")
 
 
 def free_port() -> int:
@@ -148,10 +155,43 @@ def measure(base: str, size: int, seconds: float) -> None:
     total_bytes = sum(weights.values())
     print(
         f"\npage weight (HTML + JS + CSS): {total_bytes} bytes = {total_bytes / 1024:.1f} KB"
-        f" in {len(weights)} files (target < {WEIGHT_BUDGET // 1024} KB)"
+        f" in {len(weights)} files (target < {WEIGHT_BUDGET:,} bytes)"
     )
     for u, n in sorted(weights.items(), key=lambda kv: -kv[1]):
         print(f"  {n:>7}  {u.replace(base, '').split('?')[0] or '/'}")
+
+
+def sent_bytes(url: str) -> int:
+    """Bytes of `url` as the server sends them to a browser (gzip accepted)."""
+    req = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(req, timeout=30) as res:
+        return len(res.read())  # urllib does not decompress: these are the wire bytes
+
+
+def page_weights(base: str) -> None:
+    """Print the first-paint weight of each of PAGES, raw and as sent."""
+    print(f"\n{'first paint (HTML + JS + CSS)':<34}{'files':>6}{'raw bytes':>11}{'gzip bytes':>12}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for path in PAGES:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            weights: dict[str, int] = {}
+
+            def count(response, weights=weights) -> None:  # type: ignore[no-untyped-def]
+                kind = response.request.resource_type
+                if kind in ("document", "script", "stylesheet") and response.ok:
+                    weights[response.url] = len(response.body())
+
+            page.on("response", count)
+            page.goto(base + path)
+            page.wait_for_load_state("networkidle")
+            page.close()
+            raw = sum(weights.values())
+            sent = sum(sent_bytes(u) for u in weights)
+            mark = "" if path not in ("/", "/?lang=ru") or raw < WEIGHT_BUDGET else "  over budget"
+            print(f"{path:<34}{len(weights):>6}{raw:>11}{sent:>12}{mark}")
+        browser.close()
+    print(f"(target for / and /?lang=ru: raw < {WEIGHT_BUDGET:,} bytes)")
 
 
 def main() -> None:
@@ -159,13 +199,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--url", help="use a running server instead of starting one")
+    parser.add_argument("--weight-only", action="store_true", help="only the pages' weights")
     args = parser.parse_args()
     proc = None
     base = args.url
     if not base:
         proc, base = serve()
     try:
-        measure(base.rstrip("/"), args.size, args.seconds)
+        if not args.weight_only:
+            measure(base.rstrip("/"), args.size, args.seconds)
+        page_weights(base.rstrip("/"))
     finally:
         if proc:
             proc.terminate()

@@ -9,10 +9,9 @@
  */
 
 import * as api from './api.js';
-import { background, flipInput, invert, rescale, resizeInput, SCHEMES, shiftInput } from './editors.js';
+import { background, rescale, resizeInput, SCHEMES } from './editors.js';
 import { fmt } from './format.js';
 import { SPEEDS } from './player.js';
-import { defaults } from './state.js';
 import { clone, fitWeight, range, resize2d, shapeOf } from './tensor.js';
 
 const $ = (id) => document.getElementById(id);
@@ -108,7 +107,7 @@ function bind(app, ids, field, read, apply, { compute = true } = {}) {
 }
 
 /** Replace the input (tools, uploads) and recompute. */
-function setInput(app, next, changed = 'input') {
+export function setInput(app, next, changed = 'input') {
   app.state.input = next;
   app.uploadLost = false;
   app.lastChanged = changed;
@@ -119,7 +118,7 @@ function setInput(app, next, changed = 'input') {
 }
 
 /** Keep an explicit weight's input channels at C_in/groups when that divides. */
-function refitWeight(app) {
+export function refitWeight(app) {
   const { state } = app;
   const c = app.inputTensor().length;
   if (!Array.isArray(state.weight) || c % state.groups !== 0) return;
@@ -186,19 +185,12 @@ export function initControls(app) {
     const cols = readInt(app, 'in-cols', 3, 64, 'in-cols', false);
     if (rows && cols) s().input = resizeInput(app.inputTensor(), rows, cols, background(s().scheme));
   });
-  const fill = () => background(s().scheme);
-  const tools = {
-    clear: (x) => x.map((g) => g.map((row) => row.map(fill))),
-    invert: (x) => invert(x, s().scheme),
-    fliph: (x) => flipInput(x, true),
-    flipv: (x) => flipInput(x, false),
-    up: (x) => shiftInput(x, -1, 0, fill()),
-    down: (x) => shiftInput(x, 1, 0, fill()),
-    left: (x) => shiftInput(x, 0, -1, fill()),
-    right: (x) => shiftInput(x, 0, 1, fill()),
-  };
+  // The tools (tools.js) load with the first click.
+  const offline = (field) => (e) => fieldError(field, app.t('status.offline', { message: e.message }));
   for (const btn of document.querySelectorAll('[data-tool]')) {
-    btn.addEventListener('click', () => setInput(app, tools[btn.dataset.tool](app.inputTensor())));
+    btn.addEventListener('click', () => import('./tools.js').then((m) => {
+      setInput(app, m.TOOLS[btn.dataset.tool](app.inputTensor(), s().scheme));
+    }, offline('input')));
   }
 
   // Stride and dilation: rows and columns; while they are equal, the first moves both.
@@ -292,25 +284,12 @@ export function initControls(app) {
     s().countIncludePad = v;
   });
 
-  // Uploads: settings apply to the next upload, and redo the last one.
+  // Uploads: settings apply to the next upload, and redo the last one. The
+  // upload itself (upload.js) loads with the first file.
   let lastFile = null;
-  const upload = async (file) => {
+  const upload = (file) => {
     lastFile = file;
-    const status = $('upload-status');
-    status.textContent = app.t('upload.busy');
-    fieldError('file', null);
-    try {
-      const r = await api.uploadImage(file, s().uploadMode, s().maxSide);
-      status.textContent = app.t('upload.done', { name: file.name || 'image', h: r.height, w: r.width, c: r.channels });
-      s().scheme = 'byte';
-      $('paint').value = '255';
-      s().input = r.input;
-      refitWeight(app);
-      setInput(app, r.input, 'file');
-    } catch (e) {
-      status.textContent = '';
-      fieldError('file', e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
-    }
+    import('./upload.js').then((m) => m.upload(app, file), offline('file'));
   };
   on('upload-mode', 'file', sel('upload-mode'), (v) => {
     s().uploadMode = v;
@@ -340,51 +319,11 @@ export function initControls(app) {
 
   $('example').addEventListener('change', () => {
     const ex = app.presets.examples.find((x) => x.id === $('example').value);
-    if (ex) applyExample(app, ex);
+    if (ex) import('./examples.js').then((m) => m.applyExample(app, ex), offline('example'));
   });
   $('show-tables').addEventListener('change', () => {
     $('stage').classList.toggle('show-tables', $('show-tables').checked);
   });
-}
-
-// ---------------------------------------------------------------- lecture examples
-
-const pairOf = (v) => (Array.isArray(v) ? v : [v, v]);
-
-/** Load a lecture example: its input, kernel and parameters, presets kept by name. */
-function applyExample(app, ex) {
-  const s = defaults();
-  s.lang = app.state.lang;
-  s.speed = app.state.speed;
-  const conv = ex.steps.find((x) => x.operation === 'conv2d');
-  const pool = ex.steps.find((x) => x.operation === 'max_pool2d');
-  const req = conv.request;
-  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-  const glyph = Object.keys(app.presets.glyphs).find((k) => same(app.presets.glyphs[k].input, req.input));
-  const kernel = Object.keys(app.presets.kernels).find((k) => same(app.presets.kernels[k].weight, req.weight));
-  s.input = glyph || [req.input];
-  s.weight = kernel || [[req.weight]];
-  s.scheme = schemeOf([req.input]);
-  s.stride = pairOf(req.stride ?? 1);
-  s.padding = typeof req.padding === 'string' ? req.padding : pairOf(req.padding ?? 0);
-  s.dilation = pairOf(req.dilation ?? 1);
-  s.reduce = req.reduce ?? 'sum'; // the API's default, which the examples assume
-  s.bias = typeof req.bias === 'number' ? [req.bias] : null;
-  if (pool) {
-    s.pool = 'max';
-    s.poolKernel = pairOf(pool.request.kernel_size);
-    s.poolStride = pool.request.stride ? pairOf(pool.request.stride) : null;
-    s.poolPadding = pairOf(pool.request.padding ?? 0);
-    s.ceil = !!pool.request.ceil_mode;
-  }
-  app.state = s;
-  app.example = ex.id;
-  app.uploadLost = false;
-  app.lastChanged = 'example';
-  app.commit('push');
-  syncControls(app);
-  app.rebuild();
-  app.recompute();
 }
 
 // ---------------------------------------------------------------- state -> controls

@@ -1,10 +1,10 @@
 /**
  * Editing the input and the kernel. The pure helpers (value schemes, painting,
- * resizing, shifting) are tested in Node; KernelEditor builds the kernel's
+ * resizing; the input tools are in tools.js) are tested in Node; KernelEditor builds the kernel's
  * numeric tables, which are at once the editor and the kernel's table alternative.
  */
 
-import { flip2d, map, resize2d, shift2d } from './tensor.js';
+import { map, resize2d } from './tensor.js';
 import { numStr } from './state.js';
 
 /** The value ranges a drawn input can use: the lecture's -1/+1, 0..1, and pixels. */
@@ -29,12 +29,6 @@ export function rescale(t, from, to) {
   return map(t, (v) => Number(numStr(b.lo + ((v - a.lo) / (a.hi - a.lo)) * (b.hi - b.lo))));
 }
 
-/** Swap dark and light within the scheme's range. */
-export function invert(t, scheme) {
-  const { lo, hi } = SCHEMES[scheme];
-  return map(t, (v) => lo + hi - v);
-}
-
 /**
  * The value a stroke paints when it starts on a cell holding `current`: the chosen
  * `paint` value, or, when the cell already holds it, the opposite end of the range
@@ -54,16 +48,6 @@ export function setCell(input, ch, r, c, v) {
 /** Every channel resized to `rows x cols` (top-left kept, new cells `fill`). */
 export function resizeInput(input, rows, cols, fill) {
   return input.map((g) => resize2d(g, rows, cols, fill));
-}
-
-/** Every channel shifted by (dr, dc), bringing in `fill`. */
-export function shiftInput(input, dr, dc, fill) {
-  return input.map((g) => shift2d(g, dr, dc, fill));
-}
-
-/** Every channel mirrored. */
-export function flipInput(input, horizontal) {
-  return input.map((g) => flip2d(g, horizontal));
 }
 
 /**

@@ -8,14 +8,14 @@
 
 import * as api from './api.js';
 import { parseEmbed } from './embed-options.js';
-import { translator } from './i18n.js';
+import { pageStrings, translator } from './i18n.js';
 import { appliedWeight, compute, resolveInput, resolveWeight } from './pipeline.js';
 import { Player } from './player.js';
 import { buildModel, describeFrame, Stage } from './render.js';
 import { fromQuery, toQuery } from './state.js';
 
 const $ = (id) => document.getElementById(id);
-const t = translator(JSON.parse($('strings').textContent));
+const t = translator(pageStrings());
 const { state } = fromQuery(location.search);
 const { options } = parseEmbed(location.search);
 

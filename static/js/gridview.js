@@ -12,13 +12,13 @@
  * reports pointer and keyboard events in cell coordinates.
  */
 
-import { cssColour, paint, textColour } from './colormap.js';
+import { paint, textColour } from './colormap.js';
 import { fmt } from './format.js';
 
 /** Cells at least this many CSS pixels wide show their numbers. */
 export const NUMBERS_FROM = 18;
-const LENS_CELLS = 7;
-const LENS_CELL = 30;
+/** @type {Promise<typeof import('./lens.js')> | null} */
+let lensModule = null;
 
 /**
  * Cell size in CSS pixels for a `rows x cols` grid in a `maxW x maxH` box.
@@ -290,61 +290,23 @@ export class GridView {
 
   /**
    * The zoom lens: when cells are too small for numbers, the cells round the
-   * cursor drawn large, with their numbers ("what the computer sees").
+   * cursor drawn large, with their numbers ("what the computer sees"). Drawn by
+   * lens.js, loaded the first time a lens shows (then in the same frame: a
+   * settled promise's callback runs before the paint).
    */
   drawLens(at) {
     // Each view is its own stacking context (contain: layout): lift the one whose
     // lens is showing above the views drawn after it.
     this.el.style.zIndex = at ? '20' : '';
+    this.lensAt = at;
     if (!at) {
       this.lens.hidden = true;
       return;
     }
-    const half = Math.floor(LENS_CELLS / 2);
-    const size = LENS_CELLS * LENS_CELL;
-    const dpr = (typeof devicePixelRatio === 'number' && devicePixelRatio) || 1;
-    if (this.lens.width !== size * dpr) {
-      this.lens.width = size * dpr;
-      this.lens.height = size * dpr;
-      this.lens.style.width = `${size}px`;
-      this.lens.style.height = `${size}px`;
-    }
-    const ctx = this.lens.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, size, size);
-    ctx.font = `11px system-ui, sans-serif`;
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'middle';
-    for (let i = 0; i < LENS_CELLS; i++) {
-      for (let j = 0; j < LENS_CELLS; j++) {
-        const r = at[0] - half + i;
-        const c = at[1] - half + j;
-        const x = j * LENS_CELL;
-        const y = i * LENS_CELL;
-        if (r < 0 || c < 0 || r >= this.rows || c >= this.cols) {
-          ctx.fillStyle = '#ddd';
-          ctx.fillRect(x, y, LENS_CELL, LENS_CELL);
-          continue;
-        }
-        const v = this.value(r, c);
-        ctx.fillStyle = cssColour(v, this.scale);
-        ctx.fillRect(x, y, LENS_CELL, LENS_CELL);
-        ctx.fillStyle = textColour(v, this.scale);
-        ctx.fillText(fmt(v), x + LENS_CELL / 2, y + LENS_CELL / 2, LENS_CELL - 2);
-      }
-    }
-    ctx.lineWidth = 2;
-    ctx.strokeStyle = '#0050d0';
-    ctx.strokeRect(half * LENS_CELL + 1, half * LENS_CELL + 1, LENS_CELL - 2, LENS_CELL - 2);
-    // Right of the cursor, or left of it when the window has no room on the right.
-    const box = this.el.getBoundingClientRect();
-    const right = (at[1] + 1) * this.cell + 12;
-    const room = (typeof innerWidth === 'number' ? innerWidth : 1e9) - box.left - right;
-    const left = room >= size ? right : at[1] * this.cell - size - 12;
-    const top = Math.max(0, Math.min(at[0] * this.cell - size / 2, this.rows * this.cell - size));
-    this.lens.style.left = `${left}px`;
-    this.lens.style.top = `${top}px`;
-    this.lens.hidden = false;
+    lensModule ??= import('./lens.js');
+    lensModule.then((m) => {
+      if (this.lensAt === at) m.drawLens(this, at);
+    });
   }
 
   /** Cell under a pointer event, or null. */

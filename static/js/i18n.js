@@ -46,3 +46,22 @@ export function applyTo(root, t) {
     }
   }
 }
+
+/**
+ * The strings the server gave the page: the JSON in `#strings`, plus each string
+ * the markup already shows, read back from it (the server leaves those out of the
+ * JSON: app/api/routes/pages.py, in_markup). Call it before any script changes
+ * the markup.
+ * @param {Document} [doc] @returns {Record<string, string>}
+ */
+export function pageStrings(doc = document) {
+  const dict = JSON.parse(doc.getElementById('strings').textContent);
+  for (const el of doc.querySelectorAll('[data-i18n]')) if (!el.firstElementChild) dict[el.dataset.i18n] ??= el.textContent;
+  for (const el of doc.querySelectorAll('[data-i18n-attr]')) {
+    for (const pair of el.dataset.i18nAttr.split(';')) {
+      const [attr, key] = pair.split(':').map((x) => x.trim());
+      if (attr && key && el.hasAttribute(attr)) dict[key] ??= el.getAttribute(attr);
+    }
+  }
+  return dict;
+}

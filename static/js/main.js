@@ -10,8 +10,8 @@
 
 import * as api from './api.js';
 import { clearErrors, fieldError, fillOptions, initControls, kernelHandlers, showFacts, showFailure, syncControls, syncShapeFields } from './controls.js';
-import { KernelEditor, SCHEMES, setCell, strokeValue } from './editors.js';
-import { applyTo, loadLocale, translator } from './i18n.js';
+import { KernelEditor } from './editors.js';
+import { pageStrings, translator } from './i18n.js';
 import { bindKeys, Player } from './player.js';
 import { buildModel, describeFrame, Stage } from './render.js';
 import { appliedWeight, compute, resolveInput, resolveWeight } from './pipeline.js';
@@ -23,7 +23,7 @@ const $ = (id) => document.getElementById(id);
 const app = {
   state: defaults(),
   written: defaults(), // the state the URL holds
-  t: translator(JSON.parse($('strings').textContent)),
+  t: translator(pageStrings()),
   presets: { kernels: {}, glyphs: {}, examples: [] },
   results: { conv: null, act: null, pool: null, shape: '' },
   lastChanged: null, // the control whose change the next answer is for
@@ -239,73 +239,40 @@ bindKeys(player);
 
 // ---------------------------------------------------------------- painting the input
 
-let stroke = null;
+// Painting (paint.js) loads with the first stroke; the events before it has loaded
+// wait for it, in order.
+let painter = null;
+const pending = [];
 
-/** View cell (padded grid) -> input cell, or null on padding. */
-function toInputCell(ev) {
-  const view = ev.view;
-  const i = view.inner || { r0: 0, c0: 0, rows: view.rows, cols: view.cols };
-  const r = ev.r - i.r0;
-  const c = ev.c - i.c0;
-  return r >= 0 && c >= 0 && r < i.rows && c < i.cols ? [r, c] : null;
-}
-
-function paintValue() {
-  const v = Number($('paint').value);
-  return $('paint').value.trim() !== '' && Number.isFinite(v) ? v : SCHEMES[app.state.scheme].hi;
-}
-
-/**
- * A stroke paints one value: the one chosen, or, when it starts on a cell that
- * already holds it, the background (so a click toggles, as in any pixel editor).
- */
 function paintEvent(ev) {
-  if (ev.type === 'paintend') {
-    stroke = null;
-    stage.renderTables();
-    return;
-  }
-  const rc = ev.r >= 0 ? toInputCell(ev) : null;
-  if (!rc) return;
-  const input = inputTensor();
-  const current = input[ev.ch][rc[0]][rc[1]];
-  let value;
-  if (ev.type === 'paintstart' || ev.type === 'toggle') {
-    value = strokeValue(current, paintValue(), app.state.scheme);
-    if (ev.type === 'paintstart') stroke = { value };
-  } else if (ev.type === 'paint' && stroke) value = stroke.value;
-  else return;
-  if (current === value) return;
-  app.state.input = setCell(input, ev.ch, rc[0], rc[1], value);
-  app.lastChanged = 'input';
-  commit(ev.type === 'paint' ? 'replace' : 'push');
-  rebuild({ deferTables: ev.type !== 'toggle' });
-  recompute();
+  if (painter) return painter.paintEvent(app, stage, ev);
+  pending.push(ev);
+  if (pending.length > 1) return;
+  import('./paint.js').then((m) => {
+    painter = m;
+    for (const e of pending.splice(0)) m.paintEvent(app, stage, e);
+  }, (e) => {
+    pending.length = 0;
+    fieldError('general', app.t('status.offline', { message: e.message }));
+  });
 }
 
 // ---------------------------------------------------------------- language
 
-/** Switch the language in place (the server rendered the first one). */
+/** Switch the language in place (the server rendered the first one): language.js. */
 async function setLanguage(lang, record) {
   if (record) {
     app.state.lang = lang;
     commit('push');
   }
+  let m;
   try {
-    app.t = translator(await loadLocale(lang));
+    m = await import('./language.js');
   } catch (e) {
     fieldError('general', app.t('status.offline', { message: e.message }));
     return;
   }
-  document.documentElement.lang = lang;
-  applyTo(document, app.t);
-  fillOptions(app);
-  syncControls(app);
-  onPlayState();
-  kernelEditor.shape = '';
-  rebuild();
-  const input = inputTensor();
-  if (input) showFacts(app, input, weightTensor(input.length));
+  await m.setLanguage(app, lang, { kernelEditor, onPlayState });
 }
 
 $('lang').addEventListener('change', () => setLanguage($('lang').value, true));

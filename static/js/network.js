@@ -10,7 +10,7 @@ import * as api from './api.js';
 import { Curve } from './curve.js';
 import { setCell, strokeValue } from './editors.js';
 import { fmt } from './format.js';
-import { applyTo, loadLocale, translator } from './i18n.js';
+import { applyTo, loadLocale, pageStrings, translator } from './i18n.js';
 import { flat2d, scaleOf, Stage } from './render.js';
 import { postStream } from './sse.js';
 import { fromQuery, needsPush, toQuery } from './state.js';
@@ -23,7 +23,7 @@ const SAMPLES = 12;
 
 const app = {
   state: fromQuery(location.search, NET_PROPS).state,
-  t: translator(JSON.parse($('strings').textContent)),
+  t: translator(pageStrings()),
   presets: { kernels: {}, glyphs: {} },
   answer: null, // /api/xo/forward for the glyph as shifted
   base: null, // ... and where it was drawn (when shifted)

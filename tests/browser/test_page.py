@@ -362,6 +362,16 @@ def test_kernel_editor_sizes_and_bias(page, server) -> None:
     page.get_by_label("Add a bias").check()
     page.get_by_label("Bias", exact=True).fill("10")
     page.wait_for_function("() => document.querySelector('#params').textContent.endsWith('= 16')")
+    # The bias counts in the parameters as soon as it is added, whatever its value:
+    # wait for the answer with the whole value, its sum ending in "+ 10 = " the
+    # output's first cell (not a sum drawn before the last keystroke's answer).
+    page.wait_for_function(
+        """() => {
+          const out = document.querySelector('table[aria-label="Output"]');
+          const cell = out && out.tBodies[0].rows[0].cells[1].textContent;
+          return !!cell && document.querySelector('#sum').textContent.endsWith(`+ 10 = ${cell}`);
+        }"""
+    )
     assert page.locator("#sum").inner_text().endswith(f"+ 10 = {table(page, 'Output')[0][0]}")
 
 

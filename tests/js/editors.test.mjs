@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { background, flipInput, invert, rescale, resizeInput, setCell, shiftInput, strokeValue } from '../../static/js/editors.js';
+import { background, rescale, resizeInput, setCell, strokeValue } from '../../static/js/editors.js';
+import { flipInput, invert, shiftInput } from '../../static/js/tools.js';
 import { fitWeight, flatten, range, reshape, shapeOf } from '../../static/js/tensor.js';
 
 const g = [[[-1, 1, -1], [-1, -1, 1]]];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { interpolate, translator } from '../../static/js/i18n.js';
+import { interpolate, pageStrings, translator } from '../../static/js/i18n.js';
 
 const read = (p) => readFileSync(new URL(p, import.meta.url), 'utf8');
 const en = JSON.parse(read('../../static/locales/en.json'));
@@ -39,4 +39,25 @@ test('every key the template and the scripts use exists', () => {
 
 test('Russian strings are Russian', () => {
   for (const k of ['section.input', 'param.stride', 'grid.output', 'player.play']) assert.match(ru[k], /[а-яё]/i, k);
+});
+
+test('pageStrings: the embedded JSON, then what the markup shows, read back', () => {
+  const el = (attrs, text = '', child = null) => ({
+    dataset: attrs.dataset || {},
+    textContent: text,
+    firstElementChild: child,
+    hasAttribute: (a) => a in (attrs.attrs || {}),
+    getAttribute: (a) => attrs.attrs[a],
+  });
+  const spans = [
+    el({ dataset: { i18n: 'a' } }, 'From markup'),
+    el({ dataset: { i18n: 'b' } }, 'Not this: embedded wins'),
+    el({ dataset: { i18n: 'c' } }, 'Not this: has a child', {}),
+  ];
+  const attrs = [el({ dataset: { i18nAttr: 'title:d; aria-label:e' }, attrs: { title: 'A title' } })];
+  const doc = {
+    getElementById: () => ({ textContent: '{"b": "Embedded"}' }),
+    querySelectorAll: (sel) => (sel === '[data-i18n]' ? spans : attrs),
+  };
+  assert.deepEqual(pageStrings(doc), { a: 'From markup', b: 'Embedded', d: 'A title' });
 });

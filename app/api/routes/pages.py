@@ -8,6 +8,7 @@ in the right language and nothing is translated twice.
 import json
 import re
 from functools import cache
+from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -44,19 +45,51 @@ def _page(
     strings = locale(lang)
     skip = OTHER_PAGES[page]
     embedded = {k: v for k, v in strings.items() if not k.startswith(skip)}
-    # Embedded for the scripts; "</" is escaped so no string can close the <script>.
-    strings_json = json.dumps(embedded, ensure_ascii=False).replace("</", "<\\/")
-    return templates.TemplateResponse(
+    rendered = templates.TemplateResponse(
         request,
         template,
         {
             "lang": lang,
             "view": page,
             "t": lambda key: strings.get(key, key),
-            "strings_json": strings_json,
+            "strings_json": STRINGS_SLOT,
             **(extra or {}),
         },
     )
+    html = bytes(rendered.body).decode("utf-8")
+    # A string the markup already shows (text of a data-i18n element, an attribute
+    # named by data-i18n-attr) is read back from the markup by i18n.pageStrings,
+    # so it is not embedded a second time.
+    shown = in_markup(html, strings)
+    embedded = {k: v for k, v in embedded.items() if k not in shown}
+    # Embedded for the scripts; "</" is escaped so no string can close the <script>.
+    strings_json = json.dumps(embedded, ensure_ascii=False).replace("</", "<\\/")
+    return HTMLResponse(html.replace(STRINGS_SLOT, strings_json, 1), rendered.status_code)
+
+
+#: Where the embedded strings go, filled in once the markup is known.
+STRINGS_SLOT = "@@convviz:strings@@"
+_TEXT = re.compile(r'<(\w+)[^>]*?\sdata-i18n="([^"]+)"[^>]*>([^<]*)</\1>')
+_ATTR_TAG = re.compile(r'<\w+[^>]*?\sdata-i18n-attr="([^"]+)"[^>]*>')
+
+
+def in_markup(html: str, strings: dict[str, str]) -> set[str]:
+    """The keys whose text the markup holds exactly as the locale has it: the text
+    of an element ``<x data-i18n="key">text</x>`` (no child elements) and the value
+    of each attribute ``data-i18n-attr="attr:key"`` names. The page's scripts read
+    these back (static/js/i18n.js, pageStrings) instead of an embedded copy."""
+    seen: dict[str, set[str]] = {}
+    for m in _TEXT.finditer(html):
+        seen.setdefault(m[2], set()).add(unescape(m[3]))
+    for m in _ATTR_TAG.finditer(html):
+        for pair in m[1].split(";"):
+            attr, _, key = (x.strip() for x in pair.partition(":"))
+            value = re.search(rf'\s{re.escape(attr)}="([^"]*)"', m[0])
+            if attr and key and value:
+                seen.setdefault(key, set()).add(unescape(value[1]))
+    # A key shown anywhere with other text (a placeholder) stays embedded.
+    shown = {k for k, texts in seen.items() if k in strings and texts == {strings[k]}}
+    return shown
 
 
 # ---------------------------------------------------------------- lecture mode

@@ -1,0 +1,28 @@
+/**
+ * An image upload (the settings panel's drop zone and file input, controls.js):
+ * the server turns the file into an input tensor. Loaded with the first file.
+ */
+
+import * as api from './api.js';
+import { fieldError, refitWeight, setInput } from './controls.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** Upload `file` with the state's mode and size, and make it the input. */
+export async function upload(app, file) {
+  const status = $('upload-status');
+  status.textContent = app.t('upload.busy');
+  fieldError('file', null);
+  try {
+    const r = await api.uploadImage(file, app.state.uploadMode, app.state.maxSide);
+    status.textContent = app.t('upload.done', { name: file.name || 'image', h: r.height, w: r.width, c: r.channels });
+    app.state.scheme = 'byte';
+    $('paint').value = '255';
+    app.state.input = r.input;
+    refitWeight(app);
+    setInput(app, r.input, 'file');
+  } catch (e) {
+    status.textContent = '';
+    fieldError('file', e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
+  }
+}
