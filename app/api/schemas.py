@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 from app.api import limits
 from app.api.budget import trace_allowed
 from app.api.tensors import FLOAT32_MAX, RESPONSE_ARRAY_JSON_SCHEMA, Tensor
+from app.engine.trace import Trace
 
 # Numbers and switches are strict: `true` is not a stride of 1, `0` is not False, and
 # 2.0 is not a stride (as in PyTorch); JSON integers are still accepted as floats.
@@ -244,7 +245,7 @@ def trace_out(trace: Any) -> TraceOut:
 
 
 def traced(
-    requested: bool, steps: int, taps: int, make: Callable[[], Any]
+    requested: bool, steps: int, taps: int, make: Callable[[], Trace]
 ) -> tuple[TraceOut | None, str | None]:
     """``(trace, trace_note)`` of a response: ``make()``'s trace when it is requested and
     within the trace limits (the note is then None), else no trace and the reason."""
