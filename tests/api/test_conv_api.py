@@ -165,6 +165,8 @@ def test_conv2d_base64_response_holds_every_array_of_the_plain_one(client: TestC
     compact = client.post("/api/conv2d?encoding=base64", json=request)
     assert plain.status_code == compact.status_code == 200, compact.text
     assert compact.json()["grad_input_trace"]["values"]["dtype"] == "float32"
+    # Sent in parts (app/api/responses.py): the declared length must be what arrives.
+    assert int(compact.headers["content-length"]) == len(compact.content)
     _same_numbers(compact.json(), plain.json())
 
 
