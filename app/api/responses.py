@@ -3,7 +3,7 @@
 orjson writes numpy arrays natively (no ``tolist()``), which is what keeps a
 16x512x512 output cheap; FastAPI's own path would walk every number in Python.
 With ``?encoding=base64`` every array travels in the compact form of
-``app.api.tensors.encode_base64`` instead, its text sent between the document's
+``app.api.tensors.base64_pieces`` instead, its text sent between the document's
 parts (see :func:`_render_compact`).
 """
 
@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from app.api.tensors import base64_bytes
+from app.api.tensors import base64_pieces
 
 Encoding = Literal["json", "base64"]
 
@@ -37,12 +37,12 @@ def _render_compact(data: Any) -> list[bytes]:
     document holds.
     """
     token = secrets.token_hex(8)
-    texts: list[bytes] = []
+    texts: list[list[bytes]] = []
 
     def compact(value: Any) -> Any:
         if isinstance(value, np.ndarray):
-            shape, text = base64_bytes(value)
-            texts.append(text)
+            shape, pieces = base64_pieces(value)
+            texts.append(pieces)
             return {"dtype": "float32", "shape": shape, "base64": token}
         if isinstance(value, dict):
             return {k: compact(v) for k, v in value.items()}
@@ -54,7 +54,7 @@ def _render_compact(data: Any) -> list[bytes]:
     pieces = document.split(token.encode())  # one more piece than texts, in document order
     parts = [pieces[0]]
     for text, piece in zip(texts, pieces[1:], strict=True):
-        parts += [text, piece]
+        parts += [*text, piece]
     return parts
 
 

@@ -138,6 +138,22 @@ def test_conv2d_base64_in_and_out(client: TestClient) -> None:
     assert body["trace_note"] == "trace not requested"
 
 
+def test_conv2d_base64_output_over_several_pieces(client: TestClient) -> None:
+    # 4 x 300 x 300 float32 = 1.4 MB: its text goes out as several pieces (and
+    # several body messages), which must read back as the one base64 string.
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(1, 302, 302)).astype(np.float32)
+    w = rng.normal(size=(4, 1, 3, 3)).astype(np.float32)
+    r = client.post(
+        "/api/conv2d?encoding=base64", json={"input": _b64(x), "weight": _b64(w), "trace": False}
+    )
+    assert r.status_code == 200, r.text
+    assert int(r.headers["content-length"]) == len(r.content)
+    out = _unb64(r.json()["output"])
+    expected = F.conv2d(torch.from_numpy(x[None]), torch.from_numpy(w))[0]
+    np.testing.assert_allclose(out, expected.numpy(), rtol=1e-5, atol=1e-4)
+
+
 def _same_numbers(compact: object, plain: object) -> None:
     """Every array of a base64 response equals the nested-list response's."""
     if isinstance(compact, dict) and set(compact) == {"dtype", "shape", "base64"}:
