@@ -11,6 +11,7 @@ from app.api.main import api_router
 from app.api.routes import pages
 from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.compute_limit import ComputeLimitMiddleware
+from app.middleware.response_cache import ResponseCacheMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -24,8 +25,10 @@ app = FastAPIOffline(
     version="0.1.0",
 )
 install_error_handlers(app)
-# The last added runs first: headers on every answer, then body limits, then slots.
+# The last added runs first: headers on every answer, then body limits, then answers
+# kept from identical requests (a repeat takes no slot), then slots.
 app.add_middleware(ComputeLimitMiddleware)
+app.add_middleware(ResponseCacheMiddleware)
 app.add_middleware(BodyLimitMiddleware)
 app.add_middleware(SecurityHeadersMiddleware)
 app.include_router(api_router)

@@ -101,6 +101,17 @@ COMPUTE_WAIT_SECONDS: Final = 1.0
 RETRY_AFTER_SECONDS: Final = 1
 """Sent with 503 in ``Retry-After``."""
 
+ANSWER_CACHE_BYTES: Final = 32 * 1024 * 1024
+"""Memory per worker for answers kept to repeat (app/middleware/response_cache.py):
+about 700 X-glyph answers with their traces, or 10,000 padding-slide ones."""
+
+ANSWER_CACHE_MAX_BODY_BYTES: Final = 64 * 1024
+"""Largest request body looked up in the answer cache: lecture-size requests (the X
+glyph with three filters is 600 bytes, a 64x64 drawing as lists about 20 KiB)."""
+
+ANSWER_CACHE_MAX_ANSWER_BYTES: Final = 1024 * 1024
+"""Largest answer kept in the cache."""
+
 # --- backprop, gradient descent and the X/O network (app/api/routes/training.py, network.py)
 
 MAX_DESCENT_ITERATIONS: Final = 1000

@@ -154,19 +154,28 @@ def test_the_slot_is_freed_when_the_app_fails() -> None:
     assert asyncio.run(run()) == 1
 
 
-def test_the_app_is_wired_with_headers_outermost_then_body_limit_then_slots() -> None:
+def test_the_app_is_wired_with_headers_outermost_then_body_limit_then_cache_then_slots() -> None:
+    # Kept answers are read through the body limits, and a repeat takes no slot.
     names = [m.cls.__name__ for m in app.user_middleware]  # type: ignore[attr-defined]
-    assert names == ["SecurityHeadersMiddleware", "BodyLimitMiddleware", "ComputeLimitMiddleware"]
+    assert names == [
+        "SecurityHeadersMiddleware",
+        "BodyLimitMiddleware",
+        "ResponseCacheMiddleware",
+        "ComputeLimitMiddleware",
+    ]
 
 
 def test_a_burst_of_real_requests_gets_only_200_or_503(client: TestClient) -> None:
     # Many concurrent computations through the real app: never an error, never a hang.
     from concurrent.futures import ThreadPoolExecutor
 
-    body = {"input": [[1.0] * 32] * 32, "weight": [[1.0] * 3] * 3, "padding": 1}
+    # Every body differs, so none is answered from the cache of repeated answers.
+    def body(i: int) -> dict[str, object]:
+        return {"input": [[1.0 + i] * 32] * 32, "weight": [[1.0] * 3] * 3, "padding": 1}
+
     with ThreadPoolExecutor(24) as pool:
         statuses = list(
-            pool.map(lambda _: client.post("/api/conv2d", json=body).status_code, range(48))
+            pool.map(lambda i: client.post("/api/conv2d", json=body(i)).status_code, range(48))
         )
     assert set(statuses) <= {200, 503}
     assert statuses.count(200) >= 2

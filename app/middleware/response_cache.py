@@ -1,0 +1,182 @@
+"""Answer a repeated lecture-size computation from memory instead of computing it again.
+
+A class of 300 opens the same slide and sends the same request: the padding
+example, the X glyph with the lecture's filters. Each answer is a pure function of
+the request (path, query and body: no randomness, no clock, no state), so the
+first answer is kept and the next identical request gets its bytes back without
+parsing, validating, computing or serialising anything, and without taking a
+compute slot. Serialising an X-glyph answer with its step trace alone costs more
+than a bare endpoint's whole request (docs/PERFORMANCE.md).
+
+Only small requests to the operations listed in ``CACHED_PATHS`` are looked up,
+and only complete 200 answers of a bounded size are kept, in a least-recently-used
+store of bounded total size per worker (``app.api.limits``). The key is a BLAKE2b
+digest of the path, query and body; a body is read only after ``Content-Length``
+says it is small, and through the body limits of the middleware outside this one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api import limits
+
+CACHED_PATHS = frozenset(
+    {
+        "/api/conv2d",
+        "/api/conv_transpose2d",
+        "/api/max_pool2d",
+        "/api/avg_pool2d",
+        "/api/activation",
+        "/api/backprop",
+        "/api/xo/forward",
+    }
+)
+"""Operations whose answer depends on nothing but the request. Streams, uploads,
+exports and anything seeded from the clock stay out."""
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 200
+
+
+class AnswerStore:
+    """Least recently used answers, at most ``capacity`` bytes in all."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.size = 0
+        self._answers: OrderedDict[bytes, CachedAnswer] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def get(self, key: bytes) -> CachedAnswer | None:
+        answer = self._answers.get(key)
+        if answer is not None:
+            self._answers.move_to_end(key)
+        return answer
+
+    def put(self, key: bytes, answer: CachedAnswer) -> None:
+        if answer.size > self.capacity or key in self._answers:
+            return
+        self._answers[key] = answer
+        self.size += answer.size
+        while self.size > self.capacity:
+            _, dropped = self._answers.popitem(last=False)
+            self.size -= dropped.size
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+def request_key(scope: Scope, body: bytes) -> bytes:
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (scope["path"].encode(), scope["query_string"], body):
+        digest.update(len(part).to_bytes(8, "little"))  # lengths first: no two splits alike
+        digest.update(part)
+    return digest.digest()
+
+
+class ResponseCacheMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        capacity: int = limits.ANSWER_CACHE_BYTES,
+        max_body: int = limits.ANSWER_CACHE_MAX_BODY_BYTES,
+        max_answer: int = limits.ANSWER_CACHE_MAX_ANSWER_BYTES,
+    ) -> None:
+        self.app = app
+        self.store = AnswerStore(capacity)
+        self.max_body, self.max_answer = max_body, max_answer
+
+    def _cacheable(self, scope: Scope) -> bool:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return False
+        if scope["path"] not in CACHED_PATHS:
+            return False
+        length = _declared_length(scope)
+        return length is not None and length <= self.max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._cacheable(scope):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        if body is None:  # the client left while sending
+            return
+        key = request_key(scope, body)
+        answer = self.store.get(key)
+        if answer is not None:
+            await send(
+                {"type": "http.response.start", "status": answer.status, "headers": answer.headers}
+            )
+            await send({"type": "http.response.body", "body": answer.body})
+            return
+        await self.app(scope, _replay(body, receive), self._recording(key, send))
+
+    def _recording(self, key: bytes, send: Send) -> Send:
+        """``send`` that keeps a copy of a complete, small 200 answer for ``key``."""
+        start: Message | None = None
+        chunks: list[bytes] = []
+        size = 0
+
+        async def record(message: Message) -> None:
+            nonlocal start, size
+            await send(message)
+            if message["type"] == "http.response.start":
+                start = message if message["status"] == 200 else None
+                return
+            if start is None or message["type"] != "http.response.body":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_answer:
+                start = None  # too large to keep; stop copying
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                headers = [(bytes(k), bytes(v)) for k, v in start.get("headers", [])]
+                self.store.put(key, CachedAnswer(200, headers, b"".join(chunks)))
+
+        return record
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """``receive`` that gives the app the body already read, then whatever comes next."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()  # http.disconnect, when the client goes
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
