@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from app.api.errors import install_error_handlers
@@ -13,6 +11,7 @@ from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.compute_limit import ComputeLimitMiddleware
 from app.middleware.response_cache import ResponseCacheMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware
+from app.static_files import CompressedStaticFiles
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -33,9 +32,7 @@ app.add_middleware(BodyLimitMiddleware)
 app.add_middleware(SecurityHeadersMiddleware)
 app.include_router(api_router)
 app.include_router(pages.router)
-# Static files compress to about a quarter (a phone on a lecture-hall network
-# feels it); API answers stay uncompressed: gzip would cost more CPU than a
-# lecture-size computation.
-app.mount(
-    "/static", GZipMiddleware(StaticFiles(directory=STATIC_DIR), minimum_size=1024), name="static"
-)
+# Static files travel gzipped (about a quarter: a phone on a lecture-hall network
+# feels it), compressed once and kept in memory; API answers stay uncompressed:
+# gzip would cost more CPU than a lecture-size computation.
+app.mount("/static", CompressedStaticFiles(directory=STATIC_DIR), name="static")
