@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ import torch.nn.functional as F
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
+from app.engine import im2col
 from app.engine.conv import (
     conv2d,
     conv2d_backward,
@@ -202,20 +204,36 @@ def torch_accepts(case: ConvCase) -> bool:
 # --- against PyTorch ------------------------------------------------------------------------
 
 
+@contextmanager
+def correlation_path(path: str) -> Iterator[None]:
+    """Send every correlation through im2col's column matrix or its rows of windows
+    (:class:`app.engine.im2col._Rows`; vertically dilated ones always take im2col)."""
+    saved = im2col.ROWS_MIN_CELLS, im2col.ROWS_MIN_WIDTH
+    rows = path == "rows"
+    im2col.ROWS_MIN_CELLS, im2col.ROWS_MIN_WIDTH = (0, 1) if rows else (1 << 62, 1 << 62)
+    try:
+        yield
+    finally:
+        im2col.ROWS_MIN_CELLS, im2col.ROWS_MIN_WIDTH = saved
+
+
+@pytest.mark.parametrize("path", ["im2col", "rows"])
 @settings(max_examples=200, deadline=None)
-@given(conv_cases())
-def test_conv2d_forward_and_backward_match_torch(case: ConvCase) -> None:
+@given(case=conv_cases())
+def test_conv2d_forward_and_backward_match_torch(path: str, case: ConvCase) -> None:
     assume(torch_accepts(case))  # e.g. reflect padding as large as the input
-    out = conv2d(case.x, case.w, case.b, **case.kwargs())
+    with correlation_path(path):
+        out = conv2d(case.x, case.w, case.b, **case.kwargs())
     grad_output = case.grad_output(out.shape)
     ref_out, ref_grads = torch_conv2d(case, grad_output)
     assert ref_grads is not None
     assert out.dtype == np.float32
     assert_close(out, ref_out)
 
-    grad_input, grad_weight, grad_bias = conv2d_backward(
-        grad_output, case.x, case.w, case.b, **case.kwargs()
-    )
+    with correlation_path(path):
+        grad_input, grad_weight, grad_bias = conv2d_backward(
+            grad_output, case.x, case.w, case.b, **case.kwargs()
+        )
     assert grad_input.dtype == grad_weight.dtype == np.float32
     assert_close(grad_input, ref_grads[0])
     assert_close(grad_weight, ref_grads[1])

@@ -1,9 +1,10 @@
-"""The fast path's splits change no number: bands, threads and stride phases.
+"""The fast path's splits change no number: bands, threads, stride phases and rows.
 
-The other tests' tensors are small enough to fit in one band and to skip the
-stride phases, so here ``BAND_BYTES`` is shrunk until every band is one or a few
-output rows, shared by one or three threads, with and without phases, and the
-results are compared with the one-band computation of the same call.
+The other tests' tensors are small enough to fit in one band, to skip the stride
+phases and to take im2col rather than the rows of windows, so here ``BAND_BYTES`` is
+shrunk until every band is one or a few output rows, shared by one or three
+threads, with and without phases, by im2col or by rows of windows, and the results
+are compared with the one-band im2col computation of the same call.
 """
 
 from __future__ import annotations
@@ -22,20 +23,34 @@ from app.engine.errors import EngineError
 from tests.engine.test_conv import ConvCase, conv_cases
 from tests.engine.test_conv_transpose import TransposeCase, transpose_cases
 
-# (band bytes, threads, smallest input split into stride phases): 1 byte is one
-# output row per band; 300 bytes a few rows, the last band shorter; 3 threads give
-# runs of unequal length; 0 splits every strided input (the one-band reference
-# computation of these small tensors splits none).
-SPLITS = [(1, 1, 0), (1, 3, 0), (300, 1, 0), (300, 3, 1 << 30)]
+# (band bytes, threads, smallest input split into stride phases, rows of windows):
+# 1 byte is one output row per band; 300 bytes a few rows, the last band shorter; 3
+# threads give runs of unequal length; 0 splits every strided input (the one-band
+# reference computation of these small tensors splits none); rows True sends every
+# correlation without vertical dilation through im2col._Rows, however narrow.
+SPLITS = [
+    (1, 1, 0, False),
+    (1, 3, 0, False),
+    (300, 1, 0, False),
+    (300, 3, 1 << 30, False),
+    (1 << 20, 1, 1 << 30, True),
+    (1, 1, 1 << 30, True),
+    (300, 3, 1 << 30, True),
+]
+_KNOBS = ("BAND_BYTES", "THREADS", "PHASES_MIN_CELLS", "ROWS_MIN_CELLS", "ROWS_MIN_WIDTH")
 
 
-def _split(split: tuple[int, int, int], compute: Callable[[], Any]) -> Any:
-    saved = im2col.BAND_BYTES, im2col.THREADS, im2col.PHASES_MIN_CELLS
-    im2col.BAND_BYTES, im2col.THREADS, im2col.PHASES_MIN_CELLS = split
+def _split(split: tuple[int, int, int, bool], compute: Callable[[], Any]) -> Any:
+    saved = [getattr(im2col, name) for name in _KNOBS]
+    band_bytes, threads, phases, rows = split
+    rows_min = (0, 1) if rows else (saved[3], saved[4])
+    for name, value in zip(_KNOBS, (band_bytes, threads, phases, *rows_min), strict=True):
+        setattr(im2col, name, value)
     try:
         return compute()
     finally:
-        im2col.BAND_BYTES, im2col.THREADS, im2col.PHASES_MIN_CELLS = saved
+        for name, value in zip(_KNOBS, saved, strict=True):
+            setattr(im2col, name, value)
 
 
 def _assert_same(banded: Any, whole: Any) -> None:
@@ -57,7 +72,7 @@ def test_row_bands_cover_every_row_once() -> None:
 @pytest.mark.parametrize("split", SPLITS)
 @settings(max_examples=40, deadline=None)
 @given(case=conv_cases())
-def test_conv2d_in_bands_equals_one_band(split: tuple[int, int, int], case: ConvCase) -> None:
+def test_conv2d_in_bands_equals_one_band(split: tuple[int, int, int, bool], case: ConvCase) -> None:
     def compute() -> tuple[np.ndarray, ...]:
         out = conv2d(case.x, case.w, case.b, **case.kwargs())
         grad_output = case.grad_output(out.shape)
@@ -75,7 +90,7 @@ def test_conv2d_in_bands_equals_one_band(split: tuple[int, int, int], case: Conv
 @settings(max_examples=40, deadline=None)
 @given(case=transpose_cases())
 def test_conv_transpose2d_in_bands_equals_one_band(
-    split: tuple[int, int, int], case: TransposeCase
+    split: tuple[int, int, int, bool], case: TransposeCase
 ) -> None:
     def compute() -> tuple[np.ndarray, ...]:
         out = conv_transpose2d(case.x, case.w, case.b, **case.kwargs())
