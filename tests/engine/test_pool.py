@@ -147,6 +147,67 @@ def test_max_pool2d_overlapping_windows_accumulate_the_gradient() -> None:
     assert grad_input[1, 1] == 10 and grad_input.sum() == 10
 
 
+@pytest.mark.parametrize("per_channel", [True, False])
+@pytest.mark.parametrize(
+    ("kernel_size", "stride", "padding"),
+    [(2, 2, 0), (3, 1, 1), (3, 2, 1), ((2, 3), (1, 2), (1, 0))],
+)
+@pytest.mark.parametrize("values", ["float", "ties"])
+def test_max_pool2d_backward_is_pytorchs_float32_sum_bit_for_bit(
+    per_channel: bool,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    values: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Non-overlapping and overlapping windows, ties (three values: many windows share a
+    winner), each channel scattered alone or all in one call: PyTorch's CPU kernel adds
+    each window's gradient in scan order in float32, and so must the engine."""
+    monkeypatch.setattr(pool, "SCATTER_MIN_CELLS", 0 if per_channel else 1 << 62)
+    rng = np.random.default_rng(7)
+    shape = (3, 37, 41)
+    x = (
+        rng.standard_normal(shape, dtype=np.float32)
+        if values == "float"
+        else rng.integers(0, 3, shape).astype(np.float32)
+    )
+    out, idx = pool.max_pool2d(x, kernel_size, stride, padding)
+    grad = rng.standard_normal(out.shape, dtype=np.float32)
+    t = batched(x, requires_grad=True)
+    out_t, idx_t = F.max_pool2d(t, kernel_size, stride, padding, return_indices=True)
+    np.testing.assert_array_equal(idx, idx_t.numpy())
+    out_t.backward(torch.from_numpy(grad))
+    np.testing.assert_array_equal(pool.max_pool2d_backward(grad, idx, shape), t.grad.numpy())
+
+
+@pytest.mark.parametrize("per_channel", [True, False])
+@pytest.mark.parametrize(
+    ("index", "dtype", "holds"),
+    [(9, np.int64, 9), (-1, np.int64, -1), (-9, np.int32, -9), (2**64 - 1, np.uint64, 2**64 - 1)],
+)
+def test_max_pool2d_backward_rejects_an_index_outside_its_channel(
+    per_channel: bool, index: int, dtype: Any, holds: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the last channel and cell, so an index past the end is not caught by landing in
+    another channel; negative ones must not count from the end."""
+    monkeypatch.setattr(pool, "SCATTER_MIN_CELLS", 0 if per_channel else 1 << 62)
+    indices = np.zeros((2, 2, 2), dtype=dtype)
+    indices[1, 1, 1] = index
+    with pytest.raises(ParameterError, match=f"holds {holds}, outside the input's flat range 0..8"):
+        pool.max_pool2d_backward(np.ones((2, 2, 2)), indices, (2, 3, 3))
+    with pytest.raises(ParameterError, match=f"holds {holds}"):  # before the gradient's shape
+        pool.max_pool2d_backward(np.ones((2, 2, 3)), indices, (2, 3, 3))
+
+
+def test_max_pool2d_backward_takes_any_integer_indices() -> None:
+    grad = np.arange(1, 5, dtype=np.float32).reshape(2, 2)
+    for dtype in (np.int8, np.int32, np.uint16, np.uint64):
+        indices = np.array([[0, 0], [8, 4]], dtype=dtype)
+        expected = np.array([[3, 0, 0], [0, 4, 0], [0, 0, 3]], dtype=np.float32)
+        np.testing.assert_array_equal(pool.max_pool2d_backward(grad, indices, (3, 3)), expected)
+
+
 def test_max_pool2d_padding_never_wins_even_over_negative_inputs() -> None:
     x = -np.arange(1, 10, dtype=np.float32).reshape(3, 3)
     out, idx = pool.max_pool2d(x, 3, stride=1, padding=1)
