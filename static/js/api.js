@@ -51,15 +51,35 @@ export async function answer(res) {
   return body;
 }
 
-/** POST a JSON body; resolves to the decoded answer, rejects with ApiError. */
-export async function post(path, body, signal) {
-  const res = await fetch(path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal,
+/** Tensors of more numbers than this travel compact; lecture-size ones stay readable lists. */
+export const COMPACT_MIN = 1024;
+
+/** Request fields that hold one image-sized tensor (`inputs`, a list of them, does not). */
+const IMAGE_FIELDS = ['input', 'grad_output', 'target'];
+
+/** The fields of `body` holding a tensor of more than COMPACT_MIN numbers. */
+export function largeTensorFields(body) {
+  return IMAGE_FIELDS.filter((key) => {
+    let n = 1;
+    for (let x = body[key]; Array.isArray(x); x = x[0]) n *= x.length;
+    return Array.isArray(body[key]) && Array.isArray(body[key][0]) && n > COMPACT_MIN;
   });
-  return answer(res);
+}
+
+/**
+ * POST a JSON body; resolves to the decoded answer, rejects with ApiError. Image-sized
+ * tensors go, and come back (`?encoding=base64`), in the compact form of compact.js;
+ * the answer is nested lists either way.
+ */
+export async function post(path, body, signal) {
+  const large = largeTensorFields(body);
+  const request = (url, sent) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sent), signal });
+  if (!large.length) return answer(await request(path, body));
+  const { encodeCompact, revive } = await import('./compact.js');
+  const sent = { ...body };
+  for (const key of large) sent[key] = encodeCompact(body[key]);
+  return revive(await answer(await request(`${path}?encoding=base64`, sent)));
 }
 
 export const conv2d = (body, signal) => post('/api/conv2d', body, signal);
@@ -81,7 +101,8 @@ export async function uploadImage(file, mode, maxSide) {
   form.append('file', file);
   form.append('mode', mode);
   form.append('max_side', String(maxSide));
-  return answer(await fetch('/api/images', { method: 'POST', body: form }));
+  const { revive } = await import('./compact.js');
+  return revive(await answer(await fetch('/api/images?encoding=base64', { method: 'POST', body: form })));
 }
 
 /**

@@ -405,3 +405,47 @@ def test_value_scheme_and_tools(page, server) -> None:
     assert table(page, "Input")[1][0] == "0", "the background comes in from the left"
     page.get_by_role("button", name="Clear").click()
     wait_cell(page, "Input", 4, 4, "0")
+
+
+def test_an_uploaded_photo_travels_as_base64_and_gives_the_same_numbers(
+    page, server, tmp_path
+) -> None:
+    # 40 x 40 = 1,600 numbers (grey, the default mode): image-sized, so the page sends
+    # and asks for the compact {dtype, shape, base64} form; lecture-size requests
+    # stay nested lists.
+    img = Image.new("RGB", (40, 40))
+    pixels = [((x * 6) % 256, (y * 6) % 256, (x * y) % 256) for y in range(40) for x in range(40)]
+    img.putdata(pixels)
+    path = tmp_path / "photo.png"
+    img.save(path)
+    ready(page, server + "/")
+    urls = []
+    page.on("request", lambda r: urls.append(r.url) if "/api/" in r.url else None)
+    with page.expect_request(lambda r: r.url.startswith(server + "/api/conv2d")) as conv:
+        page.locator("#file").set_input_files(str(path))
+    assert server + "/api/images?encoding=base64" in urls
+    request = conv.value
+    assert request.url == server + "/api/conv2d?encoding=base64"
+    body = request.post_data_json
+    assert set(body["input"]) == {"dtype", "shape", "base64"}
+    assert body["input"]["shape"] == [1, 40, 40]
+    page.wait_for_function(
+        "() => { const c = window.convviz.app.results.conv;"
+        " return !!c && c.output.length === 1 && c.output[0].length === 38; }"
+    )
+    shown = page.evaluate("window.convviz.app.results.conv.output")
+    # The same request with nested lists, straight to the API: the same numbers.
+    import base64
+
+    import httpx2 as httpx
+    import numpy as np
+
+    raw = base64.b64decode(body["input"]["base64"])
+    sent = np.frombuffer(raw, "<f4").reshape(1, 40, 40)
+    upload = httpx.post(
+        server + "/api/images", files={"file": path.read_bytes()}, data={"mode": "grey"}
+    ).json()
+    np.testing.assert_array_equal(sent, upload["input"])  # the photo, exactly, both ways
+    plain = httpx.post(server + "/api/conv2d", json={**body, "input": sent.tolist()}).json()
+    np.testing.assert_allclose(shown, plain["output"], rtol=1e-6, atol=1e-4)
+    assert page.locator("#upload-status").inner_text().startswith("photo.png: 40×40")
