@@ -361,7 +361,8 @@ def max_pool2d_backward(
     # One cheap pass rules out what np.add.at would not catch: negative indices, which
     # it would count from the end, and unsigned ones too large to be intp. Indices past
     # the end raise IndexError in the scatter. A full check (two comparisons and a
-    # reduction over the indices) cost a third of PyTorch's whole backward.
+    # reduction over the indices) took 0.2 to 0.8 ms on 16x256x256, about half of
+    # PyTorch's whole backward; one min, 0.04 to 0.3 ms.
     if index.size and (index.max() >= h * w if index.dtype.kind == "u" else index.min() < 0):
         _check_indices(index, h * w)
     try:
@@ -395,9 +396,9 @@ def _scatter_add(grad_input: np.ndarray, index: np.ndarray, grad: np.ndarray) ->
     ``grad_input`` (C, H*W) float32 zeros, ``index`` (C, N) intp, ``grad`` (C, H_out,
     W_out) float32. ``np.add.at`` adds one element after another, unlike a fancy
     ``+=`` (which keeps one of the duplicates); it replaced ``np.bincount``, whose
-    float64 weights and result cost two conversions and twice the memory (4.8 against
-    1.6 ms for 16x256x256, 3x3 stride 1; 2.1 against 0.6 ms for 2x2). Raises IndexError
-    for an index at or past ``H*W``.
+    float64 weights and result cost two conversions and twice the memory (the whole
+    backward of 16x256x256 went from 4.8 to 2.4 ms for 3x3 stride 1, from 2.1 to
+    0.8 ms for 2x2). Raises IndexError for an index at or past ``H*W``.
     """
     channels, cells = grad_input.shape
     values = grad.reshape(channels, -1)
