@@ -69,6 +69,21 @@ def test_row_bands_cover_every_row_once() -> None:
     assert im2col.row_bands(4, 10 * im2col.BAND_BYTES) == [(0, 1), (1, 2), (2, 3), (3, 4)]
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize(("rows", "row_bytes"), [(253, 42504), (10, 1), (3, 1), (7, 1 << 30)])
+def test_even_bands_cover_every_row_once_in_a_multiple_of_threads(
+    threads: int, rows: int, row_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(im2col, "THREADS", threads)
+    bands = im2col.even_bands(rows, row_bytes)
+    assert [first for first, _ in bands[1:]] == [stop for _, stop in bands[:-1]]
+    assert bands[0][0] == 0 and bands[-1][1] == rows
+    heights = {stop - first for first, stop in bands}
+    assert min(heights) >= 1 and max(heights) - min(heights) <= 1
+    assert len(bands) % threads == 0 or len(bands) == rows
+    assert max(heights) <= max(1, im2col.BAND_BYTES // row_bytes)
+
+
 @pytest.mark.parametrize("split", SPLITS)
 @settings(max_examples=40, deadline=None)
 @given(case=conv_cases())
@@ -103,3 +118,43 @@ def test_conv_transpose2d_in_bands_equals_one_band(
     except EngineError:
         assume(False)
     _assert_same(_split(split, compute), whole)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize(
+    ("channels", "filters", "kernel", "stride", "padding", "groups"),
+    [(3, 5, 7, 2, 3, 1), (6, 4, 3, 1, 1, 2), (2, 3, (2, 5), (3, 2), (1, 2), 1)],
+)
+def test_rows_of_windows_in_column_parts_equal_im2col(
+    threads: int,
+    channels: int,
+    filters: int,
+    kernel: Any,
+    stride: Any,
+    padding: Any,
+    groups: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rows wide enough (50+ cells) to be cut into column parts of 16, in several bands."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((channels, 61, 107), dtype=np.float32)
+    k = (kernel, kernel) if isinstance(kernel, int) else kernel
+    w = rng.standard_normal((filters, channels // groups, *k), dtype=np.float32)
+    b = rng.standard_normal(filters, dtype=np.float32)
+    kwargs = {"stride": stride, "padding": padding, "groups": groups}
+
+    def compute() -> tuple[np.ndarray, ...]:
+        out = conv2d(x, w, b, **kwargs)
+        grad_output = np.random.default_rng(4).standard_normal(out.shape).astype(np.float32)
+        return (out, *conv2d_backward(grad_output, x, w, b, **kwargs))
+
+    monkeypatch.setattr(im2col, "ROWS_MIN_CELLS", 1 << 62)
+    whole = compute()
+    monkeypatch.setattr(im2col, "ROWS_MIN_CELLS", 0)
+    monkeypatch.setattr(im2col, "ROW_PART_BYTES", 1)
+    monkeypatch.setattr(im2col, "SERIAL_GEMM_MACS", 1)
+    monkeypatch.setattr(im2col, "BAND_BYTES", 50_000)
+    monkeypatch.setattr(im2col, "THREADS", threads)
+    assert im2col._rows_path((1, 1), whole[0].shape[1:])
+    assert len(im2col._row_parts(whole[0].shape[2], filters, 49, 4)) > 1
+    _assert_same(compute(), whole)
