@@ -7,10 +7,12 @@ contiguous float32, ``torch.no_grad`` forward; backward through the explicit
 which compute grad input, grad weight and grad bias in one call with no autograd
 graph). Both run in this process with the same number of threads (printed).
 
-The machine is shared and noisy, so every repeat times ours and PyTorch's back to
-back (alternating which goes first), and the table gives each side's median and
-two ratios: of the medians, and the median of the per-repeat ratios (the steadier
-one when the load changes during the run). Before timing, each case checks that
+The machine is shared and noisy, so the two sides are timed in alternating runs of
+a few calls (``paired``: single calls alternating let PyTorch's spinning OpenMP
+workers slow the call of ours after each of theirs), and the table gives each
+side's median and two ratios: of the medians, and the median of the per-repeat
+ratios (the i-th call of ours against the i-th of theirs: the steadier one when
+the load changes during the run). Before timing, each case checks that
 ours and PyTorch's results agree, so the two time the same computation.
 
     python benchmarks/engine.py [--seconds 3] [--threads N]
@@ -161,21 +163,33 @@ def _timed(f: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
+BLOCK = 6
+"""Calls of one side in a row; the first of each run is dropped (see ``paired``)."""
+
+
 def paired(
     ours: Callable[[], Any], theirs: Callable[[], Any], seconds: float
 ) -> tuple[list[float], list[float]]:
-    """Time both back to back, alternating the order, for about ``seconds`` (5..200 pairs)."""
+    """Time both in alternating runs of ``BLOCK`` calls for about ``seconds`` (5..200 each).
+
+    Runs, not single calls, alternate: right after a PyTorch call its OpenMP workers
+    keep spinning on the cores for a while, and a call of ours straight after it ran
+    2-3x slower than alone (3x3 forward at 2 threads: 1.7 ms alone or in runs, 6.6 ms
+    call for call), a cost no server of ours ever pays. The first call of each run,
+    the one that follows the other side, is dropped from both sides' times; runs
+    still alternate (which side goes first alternates too), so a change in the
+    machine's load hits both alike.
+    """
     ours(), theirs()  # warm caches, allocator and lazy initialisation
     a: list[float] = []
     b: list[float] = []
     deadline = time.perf_counter() + seconds
+    turn = 0
     while len(a) < 5 or (time.perf_counter() < deadline and len(a) < 200):
-        if len(a) % 2:
-            b.append(_timed(theirs))
-            a.append(_timed(ours))
-        else:
-            a.append(_timed(ours))
-            b.append(_timed(theirs))
+        for f, times in ((ours, a), (theirs, b)) if turn % 2 == 0 else ((theirs, b), (ours, a)):
+            f()  # the transition call, not counted
+            times.extend(_timed(f) for _ in range(BLOCK - 1))
+        turn += 1
     return a, b
 
 
