@@ -3,7 +3,8 @@
 Every ``POST /api/...`` is a computation (the routes are sync and run in the thread
 pool, image decoding too). A request takes a slot before its body is read, so the
 bodies, the parsed tensors and the numpy work of at most ``COMPUTE_SLOTS``
-requests are in memory at a time; a few more may wait up to
+requests are in memory at a time (the answer cache outside reads bodies of at most
+64 KiB first, to look them up); a few more may wait up to
 ``COMPUTE_WAIT_SECONDS`` in a queue of ``COMPUTE_QUEUE``; everyone else gets 503
 with ``Retry-After`` straight away. Nothing queues without bound.
 

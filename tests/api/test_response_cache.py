@@ -60,8 +60,22 @@ def call(
     method: str = "POST",
     length: bool = True,
     pieces: int = 1,
+    content_type: bytes = b"application/json",
 ) -> tuple[int, bytes]:
-    headers = [(b"content-type", b"application/json")]
+    return asyncio.run(acall(app, body, path, query, method, length, pieces, content_type))
+
+
+async def acall(
+    app: ResponseCacheMiddleware,
+    body: bytes,
+    path: str = "/api/conv2d",
+    query: bytes = b"",
+    method: str = "POST",
+    length: bool = True,
+    pieces: int = 1,
+    content_type: bytes = b"application/json",
+) -> tuple[int, bytes]:
+    headers = [(b"content-type", content_type)]
     if length:
         headers.append((b"content-length", str(len(body)).encode()))
     scope = {"type": "http", "method": method, "path": path, "query_string": query}
@@ -85,7 +99,7 @@ def call(
         else:
             got["body"] = got["body"] + message.get("body", b"")  # type: ignore[operator]
 
-    asyncio.run(app(scope, receive, send))
+    await app(scope, receive, send)
     return got["status"], got["body"]  # type: ignore[return-value]
 
 
@@ -123,6 +137,8 @@ def test_a_different_body_query_or_path_is_computed(other: dict[str, object]) ->
         {"path": "/healthz"},
         {"method": "GET"},
         {"length": False},  # chunked: its size is not known before reading it
+        {"content_type": b"text/plain"},  # FastAPI answers 422 to it, every time
+        {"content_type": b"application/x-www-form-urlencoded"},
     ],
 )
 def test_requests_outside_the_cache_are_always_passed_on(request_kw: dict[str, object]) -> None:
@@ -132,6 +148,84 @@ def test_requests_outside_the_cache_are_always_passed_on(request_kw: dict[str, o
         call(cache, b"{}", **request_kw)  # type: ignore[arg-type]
     assert inner.calls == 2
     assert len(cache.store) == 0
+
+
+def test_json_with_parameters_and_any_case_is_looked_up() -> None:
+    inner = Echo()
+    cache = ResponseCacheMiddleware(inner)
+    call(cache, b"{}", content_type=b"application/json; charset=utf-8")
+    call(cache, b"{}", content_type=b"Application/JSON")
+    assert inner.calls == 1
+
+
+class Gated(Echo):
+    """An Echo that holds its answer until ``release`` is set, so requests overlap."""
+
+    def __init__(self, status: int = 200) -> None:
+        super().__init__(status=status)
+        self.release = asyncio.Event()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.calls += 1
+        await self.release.wait()
+        await super().__call__(scope, receive, send)
+        self.calls -= 1  # Echo counted this call again
+
+
+def test_identical_requests_arriving_together_are_computed_once() -> None:
+    async def run() -> tuple[list[tuple[int, bytes]], int]:
+        inner = Gated()
+        cache = ResponseCacheMiddleware(inner)
+        tasks = [asyncio.create_task(acall(cache, b'{"a": 1}')) for _ in range(20)]
+        await asyncio.sleep(0.01)
+        calls_while_computing = inner.calls
+        inner.release.set()
+        return await asyncio.gather(*tasks), calls_while_computing
+
+    answers, calls = asyncio.run(run())
+    assert calls == 1
+    assert answers == [(200, b'{"a": 1}')] * 20
+
+
+def test_after_an_error_the_waiters_compute_at_once_not_one_by_one() -> None:
+    async def run() -> tuple[list[tuple[int, bytes]], int]:
+        inner = Gated(status=422)
+        cache = ResponseCacheMiddleware(inner)
+        tasks = [asyncio.create_task(acall(cache, b"{}")) for _ in range(5)]
+        await asyncio.sleep(0.01)
+        inner.release.set()
+        answers = await asyncio.gather(*tasks)
+        return answers, inner.calls
+
+    answers, calls = asyncio.run(run())
+    assert [status for status, _ in answers] == [422] * 5
+    assert calls == 5  # nothing kept, so each computed, the four waiters side by side
+
+
+def test_headers_added_outside_the_cache_are_not_kept() -> None:
+    inner = Echo()
+    cache = ResponseCacheMiddleware(inner)
+    seen: list[list[tuple[bytes, bytes]]] = []
+    count = 0
+
+    async def outer(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal count
+        count += 1
+        request_id = str(count).encode()
+
+        async def tagging(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"].append((b"x-request-id", request_id))
+                seen.append(list(message["headers"]))
+            await send(message)
+
+        await cache(scope, receive, tagging)
+
+    for _ in range(2):
+        asyncio.run(acall(outer, b"{}"))  # type: ignore[arg-type]
+    assert inner.calls == 1
+    assert [dict(h)[b"x-request-id"] for h in seen] == [b"1", b"2"]
+    assert [k for k, _ in seen[1]].count(b"x-request-id") == 1
 
 
 def test_a_body_over_the_limit_is_not_read_by_the_cache() -> None:
