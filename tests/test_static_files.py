@@ -76,3 +76,82 @@ def test_small_or_incompressible_files_are_sent_as_they_are(folder: Path) -> Non
         assert r.status_code == 200
         assert "content-encoding" not in r.headers, name
         assert "vary" not in r.headers, name
+
+
+def test_a_file_replaced_with_its_old_mtime_is_read_again(folder: Path) -> None:
+    # cp -p, rsync -a and tar keep the mtime: size, inode and ctime still tell.
+    client = _client(folder)
+    assert client.get("/s/a.js").text == "export const a = 1;\n" * 200
+    old = (folder / "a.js").stat()
+    replacement = folder / "new.js.tmp"
+    replacement.write_text("export const a = 22;\n" * 200)
+    os.utime(replacement, ns=(old.st_atime_ns, old.st_mtime_ns))
+    replacement.replace(folder / "a.js")
+    assert client.get("/s/a.js").text == "export const a = 22;\n" * 200
+
+
+def test_files_are_kept_when_the_app_starts_and_links_out_are_not(
+    folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "secret.txt"
+    outside.write_text("not for the web")
+    (folder / "link.txt").symlink_to(outside)
+    (folder / "dangling.txt").symlink_to(folder / "nowhere")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "b.css").write_text("b {}")
+    static = CompressedStaticFiles(directory=folder)
+    assert set(static._kept) == {"a.js", os.path.join("sub", "b.css")}
+    client = TestClient(Starlette(routes=[Mount("/s", static)]))
+    assert client.get("/s/link.txt").status_code == 404
+    assert client.get("/s/sub/b.css").text == "b {}"
+
+
+@pytest.mark.parametrize(
+    ("accept", "gzipped"),
+    [
+        ("gzip", True),
+        ("GZIP", True),
+        ("gzip, deflate, br", True),
+        ("gzip;q=0.5", True),
+        ("*", True),
+        ("*;q=0, gzip", True),  # an explicit entry wins over *
+        ("gzip;q=0", False),
+        ("gzip;Q=0", False),
+        ("gzip;q=0.0000", False),
+        ("gzip;q=0, *", False),
+        ("identity", False),
+        ("", False),
+    ],
+)
+def test_gzip_is_sent_only_when_accepted(folder: Path, accept: str, gzipped: bool) -> None:
+    r = _client(folder).get("/s/a.js", headers={"accept-encoding": accept})
+    assert ("content-encoding" in r.headers) is gzipped
+    assert r.text == "export const a = 1;\n" * 200
+
+
+def test_each_encoding_has_its_own_etag_and_revalidates_with_it(folder: Path) -> None:
+    client = _client(folder)
+    plain = client.get("/s/a.js", headers={"accept-encoding": "identity"})
+    packed = client.get("/s/a.js", headers={"accept-encoding": "gzip"})
+    assert plain.headers["etag"] != packed.headers["etag"]
+    for r, accept in ((plain, "identity"), (packed, "gzip")):
+        again = client.get(
+            "/s/a.js", headers={"accept-encoding": accept, "if-none-match": r.headers["etag"]}
+        )
+        assert again.status_code == 304
+    crossed = client.get(
+        "/s/a.js", headers={"accept-encoding": "gzip", "if-none-match": plain.headers["etag"]}
+    )
+    assert crossed.status_code == 200
+
+
+def test_if_modified_since_is_honoured_when_no_etag_is_sent(folder: Path) -> None:
+    client = _client(folder)
+    stamp = client.get("/s/a.js").headers["last-modified"]
+    assert client.get("/s/a.js", headers={"if-modified-since": stamp}).status_code == 304
+    earlier = "Mon, 01 Jan 2001 00:00:00 GMT"
+    assert client.get("/s/a.js", headers={"if-modified-since": earlier}).status_code == 200
+    assert client.get("/s/a.js", headers={"if-modified-since": "soon"}).status_code == 200
+    # If-None-Match, when sent, decides alone (RFC 9110 13.1.3).
+    both = {"if-modified-since": stamp, "if-none-match": '"other"'}
+    assert client.get("/s/a.js", headers=both).status_code == 200
