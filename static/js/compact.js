@@ -10,20 +10,29 @@ const isCompact = (v) =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && v.dtype === 'float32' &&
   Array.isArray(v.shape) && typeof v.base64 === 'string' && Object.keys(v).length === 3;
 
-/** `{dtype, shape, base64}` of a rectangular nested list of numbers. */
+/**
+ * `{dtype, shape, base64}` of a rectangular nested list of numbers; throws on a
+ * ragged list or a non-number (the API would refuse those as lists too).
+ */
 export function encodeCompact(t) {
   const shape = [];
   for (let x = t; Array.isArray(x); x = x[0]) shape.push(x.length);
+  const fits = (x, depth) =>
+    depth === shape.length
+      ? typeof x === 'number'
+      : Array.isArray(x) && x.length === shape[depth] && x.every((y) => fits(y, depth + 1));
+  if (!fits(t, 0)) throw new TypeError(`not a rectangular tensor of numbers of shape ${shape.join('x')}`);
   const flat = shape.length ? t.flat(shape.length - 1) : [t];
+  // Float32Array is the machine's byte order; DataView writes little-endian everywhere.
   const view = new DataView(new ArrayBuffer(flat.length * 4));
   flat.forEach((v, i) => view.setFloat32(i * 4, v, true));
   const bytes = new Uint8Array(view.buffer);
-  let text = '';
-  // In slices: String.fromCharCode takes its bytes as arguments, and engines cap those.
+  const parts = [];
+  // In slices: fromCharCode takes its bytes as arguments, and engines cap those.
   for (let i = 0; i < bytes.length; i += 0x8000) {
-    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    parts.push(String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000)));
   }
-  return { dtype: 'float32', shape, base64: btoa(text) };
+  return { dtype: 'float32', shape, base64: btoa(parts.join('')) };
 }
 
 /** The nested list a compact tensor holds. */

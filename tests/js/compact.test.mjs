@@ -60,3 +60,16 @@ test('image-sized tensors are sent compact, lecture-size ones stay lists', () =>
   assert.deepEqual(largeTensorFields({ inputs: [big, big] }), []);
   assert.deepEqual(largeTensorFields({ input: [1, 2, 3] }), []);
 });
+
+test('encodeCompact refuses ragged lists and non-numbers instead of reshaping them', () => {
+  assert.throws(() => encodeCompact([[1, 2], [3], [4, 5, 6]]), TypeError);
+  assert.throws(() => encodeCompact([[1, null], [3, 4]]), TypeError);
+  assert.throws(() => encodeCompact([[1, '2'], [3, 4]]), TypeError);
+});
+
+test('a 3x512x512 image encodes (no argument-count limit) and reads back', () => {
+  const t = Array.from({ length: 3 }, (_, c) => Array.from({ length: 512 }, (_, r) => Array.from({ length: 512 }, (_, x) => (c + r + x) % 256)));
+  const back = decodeCompact(encodeCompact(t));
+  assert.equal(back[2][511][511], (2 + 511 + 511) % 256);
+  assert.deepEqual(back[1][7].slice(0, 4), t[1][7].slice(0, 4));
+});
