@@ -229,6 +229,25 @@ class _Taps:
         return self.phases[a][b][:, first + q : stop + q, r : r + width]
 
 
+def _sum_slabs(
+    slabs: list[tuple[int, np.ndarray]],
+    channels: int,
+    padded_size: tuple[int, int],
+    dtype: np.dtype,
+) -> np.ndarray:
+    """The gradient of the padded input, (C, Hp, Wp), from the runs' overlapping slabs.
+
+    Each slab starts at row ``top`` and reaches the bottom when it is the last run's,
+    so a single run's slab is already the whole gradient.
+    """
+    if len(slabs) == 1:
+        return slabs[0][1]
+    grad = np.zeros((channels, *padded_size), dtype=dtype)
+    for top, slab in slabs:
+        grad[:, top : top + slab.shape[1]] += slab
+    return grad
+
+
 def _tap_slices(
     tap: tuple[int, int],
     stride: tuple[int, int],
@@ -561,13 +580,7 @@ def correlate_grad_input(
             col2im_add(cols, slab, (kh, kw), stride, dilation, width, band, top)
         return top, slab
 
-    slabs = _run_bands(bands, work)
-    if len(slabs) == 1:
-        return slabs[0][1]
-    grad = np.zeros((channels, *padded_size), dtype=d_out.dtype)
-    for top, slab in slabs:
-        grad[:, top : top + slab.shape[1]] += slab
-    return grad
+    return _sum_slabs(_run_bands(bands, work), channels, padded_size, d_out.dtype)
 
 
 # Rows of windows (see :class:`_Rows`) --------------------------------------------------------
@@ -704,13 +717,7 @@ def _grad_input_rows(
                     target += u_taps[:, :, j].transpose(1, 0, 2)
         return top, slab
 
-    slabs = _run_bands(bands, work)
-    if len(slabs) == 1:
-        return slabs[0][1]
-    grad = np.zeros((channels, *padded_size), dtype=d_out.dtype)
-    for top, slab in slabs:
-        grad[:, top : top + slab.shape[1]] += slab
-    return grad
+    return _sum_slabs(_run_bands(bands, work), channels, padded_size, d_out.dtype)
 
 
 def _add_kernel_rows(u: np.ndarray, cols: np.ndarray, stride: int) -> None:
