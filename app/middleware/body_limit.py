@@ -92,7 +92,8 @@ class _LimitedReceive:
         return message
 
 
-def _declared_length(scope: Scope) -> int | None:
+def declared_length(scope: Scope) -> int | None:
+    """The request's ``Content-Length``, or None when it has none or a malformed one."""
     for name, value in scope["headers"]:
         if name == b"content-length":
             try:
@@ -112,7 +113,7 @@ class BodyLimitMiddleware:
             return
         path: str = scope["path"]
         limit = body_limit(path)
-        declared = _declared_length(scope)
+        declared = declared_length(scope)
         if declared is not None and declared > limit:
             response = error_response(413, too_large_message(path, limit), "body_too_large", _CLOSE)
             await response(scope, receive, send)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import limits
+from app.middleware.body_limit import declared_length
 
 CACHED_PATHS = frozenset(
     {
@@ -83,13 +84,6 @@ class AnswerStore:
             self.size -= dropped.size
 
 
-def _declared_length(scope: Scope) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else None
-    return None
-
-
 def _is_json(scope: Scope) -> bool:
     """Whether the body is declared JSON: anything else gets FastAPI's 422, every time."""
     for name, value in scope["headers"]:
@@ -126,7 +120,7 @@ class ResponseCacheMiddleware:
             return False
         if scope["path"] not in CACHED_PATHS:
             return False
-        length = _declared_length(scope)
+        length = declared_length(scope)
         return length is not None and length <= self.max_body and _is_json(scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

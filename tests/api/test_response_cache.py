@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -52,17 +53,8 @@ class Echo:
             )
 
 
-def call(
-    app: ResponseCacheMiddleware,
-    body: bytes,
-    path: str = "/api/conv2d",
-    query: bytes = b"",
-    method: str = "POST",
-    length: bool = True,
-    pieces: int = 1,
-    content_type: bytes = b"application/json",
-) -> tuple[int, bytes]:
-    return asyncio.run(acall(app, body, path, query, method, length, pieces, content_type))
+def call(app: ResponseCacheMiddleware, body: bytes, **request: Any) -> tuple[int, bytes]:
+    return asyncio.run(acall(app, body, **request))
 
 
 async def acall(
