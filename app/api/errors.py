@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from app.api import limits
 from app.engine.errors import EngineError
 
 
@@ -96,10 +97,22 @@ def _pick_union_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def validation_error_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
-    """Errors without the rejected input, deduplicated (one line per field and message)."""
+    """Errors without the rejected input, deduplicated (one line per field and message),
+    at most ``limits.MAX_VALIDATION_ERRORS`` of them and then how many were left out."""
     seen: set[tuple[str, str]] = set()
-    items = []
-    for error in _pick_union_errors(errors):
+    items: list[dict[str, Any]] = []
+    picked = _pick_union_errors(errors)
+    for n, error in enumerate(picked):
+        if len(items) == limits.MAX_VALIDATION_ERRORS:
+            more = len(picked) - n
+            items.append(
+                {
+                    "loc": [],
+                    "msg": f"and {more:,} more errors; fix these first",
+                    "type": "more_errors",
+                }
+            )
+            break
         loc = _field(error.get("loc", ())) or (["op"] if error.get("type") == "op" else [])
         msg = _message(error)
         key = (repr(loc), msg)

@@ -191,3 +191,71 @@ MAX_EXPORT_WIDTH: Final = 1920
 
 MAX_CODE_ELEMENTS: Final = 1024 * 1024
 """Most numbers the generated PyTorch code and curl command may embed."""
+
+# --- hostile clients (app/server.py, app/middleware/, app/api/request_budget.py) ----
+
+MAX_JSON_KEYS: Final = 256
+"""Most keys of any one JSON object in a body (a request has a few dozen fields); checked
+before validation, so 300,000 unknown keys cost a parse, not 300,000 errors."""
+
+MAX_JSON_DEPTH: Final = 12
+"""How deep the key count looks (a 4-D tensor in a list of inputs is 6 deep); validation
+reads nothing deeper."""
+
+MAX_JSON_ITEMS: Final = 1024 * 1024
+"""Most list items and keys in a JSON body (counted as its commas, before parsing): a
+tensor of a million numbers as nested lists parses in about 0.1 s, during which the
+worker's event loop waits; larger tensors travel compactly (base64)."""
+
+MAX_VALIDATION_ERRORS: Final = 8
+"""Validation errors listed in a 422; past it one more item says how many were left out."""
+
+INLINE_PARSE_BYTES: Final = 64 * 1024
+"""JSON bodies up to this size are parsed and validated on the event loop (under a
+millisecond); larger ones in a worker thread, so the loop keeps serving everyone else."""
+
+MAX_REQUEST_BYTES: Final = 320 * 1024 * 1024
+"""Largest memory one computation may take: every stage's tensors (4 bytes a number)
+plus the larger of its scratch (the unfolded input) and its answer. A worker's memory
+is bounded by its baseline (~80 MiB), two such computations (the slots), the answers
+and bodies in flight (below) and the answer cache: about 1.1 GiB."""
+
+MAX_ANSWER_BYTES: Final = 128 * 1024 * 1024
+"""Largest answer of one request, counted before computing: 16 bytes per number as JSON
+(the longest float32 text with its comma), 16/3 with ?encoding=base64."""
+
+MAX_ANSWERS_IN_FLIGHT_BYTES: Final = 256 * 1024 * 1024
+"""Memory a worker may hold for answers whose clients are still reading them, each
+counted twice (the answer, and the socket buffer's copy of what is not sent yet).
+While more is held, a new computation waits for a slot (then 503): clients that never
+read cannot pile answers up in memory."""
+
+MAX_BODIES_IN_FLIGHT_BYTES: Final = 128 * 1024 * 1024
+"""Request body bytes a worker may hold while bodies arrive (they are read whole before a
+compute slot is taken); past it a body is refused with 503."""
+
+CACHE_WAIT_SECONDS: Final = 2.0
+"""Longest wait behind an identical request being computed before computing it again."""
+
+HEAD_TIMEOUT_SECONDS: Final = 10.0
+"""Longest time a connection may take to send a request's head (request line and
+headers), counted from when it opens or its previous answer was sent."""
+
+MAX_HEAD_BYTES: Final = 256 * 1024
+"""Largest request head; the page's state travels in the URL (four tensors of up to
+32 KiB of text each). Past it: 431 and the connection is closed."""
+
+KEEP_ALIVE_SECONDS: Final = 5
+"""An idle keep-alive connection is closed after this long."""
+
+MAX_CONNECTIONS: Final = 1000
+"""Open connections per worker; past it the connection idle the longest (no request in
+progress) is closed to make room, so sockets that send nothing cannot lock others out."""
+
+WRITE_TIMEOUT_SECONDS: Final = 30.0
+"""Longest a client may leave an answer or a stream unread once the socket's buffers
+are full; then the connection is dropped and its memory and slots given back."""
+
+MAX_OPEN_STREAMS: Final = 32
+"""Training and descent streams open at once per worker (most of a paced stream's time is
+spent waiting); ``MAX_TRAINING_STREAMS`` of them compute at a time."""

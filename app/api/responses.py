@@ -9,6 +9,7 @@ parts (see :func:`_render_compact`).
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import Any, Literal
 
@@ -21,6 +22,32 @@ from starlette.types import Receive, Scope, Send
 from app.api.tensors import base64_pieces
 
 Encoding = Literal["json", "base64"]
+
+
+class NonFiniteAnswer(ValueError):
+    """An answer holding inf or NaN (a float32 overflow): JSON would carry it as null.
+    ``app.api.route`` turns it into a 422 naming the request field to scale down."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(where)
+        self.where = where
+
+
+def check_finite(data: Any, where: str = "") -> None:
+    """Raise :class:`NonFiniteAnswer` at the first non-finite float in ``data``."""
+    if isinstance(data, np.ndarray):
+        if data.dtype.kind == "f" and not np.isfinite(data).all():
+            raise NonFiniteAnswer(where or "answer")
+    elif isinstance(data, float):
+        if not math.isfinite(data):
+            raise NonFiniteAnswer(where or "answer")
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            check_finite(value, f"{where}.{key}" if where else str(key))
+    elif isinstance(data, list | tuple):
+        for value in data:
+            if isinstance(value, float | np.ndarray | dict | list | tuple):
+                check_finite(value, where)
 
 
 def _render_compact(data: Any) -> list[bytes]:
@@ -72,6 +99,7 @@ class ArrayJSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         data = content.model_dump() if isinstance(content, BaseModel) else content
+        check_finite(data)
         if self.encoding == "base64":
             parts = _render_compact(data)
             if len(parts) > 1:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.responses import ArrayJSONResponse, Encoding
+from app.api.route import GuardedRoute
 from app.api.schemas import ERRORS, ActivationRequest, ActivationResponse
 from app.engine import activations
 
-router = APIRouter(prefix="/api", tags=["activations"])
+router = APIRouter(prefix="/api", tags=["activations"], route_class=GuardedRoute)
 
 
 @router.post("/activation", response_model=ActivationResponse, responses=ERRORS)

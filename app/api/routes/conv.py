@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from app.api import conv_report, offload
 from app.api.budget import conv2d_cost, conv_transpose2d_cost
 from app.api.responses import ArrayJSONResponse, Encoding
+from app.api.route import GuardedRoute
 from app.api.schemas import (
     ERRORS,
     Conv2dRequest,
@@ -17,7 +18,7 @@ from app.api.schemas import (
 )
 from app.engine import conv, conv_transpose
 
-router = APIRouter(prefix="/api", tags=["convolution"])
+router = APIRouter(prefix="/api", tags=["convolution"], route_class=GuardedRoute)
 
 
 def _bias(values: list[float] | None) -> np.ndarray | None:

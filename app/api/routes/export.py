@@ -26,12 +26,13 @@ from app.api.export_schemas import (
     Theme,
 )
 from app.api.responses import ArrayJSONResponse
+from app.api.route import GuardedRoute
 from app.api.schemas import ERRORS
 from app.engine import conv, conv_transpose, pool
 from app.engine.errors import ParameterError
 from app.export import code, gif, scene, tensors
 
-router = APIRouter(prefix="/api/export", tags=["export"])
+router = APIRouter(prefix="/api/export", tags=["export"], route_class=GuardedRoute)
 
 Body_ = Annotated[ExportRequest, Body()]
 FrameMs = Annotated[int, Query(ge=20, le=10_000, multiple_of=10, description="Time per frame, ms.")]

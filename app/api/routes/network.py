@@ -11,6 +11,7 @@ from starlette.responses import Response
 from app.api import limits
 from app.api.errors import LimitError
 from app.api.responses import ArrayJSONResponse, Encoding
+from app.api.route import GuardedRoute
 from app.api.schemas import ERRORS
 from app.api.sse import SSE_RESPONSES, Event, sse_response
 from app.api.training_schemas import (
@@ -28,7 +29,7 @@ from app.api.training_schemas import (
 from app.engine import glyph_data, xo_net, xo_training
 from app.engine.errors import ShapeError
 
-router = APIRouter(prefix="/api/xo", tags=["X/O network"])
+router = APIRouter(prefix="/api/xo", tags=["X/O network"], route_class=GuardedRoute)
 
 
 def _params(body: XOParamsIn, glyph_size: tuple[int, int]) -> xo_net.XONetParams:

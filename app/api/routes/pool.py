@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from app.api.budget import pool2d_cost
 from app.api.conv_report import pooling_formula
 from app.api.responses import ArrayJSONResponse, Encoding
+from app.api.route import GuardedRoute
 from app.api.schemas import (
     ERRORS,
     AvgPool2dRequest,
@@ -19,7 +20,7 @@ from app.api.schemas import (
 )
 from app.engine import pool
 
-router = APIRouter(prefix="/api", tags=["pooling"])
+router = APIRouter(prefix="/api", tags=["pooling"], route_class=GuardedRoute)
 
 
 def _formula(body: PoolParams, dilation: object) -> Formula:

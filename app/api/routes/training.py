@@ -12,6 +12,7 @@ from app.api import conv_report, limits
 from app.api.budget import conv2d_cost, pool2d_cost
 from app.api.errors import LimitError
 from app.api.responses import ArrayJSONResponse, Encoding
+from app.api.route import GuardedRoute
 from app.api.schemas import ERRORS, traced
 from app.api.sse import SSE_RESPONSES, Event, sse_response
 from app.api.training_schemas import (
@@ -29,7 +30,7 @@ from app.api.training_schemas import (
 )
 from app.engine import conv, descent, pool, stack
 
-router = APIRouter(prefix="/api", tags=["backprop and training"])
+router = APIRouter(prefix="/api", tags=["backprop and training"], route_class=GuardedRoute)
 
 
 def _array(values: list[float] | None) -> np.ndarray | None:
