@@ -7,8 +7,10 @@ from fastapi_offline import FastAPIOffline
 from app.api.errors import install_error_handlers
 from app.api.main import api_router
 from app.api.routes import pages
+from app.middleware.body_buffer import BodyBufferMiddleware
 from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.compute_limit import ComputeLimitMiddleware
+from app.middleware.head import HeadMiddleware
 from app.middleware.response_cache import ResponseCacheMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware
 from app.static_files import CompressedStaticFiles
@@ -24,11 +26,14 @@ app = FastAPIOffline(
     version="0.1.0",
 )
 install_error_handlers(app)
-# The last added runs first: headers on every answer, then body limits, then answers
-# kept from identical requests (a repeat takes no slot), then slots.
+# The last added runs first: headers on every answer, HEAD as GET, then body limits,
+# the whole body read (before any slot), answers kept from identical requests (a
+# repeat takes no slot), then slots.
 app.add_middleware(ComputeLimitMiddleware)
 app.add_middleware(ResponseCacheMiddleware)
+app.add_middleware(BodyBufferMiddleware)
 app.add_middleware(BodyLimitMiddleware)
+app.add_middleware(HeadMiddleware)
 app.add_middleware(SecurityHeadersMiddleware)
 app.include_router(api_router)
 app.include_router(pages.router)

@@ -225,10 +225,10 @@ MAX_ANSWER_BYTES: Final = 128 * 1024 * 1024
 (the longest float32 text with its comma), 16/3 with ?encoding=base64."""
 
 MAX_ANSWERS_IN_FLIGHT_BYTES: Final = 256 * 1024 * 1024
-"""Memory a worker may hold for answers whose clients are still reading them, each
-counted twice (the answer, and the socket buffer's copy of what is not sent yet).
-While more is held, a new computation waits for a slot (then 503): clients that never
-read cannot pile answers up in memory."""
+"""Memory a worker may hold for answers whose clients are still reading them (each
+answer, plus the one piece of it the server's socket buffer holds). While more is
+held, a new computation waits for a slot (then 503): clients that never read cannot
+pile answers up in memory."""
 
 MAX_BODIES_IN_FLIGHT_BYTES: Final = 128 * 1024 * 1024
 """Request body bytes a worker may hold while bodies arrive (they are read whole before a

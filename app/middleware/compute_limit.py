@@ -1,15 +1,21 @@
 """A bounded number of computations in flight per worker; past it, 503 at once.
 
 Every ``POST /api/...`` is a computation (the routes are sync and run in the thread
-pool, image decoding too). A request takes a slot before its body is read, so the
-bodies, the parsed tensors and the numpy work of at most ``COMPUTE_SLOTS``
-requests are in memory at a time (the answer cache outside reads bodies of at most
-64 KiB first, to look them up); a few more may wait up to
+pool, image decoding too). Its body has been read already
+(``app.middleware.body_buffer``), so a slot is only held by a request ready to
+compute: the parsed tensors and the numpy work of at most ``COMPUTE_SLOTS``
+requests are in memory at a time. A few more may wait up to
 ``COMPUTE_WAIT_SECONDS`` in a queue of ``COMPUTE_QUEUE``; everyone else gets 503
 with ``Retry-After`` straight away. Nothing queues without bound.
 
 The slot is given back when the response starts: by then the answer is computed
 and rendered, and a slow reader must not hold the CPU's turn while it downloads.
+But the answer stays in memory until it is sent, so answers being sent are counted
+(sent in pieces, so the server's socket buffer copies at most one piece) and
+while they exceed ``MAX_ANSWERS_IN_FLIGHT_BYTES`` no new computation starts: clients
+that never read cannot pile answers up (8 of them took a worker to 1.45 GB). The
+write timeout of ``app.server`` drops such clients. After a large answer is sent the
+worker gives its memory back (``app.memory``).
 GET requests (pages, presets, static files, health) are cheap and never wait.
 """
 
@@ -20,6 +26,7 @@ from collections import deque
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import memory
 from app.api import limits
 from app.middleware.errors import error_response
 
@@ -85,6 +92,66 @@ BUSY_MESSAGE = (
 )
 
 
+def _content_length(message: Message) -> int:
+    for name, value in message.get("headers", []):
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+SEND_PIECE_BYTES = 1024 * 1024
+"""An answer goes to the server in pieces of this size. The server waits for the socket
+to drain before taking the next piece, so at most one piece (plus the socket's
+64 KiB high-water mark) is ever copied into its buffer: a whole 700 MiB answer written
+at once was copied there whole, and held until a client that never reads went away."""
+
+
+async def _send_in_pieces(send: Send, message: Message) -> None:
+    body = message.get("body", b"")
+    more = message.get("more_body", False)
+    if len(body) <= SEND_PIECE_BYTES:
+        await send(message)
+        return
+    for start in range(0, len(body), SEND_PIECE_BYTES):
+        last = start + SEND_PIECE_BYTES >= len(body)
+        piece = bytes(body[start : start + SEND_PIECE_BYTES])
+        await send({"type": "http.response.body", "body": piece, "more_body": more or not last})
+
+
+class AnswersInFlight:
+    """Bytes of answers still being sent; waiters resume when it falls under the limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def add(self, size: int) -> None:
+        self.held += size
+
+    def remove(self, size: int) -> None:
+        self.held -= size
+        if self.held <= self.limit:
+            waiters, self._waiters = self._waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    async def room(self, wait: float) -> bool:
+        """Wait at most ``wait`` s until the answers in flight are under the limit."""
+        if self.held <= self.limit:
+            return True
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        await asyncio.wait({waiter}, timeout=wait)
+        if not waiter.done():
+            waiter.cancel()
+        return self.held <= self.limit
+
+
 class ComputeLimitMiddleware:
     def __init__(
         self,
@@ -92,22 +159,27 @@ class ComputeLimitMiddleware:
         slots: int = limits.COMPUTE_SLOTS,
         queue: int = limits.COMPUTE_QUEUE,
         wait: float = limits.COMPUTE_WAIT_SECONDS,
+        answers_in_flight: int = limits.MAX_ANSWERS_IN_FLIGHT_BYTES,
     ) -> None:
         self.app = app
         self.slots = Slots(slots, queue, wait)
+        self.answers = AnswersInFlight(answers_in_flight)
+
+    async def _busy(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The body is read (body_buffer) and the connection stays open: the client
+        # reads this answer and may send again on the same connection.
+        headers = {"Retry-After": str(limits.RETRY_AFTER_SECONDS)}
+        await error_response(503, BUSY_MESSAGE, "busy", headers)(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_computation(scope):
             await self.app(scope, receive, send)
             return
-        if not await self.slots.acquire():
-            # The body is left unread and the connection open: uvicorn discards the
-            # rest of the body, so the client still reads this answer. Closing instead
-            # would reset a client still sending (an upload) before it saw the 503.
-            headers = {"Retry-After": str(limits.RETRY_AFTER_SECONDS)}
-            await error_response(503, BUSY_MESSAGE, "busy", headers)(scope, receive, send)
+        if not await self.answers.room(self.slots.wait) or not await self.slots.acquire():
+            await self._busy(scope, receive, send)
             return
         held = True
+        in_flight = 0
 
         def release() -> None:
             nonlocal held
@@ -115,12 +187,29 @@ class ComputeLimitMiddleware:
                 held = False
                 self.slots.release()
 
-        async def send_releasing(message: Message) -> None:
+        def sent() -> None:
+            nonlocal in_flight
+            if in_flight:
+                size, in_flight = in_flight, 0
+                self.answers.remove(size)
+                if size >= 2 * memory.TRIM_AFTER_BYTES:
+                    memory.give_back()
+
+        async def send_counting(message: Message) -> None:
+            nonlocal in_flight
             if message["type"] == "http.response.start":
+                in_flight = _content_length(message) + SEND_PIECE_BYTES
+                self.answers.add(in_flight)
                 release()
-            await send(message)
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            await _send_in_pieces(send, message)
+            if not message.get("more_body", False):
+                sent()
 
         try:
-            await self.app(scope, receive, send_releasing)
+            await self.app(scope, receive, send_counting)
         finally:
             release()
+            sent()

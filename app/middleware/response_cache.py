@@ -14,7 +14,9 @@ store of bounded total size per worker (``app.api.limits``). The key is a BLAKE2
 digest of the path, query and body; a body is read only after ``Content-Length``
 says it is small, and through the body limits of the middleware outside this one.
 An identical request arriving while the first is being computed waits for its
-answer rather than computing it again.
+answer rather than computing it again: at most ``limits.CACHE_WAIT_SECONDS``, and
+only until the answer is known (kept, or found too large or not a 200), never while
+the first client downloads it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -107,8 +110,10 @@ class ResponseCacheMiddleware:
         capacity: int = limits.ANSWER_CACHE_BYTES,
         max_body: int = limits.ANSWER_CACHE_MAX_BODY_BYTES,
         max_answer: int = limits.ANSWER_CACHE_MAX_ANSWER_BYTES,
+        wait: float = limits.CACHE_WAIT_SECONDS,
     ) -> None:
         self.app = app
+        self.wait = wait
         self.store = AnswerStore(capacity)
         self.max_body, self.max_answer = max_body, max_answer
         # Requests being computed, by key: an identical one arriving meanwhile waits for
@@ -134,7 +139,9 @@ class ResponseCacheMiddleware:
         answer = self.store.get(key)
         computing = self._computing.get(key)
         if answer is None and computing is not None:
-            await asyncio.wait({computing})  # not cancelled with this request if it goes
+            # Not cancelled with this request if it goes; bounded, as the first asker's
+            # answer is signalled as soon as it is known (below), not once it is sent.
+            await asyncio.wait({computing}, timeout=self.wait)
             answer = self.store.get(key)
         if answer is not None:
             await send(
@@ -148,14 +155,24 @@ class ResponseCacheMiddleware:
         first = key not in self._computing
         if first:
             self._computing[key] = asyncio.get_running_loop().create_future()
+
+        def settled() -> None:
+            """Wake the waiters: the answer is kept, or will not be."""
+            future = self._computing.get(key) if first else None
+            if future is not None and not future.done():
+                future.set_result(None)
+
         try:
-            await self.app(scope, _replay(body, receive), self._recording(key, send))
+            await self.app(scope, _replay(body, receive), self._recording(key, send, settled))
         finally:
             if first:
-                self._computing.pop(key).set_result(None)
+                settled()
+                self._computing.pop(key)
 
-    def _recording(self, key: bytes, send: Send) -> Send:
-        """``send`` that keeps a copy of a complete, small 200 answer for ``key``."""
+    def _recording(self, key: bytes, send: Send, settled: Callable[[], None]) -> Send:
+        """``send`` that keeps a copy of a complete, small 200 answer for ``key``, and calls
+        ``settled`` once it is kept or known not to be (before sending the rest: a first
+        asker who does not read must not hold up the others)."""
         start: Message | None = None
         chunks: list[bytes] = []
         size = 0
@@ -169,18 +186,20 @@ class ResponseCacheMiddleware:
                 start = dict(message, headers=list(message.get("headers", [])))
                 if message["status"] != 200:
                     start = None
+                    settled()
+            elif start is not None and message["type"] == "http.response.body":
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_answer:
+                    start, chunks[:] = None, []  # too large to keep; stop copying
+                    settled()
+                else:
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        headers = [(bytes(k), bytes(v)) for k, v in start.get("headers", [])]
+                        self.store.put(key, CachedAnswer(200, headers, b"".join(chunks)))
+                        settled()
             await send(message)
-            if start is None or message["type"] != "http.response.body":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_answer:
-                start = None  # too large to keep; stop copying
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                headers = [(bytes(k), bytes(v)) for k, v in start.get("headers", [])]
-                self.store.put(key, CachedAnswer(200, headers, b"".join(chunks)))
 
         return record
 

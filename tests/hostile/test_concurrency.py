@@ -155,11 +155,14 @@ def test_the_slot_is_freed_when_the_app_fails() -> None:
 
 
 def test_the_app_is_wired_with_headers_outermost_then_body_limit_then_cache_then_slots() -> None:
-    # Kept answers are read through the body limits, and a repeat takes no slot.
+    # Bodies are read whole through the body limits before the cache and the slots, and a
+    # repeat takes no slot.
     names = [m.cls.__name__ for m in app.user_middleware]  # type: ignore[attr-defined]
     assert names == [
         "SecurityHeadersMiddleware",
+        "HeadMiddleware",
         "BodyLimitMiddleware",
+        "BodyBufferMiddleware",
         "ResponseCacheMiddleware",
         "ComputeLimitMiddleware",
     ]
