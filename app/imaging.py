@@ -31,6 +31,11 @@ transparent pixel reads 255. Grey is Pillow's ITU-R 601-2 luma,
 channel. 16-bit grey is scaled to 0..255 (``value * 255 / 65535``) rather than
 clipped as Pillow's own ``convert("L")`` would; its transparency, rare, is ignored.
 CMYK JPEGs are converted by Pillow.
+
+Orientation
+-----------
+A picture's EXIF orientation (a phone's photo held upright is stored sideways, with
+orientation 6) is applied, as a browser shows it: the result is upright.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from io import BytesIO
 from typing import Final, Literal
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 __all__ = [
     "ALLOWED_FORMATS",
@@ -104,6 +109,8 @@ _DECODER_ERRORS: Final = (
     RuntimeError,
     struct.error,
 )
+
+_EXIF_ORIENTATION: Final = 0x0112
 
 _SIXTEEN_BIT_MODES: Final = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N"})
 _ALPHA_MODES: Final = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
@@ -228,12 +235,19 @@ def _decode(data: bytes, mode: str, max_side: int) -> np.ndarray:
             raise CorruptImageError(f"The image declares a size of {width}x{height}; {_FIX}.")
         if width * height > MAX_PIXELS:
             raise ImageTooLargeError(_too_large_message(width, height))
+        # A phone stores a photo as its sensor saw it and says how to turn it upright in
+        # the EXIF orientation tag: 5 to 8 swap the sides.
+        orientation = im.getexif().get(_EXIF_ORIENTATION, 1)
+        turned = orientation in (5, 6, 7, 8)
         target = _target_size(width, height, max_side)
         if im.format == "JPEG":
             # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the result is small
             # anyway (never below the target size): less memory, less time.
             im.draft("L" if mode == "grey" else "RGB", target)
         im.load()
+        if orientation != 1:
+            im = ImageOps.exif_transpose(im)
+            target = (target[1], target[0]) if turned else target
         return _to_array(im, mode, target)
 
 

@@ -16,8 +16,14 @@ One ``data`` line of JSON per event, a blank line after it. The browser's
 ``EventSource`` only sends GET, so a page reads these POST streams with ``fetch``
 and a reader that splits on blank lines.
 
-At most ``limits.MAX_TRAINING_STREAMS`` streams run at once in a process; a
-request past that gets 503 with ``Retry-After`` before its stream starts.
+At most ``limits.MAX_OPEN_STREAMS`` streams are open at once in a process; a
+request past that gets 503 with ``Retry-After`` before its stream starts (the place
+is taken before the answer is made, so a stream never starts only to say it is
+busy). Of the open streams, at most ``limits.MAX_TRAINING_STREAMS`` compute at a
+time: each item takes a computing place while it is computed and gives it back
+before it is sent or the stream pauses (``delay_ms``), so streams opened and never
+read, or paced slowly, do not keep others from starting. A stream whose client
+stops reading is dropped by the server's write timeout (``app.server``).
 """
 
 from __future__ import annotations
@@ -81,13 +87,18 @@ class StreamSlots:
 
 
 SLOTS = StreamSlots(limits.MAX_TRAINING_STREAMS)
+"""Streams computing an item now."""
+
+OPEN = StreamSlots(limits.MAX_OPEN_STREAMS)
+"""Streams open (answering) now."""
 
 BUSY_MESSAGE = (
-    f"{limits.MAX_TRAINING_STREAMS} training streams are running already; try again in"
+    f"{limits.MAX_OPEN_STREAMS} training streams are open already; try again in"
     f" {limits.STREAM_RETRY_AFTER_SECONDS} s"
 )
 
 _END = object()
+_SLOT_POLL_SECONDS = 0.02
 
 
 async def event_stream(
@@ -99,18 +110,19 @@ async def event_stream(
 ) -> AsyncIterator[bytes]:
     """Pull ``events`` in a worker thread and yield them as SSE, while the client listens.
 
-    The slot is taken when the stream starts (not when the request arrives, so a
-    response that never starts cannot leak one) and given back when it ends, however
-    it ends.
+    Each item is computed holding one of ``slots``, waited for while all are taken.
     """
-    if not slots.try_acquire():
-        yield format_event("error", {"msg": BUSY_MESSAGE, "type": "busy"})
-        return
     close = getattr(events, "close", None)
     try:
         event_id = 0
         while not await request.is_disconnected():
-            item = await run_in_threadpool(next, events, _END)
+            if not slots.try_acquire():
+                await anyio.sleep(_SLOT_POLL_SECONDS)  # others compute; this one waits its turn
+                continue
+            try:
+                item = await run_in_threadpool(next, events, _END)
+            finally:
+                slots.release()
             if item is _END:
                 break
             name, data = item
@@ -119,7 +131,6 @@ async def event_stream(
             if delay:
                 await anyio.sleep(delay)
     finally:
-        slots.release()
         if close is not None:
             try:
                 close()  # no more work: the generator's finally blocks run now
@@ -136,11 +147,24 @@ def busy_response() -> JSONResponse:
     )
 
 
+class _OpenStream(StreamingResponse):
+    """A stream that gives its place in ``OPEN`` back when it ends, however it ends."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            OPEN.release()
+
+
 def sse_response(request: Disconnectable, events: Iterator[Event], delay: float = 0.0) -> Any:
-    """The streaming response, or 503 when every stream slot is taken."""
-    if SLOTS.active >= SLOTS.size:
+    """The streaming response, or 503 when ``MAX_OPEN_STREAMS`` are open."""
+    if not OPEN.try_acquire():
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
         return busy_response()
-    return StreamingResponse(
+    return _OpenStream(
         event_stream(request, events, delay=delay),
         media_type=MEDIA_TYPE,
         # No caching, and no buffering by a reverse proxy (nginx), or events arrive in lumps.
@@ -153,5 +177,5 @@ SSE_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "A stream of server-sent events (see each endpoint's description).",
         "content": {MEDIA_TYPE: {"schema": {"type": "string"}}},
     },
-    503: {"description": "Too many training streams at once; retry after `Retry-After` s."},
+    503: {"description": "Too many streams open at once; retry after `Retry-After` s."},
 }

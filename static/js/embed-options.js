@@ -5,6 +5,8 @@
  * parsing is tested in Node; a malformed option keeps its default and is reported.
  */
 
+import { lastParam } from './state.js';
+
 export const THEMES = ['light', 'dark', 'high-contrast'];
 
 const bool = {
@@ -63,7 +65,7 @@ export function parseEmbed(search) {
   const options = embedDefaults();
   const warnings = [];
   for (const o of EMBED_OPTIONS) {
-    const raw = params.get(o.key);
+    const raw = lastParam(params, o.key);
     if (raw === null) continue;
     try {
       options[o.name] = o.codec.decode(raw);

@@ -5,7 +5,7 @@
  * closes the connection, which stops the work on the server.
  */
 
-import { answer } from './api.js';
+import { ApiError, answer } from './api.js';
 
 /**
  * Split event-stream text into complete events; `rest` is the unfinished tail
@@ -38,10 +38,21 @@ export function parseSSE(text) {
 }
 
 /**
+ * The ApiError an `error` event carries (`{msg, type}`, docs/TRAINING_API.md): the
+ * stream stopped without finishing, and the page says why.
+ * @param {number} status @param {any} data
+ */
+export function streamError(status, data) {
+  const msg = data && typeof data === 'object' ? data.msg ?? data.message : data;
+  return new ApiError(status, [{ field: null, message: String(msg ?? 'the stream stopped') }]);
+}
+
+/**
  * POST `body` to `path` and call `onEvent(name, data)` for each event as it
  * arrives (data decoded from JSON). Resolves when the stream ends; rejects with
- * an ApiError for an error answer (a 422 comes before the stream starts) and
- * with an AbortError when `signal` aborts.
+ * an ApiError for an error answer (a 422 comes before the stream starts) or an
+ * `error` event (the stream is then closed), and with an AbortError when `signal`
+ * aborts.
  */
 export async function postStream(path, body, onEvent, signal) {
   const res = await fetch(path, {
@@ -59,7 +70,14 @@ export async function postStream(path, body, onEvent, signal) {
     buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
     const { events, rest } = parseSSE(done ? `${buffer}\n\n` : buffer);
     buffer = rest;
-    for (const ev of events) onEvent(ev.event, JSON.parse(ev.data));
+    for (const ev of events) {
+      const data = JSON.parse(ev.data);
+      if (ev.event === 'error') {
+        await reader.cancel();
+        throw streamError(res.status, data);
+      }
+      onEvent(ev.event, data);
+    }
     if (done) return;
   }
 }

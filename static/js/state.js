@@ -134,6 +134,13 @@ const padding = {
   decode: (s) => (s === 'same' || s === 'valid' ? s : ints([2, 4], 0, 64).decode(s)),
 };
 
+/**
+ * Whether `name` is one a plain object inherits (`__proto__`, `constructor`,
+ * `toString`, ...): looked up in the presets, it would find Object.prototype's
+ * member instead of nothing, and the page would draw from a function.
+ */
+export const inherited = (name) => name in Object.prototype;
+
 /** A preset name, an explicit tensor of `rank` dimensions, or (inputs only) a lost upload. */
 export const tensorOrName = (rank) => ({
   encode(v) {
@@ -146,6 +153,7 @@ export const tensorOrName = (rank) => ({
     if (s === 'upload') return null;
     if (s.includes(':')) return decodeTensor(s, rank);
     if (!NAME.test(s)) throw new SyntaxError('bad preset name');
+    if (s.split('~').some(inherited)) throw new RangeError('no preset of that name');
     return s;
   },
 });
@@ -239,8 +247,19 @@ export function toQuery(state, props = PROPS) {
 }
 
 /**
+ * The value of `key` in `params`: the last one when the link gives it more than once,
+ * as the server reads it (Starlette's query parameters), so both agree.
+ * @param {URLSearchParams} params @param {string} key
+ */
+export function lastParam(params, key) {
+  const all = params.getAll(key);
+  return all.length ? all[all.length - 1] : null;
+}
+
+/**
  * Parse a query string. A malformed value keeps its default and is reported in
- * `warnings` (the page shows them), so a broken link still opens.
+ * `warnings` (the page shows them), so a broken link still opens. A key given
+ * twice counts with its last value.
  * @param {string} search
  * @returns {{state: Record<string, any>, warnings: {key: string, message: string}[]}}
  */
@@ -249,7 +268,7 @@ export function fromQuery(search, props = PROPS) {
   const state = defaults(props);
   const warnings = [];
   for (const p of props) {
-    const raw = params.get(p.key);
+    const raw = lastParam(params, p.key);
     if (raw === null) continue;
     try {
       state[p.name] = p.codec.decode(raw);

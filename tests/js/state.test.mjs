@@ -113,3 +113,28 @@ test('numbers are written short', () => {
   assert.equal(numStr(1 / 9), '0.111111');
   assert.equal(numStr(255), '255');
 });
+
+test('inherited names (__proto__, constructor, toString) are not presets: a warning, the default', async () => {
+  const { fromQuery, PROPS } = await import('../../static/js/state.js');
+  const def = Object.fromEntries(PROPS.map((p) => [p.name, p.def]));
+  for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+    for (const key of ['k', 'in', 'tg', 'go']) {
+      const { state, warnings } = fromQuery(`?${key}=${name}`);
+      const prop = PROPS.find((p) => p.key === key);
+      assert.deepEqual(state[prop.name], def[prop.name], `${key}=${name}`);
+      assert.deepEqual(warnings.map((w) => w.key), [key]);
+    }
+  }
+  const { state, warnings } = fromQuery('?k=diagonal~constructor~centre_x');
+  assert.equal(state.weight, 'diagonal');
+  assert.equal(warnings.length, 1);
+  assert.equal(fromQuery('?k=centre_x').state.weight, 'centre_x');
+});
+
+test('a key given twice counts with its last value, as on the server', async () => {
+  const { fromQuery } = await import('../../static/js/state.js');
+  const { parseEmbed } = await import('../../static/js/embed-options.js');
+  assert.equal(fromQuery('?lang=en&lang=ru').state.lang, 'ru');
+  assert.deepEqual(fromQuery('?s=1&s=2').state.stride, [2, 2]);
+  assert.equal(parseEmbed('?theme=light&theme=dark').options.theme, 'dark');
+});
