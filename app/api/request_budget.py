@@ -106,12 +106,15 @@ def conv_cost(body: Any, transpose: bool = False) -> Cost:
     out = _conv_out(body, x, w, transpose)
     backward = body.grad_output is not None
     kernel = int(np.prod(w.shape[-2:]))
-    channels = x.shape[0] if x.ndim == 3 else 1
-    # The unfolded input (or, transposed, output): channels x kernel cells x cells.
-    cells = out // max(w.shape[0] if w.ndim == 4 and not transpose else 1, 1)
-    work = channels * kernel * max(cells, x.size // channels)
+    c_in = x.shape[0] if x.ndim == 3 else 1
+    if transpose:  # the unfolded output: output channels x kernel cells x input cells
+        c_out = w.shape[1] * body.groups if w.ndim == 4 else 1
+        work = c_out * kernel * (x.size // c_in)
+    else:  # the unfolded input: input channels x kernel cells x output cells
+        c_out = w.shape[0] if w.ndim == 4 else 1
+        work = c_in * kernel * (out // c_out)
     tensors = x.size + w.size + out + (out + x.size + w.size if backward else 0)
-    answer = out + (x.size + w.size + (w.shape[0] if w.ndim == 4 else 1) if backward else 0)
+    answer = out + (x.size + w.size + c_out if backward else 0)
     return Cost(tensors, work, answer + _trace_numbers(body, 3 if backward else 1))
 
 

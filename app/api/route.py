@@ -96,7 +96,10 @@ class GuardedRoute(APIRoute):
             wrapped = GuardedRequest(request.scope, request.receive, request._send)
             wrapped.route = self
             try:
-                return await handler(wrapped)
+                # An overflow is refused below, by the answer it leaves; numpy need not warn
+                # (errstate is a context variable: the route's worker thread inherits it).
+                with np.errstate(over="ignore", invalid="ignore"):
+                    return await handler(wrapped)
             except NonFiniteAnswer as exc:
                 field = _largest_field(wrapped.model) if wrapped.model is not None else "input"
                 message = (

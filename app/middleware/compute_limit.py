@@ -187,13 +187,14 @@ class ComputeLimitMiddleware:
                 held = False
                 self.slots.release()
 
+        largest = 0
+
         def sent() -> None:
-            nonlocal in_flight
+            nonlocal in_flight, largest
             if in_flight:
                 size, in_flight = in_flight, 0
+                largest = max(largest, size)
                 self.answers.remove(size)
-                if size >= 2 * memory.TRIM_AFTER_BYTES:
-                    memory.give_back()
 
         async def send_counting(message: Message) -> None:
             nonlocal in_flight
@@ -213,3 +214,6 @@ class ComputeLimitMiddleware:
         finally:
             release()
             sent()
+            # Now that the app has returned, the answer and the request's tensors are freed.
+            if largest >= memory.TRIM_AFTER_BYTES:
+                memory.give_back()

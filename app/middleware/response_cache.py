@@ -184,7 +184,7 @@ class ResponseCacheMiddleware:
                 # this list, and a kept answer must hold only the app's (the outer ones
                 # are added again to every reply).
                 start = dict(message, headers=list(message.get("headers", [])))
-                if message["status"] != 200:
+                if message["status"] != 200 or _declared(message) > self.max_answer:
                     start = None
                     settled()
             elif start is not None and message["type"] == "http.response.body":
@@ -202,6 +202,14 @@ class ResponseCacheMiddleware:
             await send(message)
 
         return record
+
+
+def _declared(start: Message) -> int:
+    """The answer's ``Content-Length`` (0 when it has none)."""
+    for name, value in start.get("headers", []):
+        if name.lower() == b"content-length" and value.isdigit():
+            return int(value)
+    return 0
 
 
 async def _read_body(receive: Receive) -> bytes | None:
