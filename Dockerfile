@@ -20,7 +20,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
   CMD python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
 # One worker per core (nproc counts the CPUs the container may run on, not a CPU
-# quota: under Kubernetes limits set WEB_CONCURRENCY to the limit). The app bounds
-# its own bodies and computations (app/api/limits.py); --limit-concurrency is the
-# backstop against connection floods, per worker. See docs/DEPLOY.md.
-CMD ["sh", "-c", "exec uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-$(nproc)} --limit-concurrency 2048 --timeout-keep-alive 5 --timeout-graceful-shutdown 20"]
+# quota: under Kubernetes limits set WEB_CONCURRENCY to the limit). python -m app is
+# uvicorn with the limits that hold without a proxy (head size and time, idle and
+# write timeouts, a connection limit; app/server.py); the app bounds its own bodies,
+# computations and answers (app/api/limits.py). See docs/DEPLOY.md.
+CMD ["sh", "-c", "exec python -m app --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-$(nproc)}"]

@@ -30,10 +30,14 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("WEB_CONCURRENCY", "1")),
         help="processes; one per core (default: $WEB_CONCURRENCY or 1)",
     )
+    parser.add_argument("--no-access-log", action="store_true", help="log no line per request")
     args = parser.parse_args(argv)
     # Room for the connection limit (per worker), the listening socket and files.
     server.raise_open_files_limit(limits.MAX_CONNECTIONS + 256)
-    uvicorn.run("app.main:app", **server.settings(args.host, args.port, max(args.workers, 1)))
+    settings = server.settings(args.host, args.port, max(args.workers, 1))
+    if args.no_access_log:
+        settings["access_log"] = False
+    uvicorn.run("app.main:app", **settings)
     return 0
 
 

@@ -14,9 +14,10 @@ memory for ever. :class:`GuardedHttpToolsProtocol` adds, per connection:
   socket full for that long (an answer or a stream it does not read), the
   connection is dropped, so the app's ``send`` returns and its memory and slots
   are given back;
-- a connection limit (``limits.MAX_CONNECTIONS`` per worker): past it the
-  connection idle the longest (no request in progress) is closed, so idle sockets
-  cannot lock others out; ``/healthz`` keeps answering.
+- a connection limit (``limits.MAX_CONNECTIONS`` per worker): past it an idle
+  connection (no request in progress) is closed, one that never sent a byte first,
+  then the one idle the longest, so idle sockets cannot lock others out;
+  ``/healthz`` keeps answering.
 
 :func:`settings` are the arguments ``python -m app`` passes to ``uvicorn.run``.
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import resource
 import time
+from collections import OrderedDict
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -52,23 +54,44 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer: asyncio.TimerHandle | None = None
         self._write_timer: asyncio.TimerHandle | None = None
         self._idle_since = time.monotonic()
+        self._served = 0
 
     # --- connection limit -------------------------------------------------------
 
     def _idle(self) -> bool:
         return self.cycle is None or self.cycle.response_complete
 
+    def _eviction_order(self) -> tuple[bool, float]:
+        """Longest idle first (used when no connection is silent)."""
+        return (self._served > 0, self._idle_since)
+
+    def _silent(self) -> OrderedDict[GuardedHttpToolsProtocol, None]:
+        """Connections that have not sent a byte yet, oldest first (one per server)."""
+        state = self.server_state.__dict__
+        return state.setdefault("convviz_silent", OrderedDict())  # type: ignore[no-any-return]
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_head_timer()
+        silent = self._silent()
         if len(self.connections) > limits.MAX_CONNECTIONS:
-            idle = [c for c in self.connections if c is not self and getattr(c, "_idle", None)]
-            idle = [c for c in idle if c._idle()]  # type: ignore[attr-defined]
-            if idle:
-                oldest = min(idle, key=lambda c: c._idle_since)  # type: ignore[attr-defined]
-                oldest.transport.close()
+            # Sockets that never sent a byte go first (in O(1): a flood of them must not
+            # cost a scan per connection), else the connection idle the longest.
+            if silent:
+                victim, _ = silent.popitem(last=False)
+                victim.transport.close()
+            else:
+                idle = [
+                    c
+                    for c in self.connections
+                    if c is not self and isinstance(c, GuardedHttpToolsProtocol) and c._idle()
+                ]
+                if idle:
+                    min(idle, key=GuardedHttpToolsProtocol._eviction_order).transport.close()
+        silent[self] = None
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._silent().pop(self, None)
         self._cancel(self._head_timer)
         self._cancel(self._write_timer)
         super().connection_lost(exc)
@@ -92,6 +115,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def data_received(self, data: bytes) -> None:
+        if self._served == 0 and self._head_bytes == 0:
+            self._silent().pop(self, None)
         if self._awaiting_head:
             self._head_bytes += len(data)
         super().data_received(data)
@@ -116,6 +141,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
+        self._served += 1
         super().on_response_complete()
         if not self.transport.is_closing() and not self.pipeline:
             self._arm_head_timer()

@@ -15,7 +15,16 @@ errors and the peak memory of the server's processes, and exits 1 unless every
 answer was a 200, a 4xx or a 503 (the server's "busy, retry") and no request failed
 outright.
 
+With ``--attack``, the hostile clients of issue 11 (``benchmarks/attacks.py``) run
+against the same server while the class arrives, and ``/healthz`` is asked every
+50 ms; then each attack runs alone for ``--phase`` seconds. It passes when every
+student got a 200 with a p99 under 2 s and no worker's peak memory went over its
+limit (``--worker-limit``, docs/DEPLOY.md's pod limit per worker); it prints the
+peak RSS per worker, the students' p99 and ``/healthz``'s worst latency during the
+whole mix and during each attack alone.
+
     python benchmarks/load.py [--clients 300] [--arrival 10] [--workers N] [--static proxy]
+    python benchmarks/load.py --attack [--phase 10]
 
 Everything is bounded: a fixed number of requests per client, a timeout per
 request and a deadline for the whole run.
@@ -56,18 +65,13 @@ def server_command(port: int, workers: int) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "uvicorn",
-        "app.main:app",
+        "app",
         "--host",
         HOST,
         "--port",
         str(port),
         "--workers",
         str(workers),
-        "--limit-concurrency",
-        "2048",
-        "--timeout-keep-alive",
-        "5",
         "--no-access-log",
     ]
 
@@ -147,7 +151,7 @@ def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
         try:
             if httpx.get(f"http://{HOST}:{port}/healthz", timeout=1).status_code == 200:
                 # Every worker must be up, not only the first to answer.
-                if len(_children(proc.pid)) >= workers:
+                if workers == 1 or len(_children(proc.pid)) >= workers:
                     return proc
         except httpx.HTTPError:
             pass
@@ -350,7 +354,7 @@ def report(results: Results, elapsed: float, memory: MemoryWatch, args: argparse
     )
     print("statuses:", dict(sorted(results.statuses.items())))
     if results.retry_after:
-        # "missing": uvicorn's own 503 past --limit-concurrency, which sends none.
+        # "missing": uvicorn's own 503 past its concurrency backstop, which sends none.
         print("503 Retry-After:", dict(results.retry_after))
     print("transport errors:", dict(results.errors) or "none")
     if results.retried:
@@ -384,6 +388,60 @@ async def run(args: argparse.Namespace, base: str) -> tuple[Results, float]:
     return results, time.perf_counter() - start
 
 
+def attack_report(
+    results: Results,
+    memory: MemoryWatch,
+    mix: Any,
+    phases: list[tuple[str, Any]],
+    args: argparse.Namespace,
+) -> bool:
+    """The attack mix's verdict: students served, workers within their memory limit."""
+    every = [v for values in results.latencies.values() for v in values]
+    students_p99 = float(_ms(every, 0.99)) / 1000 if every else float("inf")
+    only_200 = set(results.statuses) == {200} and not results.errors
+    print("\n--- the class under attack ---")
+    print(f"students: {dict(sorted(results.statuses.items()))}, p99 {students_p99 * 1000:.0f} ms")
+    print(
+        f"/healthz during the mix: worst {mix.health_worst * 1000:.0f} ms,"
+        f" {mix.health_failures} failed of {mix.health_count}"
+    )
+    for name, statuses in mix.tallies.items():
+        print(f"  {name}: {statuses}")
+    workers = {p: kib for p, kib in memory.peaks_per_process().items() if p != memory.pid}
+    workers = workers or {memory.pid: _status_kib(memory.pid, "VmHWM")}
+    print(
+        "peak RSS per worker (VmHWM, MiB): "
+        + ", ".join(f"{kib / 1024:.0f}" for kib in workers.values())
+        + f" (limit {args.worker_limit} MiB)"
+    )
+    if phases:
+        print(f"\n{'each attack alone':<36}{'/healthz worst ms':>18}{'failed':>8}  statuses")
+        for name, outcome in phases:
+            worst, failed = outcome.health_worst * 1000, outcome.health_failures
+            print(f"{name:<36}{worst:>18.0f}{failed:>8}  {outcome.tallies[name]}")
+    within = all(kib / 1024 <= args.worker_limit for kib in workers.values())
+    ok = only_200 and students_p99 < 2.0 and within
+    verdict = "PASS" if ok else "FAIL"
+    print(
+        f"\n{verdict}: students all 200: {only_200}; p99 under 2 s: {students_p99 < 2.0};"
+        f" every worker within {args.worker_limit} MiB: {within}"
+    )
+    return ok
+
+
+def attack_phases(address: tuple[str, int], seconds: float) -> list[tuple[str, Any]]:
+    """Each attack alone for ``seconds``, with /healthz asked every 50 ms."""
+    from attacks import ATTACKS, AttackProcess
+
+    phases = []
+    for name in ATTACKS:
+        attack = AttackProcess(address, [name])
+        time.sleep(seconds)
+        phases.append((name, attack.finish()))
+        time.sleep(1.0)  # what the attack held is given back before the next
+    return phases
+
+
 def main() -> int:
     cores = len(os.sched_getaffinity(0))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -400,6 +458,13 @@ def main() -> int:
         help="who serves static/: this server (every page load fetches its ~30 files from"
         " it) or a proxy in front, as docs/DEPLOY.md sets up (they never reach the app)",
     )
+    parser.add_argument(
+        "--attack", action="store_true", help="issue 11's hostile clients during the class"
+    )
+    parser.add_argument("--phase", type=float, default=10.0, help="seconds of each attack alone")
+    parser.add_argument(
+        "--worker-limit", type=int, default=1280, help="MiB a worker may peak at (DEPLOY.md)"
+    )
     args = parser.parse_args()
     if not 1 <= args.clients <= 2000 or not 1 <= args.clicks <= 100:
         parser.error("--clients must be 1..2000 and --clicks 1..100")
@@ -414,9 +479,19 @@ def main() -> int:
     args.server_cpu_before = memory.cpu()
     args.own_cpu_before = time.process_time()
     try:
+        if args.attack:
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            from attacks import ATTACKS, AttackProcess
+
+            attack = AttackProcess((HOST, port), list(ATTACKS))
+            time.sleep(3.0)  # the attacks are under way when the class arrives
         results, elapsed = asyncio.run(run(args, f"http://{HOST}:{port}"))
         time.sleep(0.2)
         ok = report(results, elapsed, memory, args)
+        if args.attack:
+            mix = attack.finish()
+            phases = attack_phases((HOST, port), args.phase) if args.phase > 0 else []
+            ok = attack_report(results, memory, mix, phases, args)
     finally:
         memory.stop.set()
         proc.terminate()

@@ -62,7 +62,7 @@ def test_the_container_runs_the_production_command_of_deploy_md() -> None:
     deploy = (ROOT / "docs" / "DEPLOY.md").read_text()
     block = deploy.split("## The production command", 1)[1].split("```bash", 1)[1]
     lines = block.split("```", 1)[0].replace("\\\n", " ").splitlines()
-    (documented,) = [line for line in lines if line.startswith("uvicorn ")]
+    (documented,) = [line for line in lines if line.startswith("python -m app ")]
     command = json.loads(one("CMD"))[2].removeprefix("exec ")
     documented_flags = shlex.split(documented.replace('"$(nproc)"', "N"))
     container_flags = shlex.split(command.replace("${WEB_CONCURRENCY:-$(nproc)}", "N"))

@@ -106,3 +106,21 @@ def test_a_keep_alive_connection_serves_requests_and_is_then_closed_when_idle(
             conn.settimeout(10)
             assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")
         assert closed_by_server(conn, 10)
+
+
+def test_a_flood_of_silent_sockets_closes_them_before_a_kept_alive_connection(
+    server: tuple[str, int],
+) -> None:
+    with socket.create_connection(server) as kept:
+        kept.settimeout(10)
+        kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert kept.recv(65536).startswith(b"HTTP/1.1 200 ")
+        flood = [socket.create_connection(server) for _ in range(3 * limits.MAX_CONNECTIONS)]
+        try:
+            kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert kept.recv(65536).startswith(b"HTTP/1.1 200 ")
+            # The oldest silent sockets made room, not the connection in use.
+            assert all(closed_by_server(c, 0.01) for c in flood[: limits.MAX_CONNECTIONS])
+        finally:
+            for conn in flood:
+                conn.close()
