@@ -145,6 +145,13 @@ def test_the_containers_command_serves_and_its_health_check_passes(tmp_path: Pat
         marker = f"http://127.0.0.1:{port}/static/copy-marker.txt"
         with urllib.request.urlopen(marker, timeout=10) as r:
             assert r.read() == b"from the copy"
+        # The command holds the server's own limits (app/server.py), no proxy needed.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 300_000)
+            assert conn.recv(64).startswith(b"HTTP/1.1 431 ")
+        head = urllib.request.Request(f"http://127.0.0.1:{port}/", method="HEAD")
+        with urllib.request.urlopen(head, timeout=10) as r:
+            assert r.status == 200 and r.read() == b""
     finally:
         os.killpg(server.pid, signal.SIGTERM)  # what `docker stop` sends
         try:
