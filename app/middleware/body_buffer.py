@@ -66,12 +66,12 @@ class BodyBufferMiddleware:
                     break
             body = b"".join(chunks)
             chunks.clear()
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
         finally:
             self.held -= counted
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
     """``receive`` that gives the app the body already read, then whatever comes next."""
     sent = False
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import limits
+from app.middleware.body_buffer import replay
 from app.middleware.body_limit import declared_length
 
 CACHED_PATHS = frozenset(
@@ -163,7 +164,7 @@ class ResponseCacheMiddleware:
                 future.set_result(None)
 
         try:
-            await self.app(scope, _replay(body, receive), self._recording(key, send, settled))
+            await self.app(scope, replay(body, receive), self._recording(key, send, settled))
         finally:
             if first:
                 settled()
@@ -221,17 +222,3 @@ async def _read_body(receive: Receive) -> bytes | None:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """``receive`` that gives the app the body already read, then whatever comes next."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()  # http.disconnect, when the client goes
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replayed
