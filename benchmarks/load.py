@@ -2,8 +2,8 @@
 lecture-size computations and image uploads.
 
 Not a test: a measurement to read. It starts the production command itself
-(uvicorn, one worker per core, the flags of ``docs/DEPLOY.md``) on a free port of
-127.0.0.1, and only ever talks to that server. Each client, like a student opening
+(``python -m app``, one worker per core, as ``docs/DEPLOY.md`` runs it) on a free
+port of 127.0.0.1, and only ever talks to that server. Each client, like a student opening
 the page, loads it (the HTML, its stylesheet, every ES module, the strings and the
 presets), then clicks through the lecture's worked examples (``conv2d`` and
 ``max_pool2d`` requests as ``/api/presets`` lists them, plus the X/O network's
@@ -156,7 +156,7 @@ def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "uvicorn exited")
+            raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "the server exited")
         time.sleep(0.2)
     proc.kill()
     raise RuntimeError("the server did not start within 60 s")
