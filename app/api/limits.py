@@ -230,6 +230,10 @@ answer, plus the one piece of it the server's socket buffer holds). While more i
 held, a new computation waits for a slot (then 503): clients that never read cannot
 pile answers up in memory."""
 
+ANSWER_STALL_SECONDS: Final = 5.0
+"""An answer not moving for this long may be dropped when a new computation needs the
+memory of answers in flight (app/middleware/answers.py)."""
+
 MAX_BODIES_IN_FLIGHT_BYTES: Final = 128 * 1024 * 1024
 """Request body bytes a worker may hold while bodies arrive (they are read whole before a
 compute slot is taken); past it a body is refused with 503."""

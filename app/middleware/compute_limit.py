@@ -11,10 +11,10 @@ with ``Retry-After`` straight away. Nothing queues without bound.
 The slot is given back when the response starts: by then the answer is computed
 and rendered, and a slow reader must not hold the CPU's turn while it downloads.
 But the answer stays in memory until it is sent, so answers being sent are counted
-(sent in pieces, so the server's socket buffer copies at most one piece) and
-while they exceed ``MAX_ANSWERS_IN_FLIGHT_BYTES`` no new computation starts: clients
-that never read cannot pile answers up (8 of them took a worker to 1.45 GB). The
-write timeout of ``app.server`` drops such clients. After a large answer is sent the
+(``app.middleware.answers``) and while they exceed ``MAX_ANSWERS_IN_FLIGHT_BYTES``
+no new computation starts: clients that never read cannot pile answers up (8 of
+them took a worker to 1.45 GB). The wait drops answers that have stalled, and the
+write timeout of ``app.server`` drops such clients in any case. After a large answer is sent the
 worker gives its memory back (``app.memory``).
 GET requests (pages, presets, static files, health) are cheap and never wait.
 """
@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import memory
 from app.api import limits
+from app.middleware.answers import Answer, AnswerDropped, AnswersInFlight
 from app.middleware.errors import error_response
 
 
@@ -102,56 +103,6 @@ def _content_length(message: Message) -> int:
     return 0
 
 
-SEND_PIECE_BYTES = 1024 * 1024
-"""An answer goes to the server in pieces of this size. The server waits for the socket
-to drain before taking the next piece, so at most one piece (plus the socket's
-64 KiB high-water mark) is ever copied into its buffer: a whole 700 MiB answer written
-at once was copied there whole, and held until a client that never reads went away."""
-
-
-async def _send_in_pieces(send: Send, message: Message) -> None:
-    body = message.get("body", b"")
-    more = message.get("more_body", False)
-    if len(body) <= SEND_PIECE_BYTES:
-        await send(message)
-        return
-    for start in range(0, len(body), SEND_PIECE_BYTES):
-        last = start + SEND_PIECE_BYTES >= len(body)
-        piece = bytes(body[start : start + SEND_PIECE_BYTES])
-        await send({"type": "http.response.body", "body": piece, "more_body": more or not last})
-
-
-class AnswersInFlight:
-    """Bytes of answers still being sent; waiters resume when it falls under the limit."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.held = 0
-        self._waiters: list[asyncio.Future[None]] = []
-
-    def add(self, size: int) -> None:
-        self.held += size
-
-    def remove(self, size: int) -> None:
-        self.held -= size
-        if self.held <= self.limit:
-            waiters, self._waiters = self._waiters, []
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
-
-    async def room(self, wait: float) -> bool:
-        """Wait at most ``wait`` s until the answers in flight are under the limit."""
-        if self.held <= self.limit:
-            return True
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        await asyncio.wait({waiter}, timeout=wait)
-        if not waiter.done():
-            waiter.cancel()
-        return self.held <= self.limit
-
-
 class ComputeLimitMiddleware:
     def __init__(
         self,
@@ -179,7 +130,8 @@ class ComputeLimitMiddleware:
             await self._busy(scope, receive, send)
             return
         held = True
-        in_flight = 0
+        answer: Answer | None = None
+        largest = 0
 
         def release() -> None:
             nonlocal held
@@ -187,30 +139,29 @@ class ComputeLimitMiddleware:
                 held = False
                 self.slots.release()
 
-        largest = 0
-
         def sent() -> None:
-            nonlocal in_flight, largest
-            if in_flight:
-                size, in_flight = in_flight, 0
-                largest = max(largest, size)
-                self.answers.remove(size)
+            nonlocal answer, largest
+            if answer is not None:
+                largest = max(largest, answer.size)
+                self.answers.remove(answer)
+                answer = None
 
         async def send_counting(message: Message) -> None:
-            nonlocal in_flight
+            nonlocal answer
             if message["type"] == "http.response.start":
-                in_flight = _content_length(message) + SEND_PIECE_BYTES
-                self.answers.add(in_flight)
+                answer = self.answers.add(_content_length(message))
                 release()
-            if message["type"] != "http.response.body":
+            if message["type"] != "http.response.body" or answer is None:
                 await send(message)
                 return
-            await _send_in_pieces(send, message)
+            await answer.send(send, message)
             if not message.get("more_body", False):
                 sent()
 
         try:
             await self.app(scope, receive, send_counting)
+        except AnswerDropped:
+            pass  # the server closes the connection: the answer was left unfinished
         finally:
             release()
             sent()

@@ -15,8 +15,18 @@ from app.main import app
 from app.server import GuardedHttpToolsProtocol
 
 
+class Live(tuple):  # type: ignore[type-arg]
+    """The server's address, usable wherever an address is, and the server itself."""
+
+    server: uvicorn.Server
+
+    def connections(self) -> int:
+        """Connections the server holds open now."""
+        return len(self.server.server_state.connections)
+
+
 @contextmanager
-def guarded_server(**config: Any) -> Iterator[tuple[str, int]]:
+def guarded_server(**config: Any) -> Iterator[Live]:
     """The app behind ``python -m app``'s protocol, on a free loopback port."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -35,8 +45,10 @@ def guarded_server(**config: Any) -> Iterator[tuple[str, int]]:
     while not srv.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
+    live = Live(sock.getsockname())
+    live.server = srv
     try:
-        yield sock.getsockname()
+        yield live
     finally:
         srv.should_exit = True
         thread.join(30)

@@ -26,7 +26,7 @@ import pytest
 from app.api import limits
 from app.main import app
 from app.middleware.compute_limit import ComputeLimitMiddleware
-from tests.hostile.live import closed_by_server, get, guarded_server, read_all
+from tests.hostile.live import get, guarded_server, read_all
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,8 +94,9 @@ def limit() -> Iterator[ComputeLimitMiddleware]:
 
 
 def test_unread_answers_are_bounded_and_new_computations_wait_then_503(
-    limit: ComputeLimitMiddleware,
+    limit: ComputeLimitMiddleware, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(limits, "ANSWER_STALL_SECONDS", 3600.0)  # none counts as stalled
     with guarded_server() as address:
         unread = [_ask(address) for _ in range(3)]
         try:
@@ -119,6 +120,30 @@ def test_unread_answers_are_bounded_and_new_computations_wait_then_503(
         again.close()
 
 
+def test_stalled_answers_are_dropped_when_a_computation_needs_their_memory(
+    limit: ComputeLimitMiddleware, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limits, "ANSWER_STALL_SECONDS", 0.0)  # every unmoving answer counts
+    monkeypatch.setattr(limits, "WRITE_TIMEOUT_SECONDS", 1.0)
+    with guarded_server() as address:
+        unread = [_ask(address) for _ in range(3)]
+        try:
+            assert [_status(c) for c in unread] == [b"HTTP/1.1 200"] * 3
+            assert limit.answers.held > limit.answers.limit
+            # A new computation is served: the stalled answers are dropped to make room...
+            late = _ask(address, json.dumps({"input": [[1.0]], "weight": [[3.0]]}).encode())
+            assert read_all(late, 30).startswith(b"HTTP/1.1 200 ")
+            late.close()
+            assert limit.answers.held <= limit.answers.limit
+            # ... and their connections are given up (closed once the write timeout
+            # passes, as they never read what is already in the socket's buffer).
+            assert _eventually(lambda: address.connections() < len(unread))
+        finally:
+            for conn in unread:
+                conn.close()
+        assert _eventually(lambda: limit.answers.held == 0)
+
+
 def test_the_write_timeout_drops_a_client_that_never_reads(
     limit: ComputeLimitMiddleware, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -130,7 +155,7 @@ def test_the_write_timeout_drops_a_client_that_never_reads(
             # The client keeps its socket open and reads nothing: the server gives up on it
             # and what it held comes back.
             assert _eventually(lambda: limit.answers.held == 0)
-            assert closed_by_server(conn, 30)
+            assert _eventually(lambda: address.connections() == 0)
         finally:
             conn.close()
         assert get(address, "/healthz").startswith(b"HTTP/1.1 200 ")
