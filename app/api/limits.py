@@ -191,3 +191,16 @@ MAX_EXPORT_WIDTH: Final = 1920
 
 MAX_CODE_ELEMENTS: Final = 1024 * 1024
 """Most numbers the generated PyTorch code and curl command may embed."""
+
+# --- live rooms (app/api/routes/rooms.py, app/rooms/) ---------------------------
+
+MAX_ROOM_FOLLOWERS: Final = 1000
+"""Follower streams (server-sent events) open at once per worker. An idle stream costs
+a few KiB and a keep-alive every 15 s; uvicorn's --limit-concurrency 2048 counts them
+too, so half of it stays for everything else."""
+
+ROOM_RETRY_AFTER_SECONDS: Final = 5
+"""Sent with 503 when every follower stream or room is taken, or Redis is away."""
+
+MAX_ROOM_BODY_BYTES: Final = 64 * 1024
+"""Largest body under /api/rooms: a view's query is at most 48 KiB (app/rooms/view.py)."""

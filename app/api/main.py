@@ -11,9 +11,10 @@ from app.api.routes import (
     network,
     pool,
     presets,
+    rooms,
     training,
 )
 
 api_router = APIRouter()
-for module in (conv, pool, activation, images, presets, export, training, network, health):
+for module in (conv, pool, activation, images, presets, export, training, network, health, rooms):
     api_router.include_router(module.router)
