@@ -257,6 +257,8 @@ class FollowerStream(Response):
             # No caching, and no buffering by nginx, or states arrive in lumps.
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
+        # A stream has no length: drop the "content-length: 0" of the empty body.
+        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
         self.broker, self.code, self.box = b, code, box
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
