@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
+
+import orjson
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,15 @@ class Message:
     version: int = 0
     view: str = ""  # path and query, for "state"
     reason: str = ""  # for "end": "ended" or "expired"
+
+    @cached_property
+    def event(self) -> bytes:
+        """The server-sent event, encoded once for every follower of this process."""
+        if self.kind == "end":
+            return b"event: end\ndata: " + orjson.dumps({"reason": self.reason}) + b"\n\n"
+        path, sep, query = self.view.partition("?")
+        data = orjson.dumps({"version": self.version, "path": path, "query": sep + query})
+        return f"event: state\nid: {self.version}\ndata: ".encode() + data + b"\n\n"
 
 
 class Mailbox:

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 PREFIX = "convviz:room:"
 ROOMS = "convviz:rooms"
+MAX_CONNECTIONS = 32
+"""Connections to Redis per process (the pub/sub subscription takes one more)."""
 STALE_SECONDS = 3 * 5.0 + 5
 """A process's follower count older than this (three missed ticks) no longer counts."""
 
@@ -89,9 +91,17 @@ class RedisBroker(Broker):
         """The client of the running event loop (a client cannot move between loops)."""
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
-            self._client = aioredis.from_url(
-                self.url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5
+            # A bounded pool that waits for a free connection: a class joining at once
+            # must not open hundreds of connections to Redis (nor time out connecting).
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self.url,
+                max_connections=MAX_CONNECTIONS,
+                timeout=5,
+                decode_responses=True,
+                socket_connect_timeout=5,
+                socket_timeout=5,
             )
+            self._client = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
             self._loop, self._listener, self._ticker = loop, None, None
             self.hub.rooms.clear()  # mailboxes of another loop: their streams are gone
         return self._client

@@ -32,7 +32,7 @@ from starlette.types import Receive, Scope, Send
 from app.api import limits
 from app.api.room_schemas import Published, RoomCreated, RoomInfo, ViewIn
 from app.api.routes.pages import scenes
-from app.api.sse import MEDIA_TYPE, StreamSlots, format_event
+from app.api.sse import MEDIA_TYPE, StreamSlots
 from app.rooms import codes
 from app.rooms.broker import Broker, BrokerDown, RoomRecord, RoomsFull
 from app.rooms.hub import Mailbox
@@ -271,13 +271,10 @@ class FollowerStream(Response):
                 message = await self.box.get(KEEPALIVE_SECONDS)
                 if message is None:
                     await chunk(b": keep-alive\n\n")
-                elif message.kind == "end":
-                    await chunk(format_event("end", {"reason": message.reason}))
+                    continue
+                await chunk(message.event)
+                if message.kind == "end":
                     return
-                else:
-                    path, sep, query = message.view.partition("?")
-                    data = {"version": message.version, "path": path, "query": sep + query}
-                    await chunk(format_event("state", data, message.version))
 
         async def gone() -> None:
             while (await receive())["type"] != "http.disconnect":
