@@ -285,7 +285,7 @@ def main() -> int:
         logs: list[list[tuple[float, int, int]]] = []
         stop_wait = time.monotonic() + total + 10
         # Ending the room ends every follower's stream, so the children finish now.
-        httpx.delete(room_url, headers={"Authorization": f"Bearer {secret}"})
+        httpx.post(f"{room_url}/end", headers={"Authorization": f"Bearer {secret}"})
         for _ in children:
             logs += out.get(timeout=max(1.0, stop_wait - time.monotonic()))
     finally:

@@ -69,11 +69,11 @@ def test_only_the_secret_publishes_or_ends(client: TestClient) -> None:
     assert client.post(url, json=view, headers={"Authorization": "Basic x"}).status_code == 401
     assert client.post(url, json=view, headers=bearer(other_secret)).status_code == 403
     assert client.post(url, json=view, headers=bearer(secret[:-1])).status_code == 403
-    assert client.delete(f"/api/rooms/{code}", headers=bearer(other_secret)).status_code == 403
+    assert client.post(f"/api/rooms/{code}/end", headers=bearer(other_secret)).status_code == 403
     assert client.get(f"/api/rooms/{code}").json()["version"] == 1  # nothing changed
     r = client.post(url, json=view, headers=bearer(secret))
     assert r.status_code == 200 and r.json() == {"version": 2, "followers": 0}
-    assert client.delete(f"/api/rooms/{code}", headers=bearer(secret)).status_code == 204
+    assert client.post(f"/api/rooms/{code}/end", headers=bearer(secret)).status_code == 204
     assert client.get(f"/api/rooms/{code}").status_code == 404
     assert client.post(url, json=view, headers=bearer(secret)).status_code == 404
     assert client.get(f"/api/rooms/{other_code}").status_code == 200
@@ -137,7 +137,7 @@ def test_the_stream_starts_with_the_latest_and_ends_with_the_room(client: TestCl
                 break
         assert client.get(f"/api/rooms/{code}").json()["followers"] == 1
         client.post(f"/api/rooms/{code}/state", json={"query": "?step=8"}, headers=bearer(secret))
-        client.delete(f"/api/rooms/{code}", headers=bearer(secret))
+        client.post(f"/api/rooms/{code}/end", headers=bearer(secret))
         for line in lines:
             text += line + "\n"
     assert text.startswith("retry: 1000\n\n")

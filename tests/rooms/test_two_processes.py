@@ -57,6 +57,6 @@ def test_a_follower_on_one_process_follows_a_lecturer_on_the_other(
             # A reconnect to the other process resumes at the latest view, not a replay.
             with lecturer.stream("GET", f"/api/rooms/{code}/events") as again:
                 assert next(events(again.iter_lines()))[1]["query"] == "?step=6"
-            assert lecturer.delete(f"/api/rooms/{code}", headers=auth).status_code == 204
+            assert lecturer.post(f"/api/rooms/{code}/end", headers=auth).status_code == 204
             assert next(got) == ("end", {"reason": "ended"})
         assert follower.get(f"/api/rooms/{code}").status_code == 404

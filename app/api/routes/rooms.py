@@ -6,7 +6,8 @@
   the view: a page path and query, checked like a link (app/rooms/view.py).
 - ``GET /api/rooms/{code}/events``: server-sent events, ``state`` with each publish
   (the latest first, so a reconnect resumes there) and ``end`` when the room ends.
-- ``GET /api/rooms/{code}``: the latest view and how many follow; ``DELETE`` ends it.
+- ``GET /api/rooms/{code}``: the latest view and how many follow;
+  ``POST /api/rooms/{code}/end`` (secret) ends it.
 - ``GET /api/rooms/{code}/qr.svg``: the join link as a QR code for the projector.
 - ``GET /r/{code}``: the join link; redirects to the room's view, marked to follow.
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-from typing import Annotated
+from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Header, Request, Response
@@ -32,6 +33,7 @@ from starlette.types import Receive, Scope, Send
 from app.api import limits
 from app.api.room_schemas import Published, RoomCreated, RoomInfo, ViewIn
 from app.api.routes.pages import scenes
+from app.api.schemas import ERRORS, ErrorResponse
 from app.api.sse import MEDIA_TYPE, StreamSlots
 from app.rooms import codes
 from app.rooms.broker import Broker, BrokerDown, RoomRecord, RoomsFull
@@ -40,6 +42,20 @@ from app.rooms.service import broker
 from app.rooms.view import View, ViewError, check_view
 
 router = APIRouter(tags=["rooms"])
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    said = {
+        401: "No lecturer's secret was sent (Authorization: Bearer <secret>).",
+        403: "The secret does not lead this room.",
+        404: "No such room: it ended, went idle or never was.",
+        503: "Too many rooms or followers, or the store is away: retry after `Retry-After` s.",
+    }
+    return {
+        c: ({"model": ErrorResponse, "description": said[c]} if c in said else ERRORS[c])
+        for c in codes
+    }
+
 
 #: Follower streams open in this process (a bound, like the training streams').
 FOLLOWER_SLOTS = StreamSlots(limits.MAX_ROOM_FOLLOWERS)
@@ -109,7 +125,7 @@ def _join_url(request: Request, code: str) -> str:
 Auth = Annotated[str | None, Header(description="Bearer <the room's secret>")]
 
 
-@router.post("/api/rooms", status_code=201)
+@router.post("/api/rooms", status_code=201, responses=_errors(413, 422, 503))
 async def create_room(request: Request, body: ViewIn | None = None) -> RoomCreated:
     """Open a room on a view (the lecturer's page); answers the secret, once."""
     view = _view(body or ViewIn())
@@ -155,13 +171,13 @@ def _info(record: RoomRecord) -> RoomInfo:
     )
 
 
-@router.get("/api/rooms/{code}")
+@router.get("/api/rooms/{code}", responses=_errors(404, 503))
 async def room_info(code: str) -> RoomInfo:
     """The room's latest view and how many follow it (anyone with the code may ask)."""
     return _info(await _room(broker(), _code(code)))
 
 
-@router.post("/api/rooms/{code}/state")
+@router.post("/api/rooms/{code}/state", responses=_errors(401, 403, 404, 413, 422, 503))
 async def publish(code: str, body: ViewIn, authorization: Auth = None) -> Published:
     """Publish the lecturer's view; only the holder of the room's secret may."""
     b = broker()
@@ -179,7 +195,7 @@ async def publish(code: str, body: ViewIn, authorization: Auth = None) -> Publis
     return Published(version=version, followers=record.followers)
 
 
-@router.delete("/api/rooms/{code}", status_code=204)
+@router.post("/api/rooms/{code}/end", status_code=204, responses=_errors(401, 403, 404, 503))
 async def end_room(code: str, authorization: Auth = None) -> Response:
     """End the room: every follower is told, and the code is free again."""
     b = broker()
@@ -192,7 +208,11 @@ async def end_room(code: str, authorization: Auth = None) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/api/rooms/{code}/qr.svg", response_class=Response)
+@router.get(
+    "/api/rooms/{code}/qr.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}, **_errors(404, 503)},
+)
 async def qr(request: Request, code: str) -> Response:
     """The join link as a QR code (SVG), drawn here: no outside service sees the link."""
     record = await _room(broker(), _code(code))
@@ -212,7 +232,7 @@ async def qr(request: Request, code: str) -> Response:
     response_class=Response,
     responses={
         200: {"description": "server-sent events", "content": {MEDIA_TYPE: {}}},
-        503: {"description": "too many followers in this process; retry after Retry-After s"},
+        **_errors(404, 503),
     },
 )
 async def events(code: str) -> Response:

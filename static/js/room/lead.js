@@ -195,7 +195,7 @@ function project(on) {
 
 async function end() {
   const { session } = room;
-  await fetch(`/api/rooms/${session.code}`, { method: 'DELETE', headers: { authorization: `Bearer ${session.secret}` } }).catch(() => null);
+  await fetch(`/api/rooms/${session.code}/end`, { method: 'POST', headers: { authorization: `Bearer ${session.secret}` } }).catch(() => null);
   close();
 }
 
