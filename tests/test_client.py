@@ -166,3 +166,19 @@ def test_the_link_form_matches_state_js() -> None:
         check=True,
     )
     assert json.loads(done.stdout) == [tensor_text(c, 3) for c in cases]
+
+
+def test_the_notebook_example_in_docs_runs(
+    cv: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/CLIENT.md's session, run as written against the app in process."""
+    text = (ROOT / "docs" / "CLIENT.md").read_text("utf-8")
+    block = text.split("```python\n", 1)[1].split("```", 1)[0]
+    Image.fromarray(np.full((4, 4), 200, np.uint8)).save(tmp_path / "photo.png")
+    monkeypatch.chdir(tmp_path)
+    import convviz.client
+
+    monkeypatch.setattr(convviz.client, "Client", lambda *a, **k: cv)
+    exec(compile(block, "docs/CLIENT.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "422: stride: Input should be greater than or equal to 1" in printed

@@ -64,3 +64,22 @@ test('a failed send does not stop the next', async () => {
   await new Promise((r) => setTimeout(r, 0));
   assert.deepEqual(sent, [1, 2]);
 });
+
+test('every string the room modules use exists in both lecture locales', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = new URL('../../static/js/room/', import.meta.url);
+  const locale = (lang) => JSON.parse(readFileSync(new URL(`../../static/locales/lecture/${lang}.json`, import.meta.url), 'utf8'));
+  const [en, ru] = [locale('en'), locale('ru')];
+  const used = new Set();
+  for (const f of readdirSync(dir)) {
+    const src = readFileSync(new URL(f, dir), 'utf8');
+    for (const m of src.matchAll(/'((?:room|share)\.\w+)'/g)) used.add(m[1]);
+    for (const m of src.matchAll(/data-l="([\w.]+)"/g)) used.add(m[1]);
+    for (const m of src.matchAll(/data-l-attr="\w+:([\w.]+)"/g)) used.add(m[1]);
+  }
+  assert.ok(used.size >= 20, `${used.size} keys found`);
+  for (const key of used) {
+    assert.ok(key in en, `en lacks ${key}`);
+    assert.ok(key in ru && /[а-яё]/i.test(ru[key]), `ru lacks ${key}`);
+  }
+});
