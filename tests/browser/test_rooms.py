@@ -125,3 +125,25 @@ def test_the_projector_view_and_russian(two_servers: tuple[str, str], page: obje
     big.wait_for(state="detached")
     lp.click(".room-panel [data-act=end]")  # type: ignore[attr-defined]
     lp.locator(".room-panel").wait_for(state="detached")  # type: ignore[attr-defined]
+
+
+def test_an_embed_in_a_slide_can_lead(
+    two_servers: tuple[str, str], page: object, phone: object
+) -> None:
+    """The clicker steps the embed; followers get the visualizer at that step."""
+    a, b = two_servers
+    page.goto(a + "/embed?theme=dark&p=1")  # type: ignore[attr-defined]
+    page.wait_for_function("() => document.documentElement.dataset.ready === '1'")  # type: ignore[attr-defined]
+    page.click("[data-room-open]")  # type: ignore[attr-defined]
+    code_el = page.locator(".room-panel [data-room=code]")  # type: ignore[attr-defined]
+    code_el.filter(has_text="-").wait_for()
+    phone.goto(f"{b}/r/{code_el.inner_text().replace('-', '')}")  # type: ignore[attr-defined]
+    ready(phone)
+    phone.locator(".room-banner[data-mode=following]").wait_for()  # type: ignore[attr-defined]
+    page.keyboard.press("PageDown")  # type: ignore[attr-defined]
+    page.keyboard.press("PageDown")  # type: ignore[attr-defined]
+    step_is(phone, 2)
+    # The embed's own options stay out of what followers get.
+    assert "theme" not in phone.url and "p=1" in phone.url  # type: ignore[attr-defined]
+    page.click(".room-panel [data-act=end]")  # type: ignore[attr-defined]
+    phone.locator(".room-banner[data-mode=ended]").wait_for()  # type: ignore[attr-defined]
