@@ -32,6 +32,7 @@ from app.engine.conv_transpose import ConvTranspose2dGeometry
 from app.engine.errors import ParameterError
 from app.engine.pool import Pool2dGeometry
 from app.export import code, gif, scene, tensors
+from app.export.schedule import Per, schedule
 
 router = APIRouter(prefix="/api/export", tags=["export"])
 
@@ -94,20 +95,6 @@ def _scene(body: ExportRequest, gif_width: int | None = None) -> scene.Scene:
     """
     geo, steps, taps = _steps(body)
     animated = gif_width is not None
-    if animated and steps > limits.MAX_GIF_FRAMES:
-        raise LimitError(
-            "input",
-            f"the animation would have {steps:,} frames (one per output cell), over the limit"
-            f" of {limits.MAX_GIF_FRAMES:,}; use a smaller input, a larger stride or fewer"
-            " filters, or export single frames as PNG",
-        )
-    if animated and steps * gif_width * round(gif_width * 9 / 16) > limits.MAX_GIF_PIXELS:
-        raise LimitError(
-            "width",
-            f"{steps:,} frames of {gif_width} pixels wide are over the limit of"
-            f" {limits.MAX_GIF_PIXELS:,} pixels per GIF; use a smaller width (e.g. 960) or"
-            " fewer steps",
-        )
     note = trace_allowed(steps, taps)
     if note is not None:
         raise LimitError("input", note.replace("trace left out", "cannot draw the steps"))
@@ -151,6 +138,12 @@ def _image_responses(media_type: str) -> dict[int | str, dict[str, object]]:
     return {200: {"content": {media_type: {}}, "description": "The image."}, **ERRORS}
 
 
+def most_frames(width: int) -> int:
+    """The most frames a GIF of this width may have: the frame limit, or fewer when
+    the pixel limit (frames x width x height) is reached first."""
+    return min(limits.MAX_GIF_FRAMES, limits.MAX_GIF_PIXELS // (width * round(width * 9 / 16)))
+
+
 @router.post("/gif", response_class=Response, responses=_image_responses("image/gif"))
 def export_gif(
     body: Body_,
@@ -158,10 +151,24 @@ def export_gif(
     hold_ms: HoldMs = gif.DEFAULT_HOLD_MS,
     width: Width = gif.DEFAULT_WIDTH,
     theme: Theme = "light",
+    per: Annotated[
+        Per,
+        Query(
+            description="`step`: a frame per step, or every k-th step when there are more"
+            " steps than the GIF's frame budget (k the smallest that fits, written on each"
+            " frame); `row`: one frame per output row (the step completing it)."
+        ),
+    ] = "step",
 ) -> Response:
-    """The step animation as a looping GIF: one frame per output cell, the last held longer."""
+    """The step animation as a looping GIF, the last frame held longer.
+
+    One frame per output cell; past the frame budget (`MAX_GIF_FRAMES`, fewer at large
+    widths) every k-th step, or with `per=row` one frame per output row. The last step
+    is always drawn, and each frame says which steps the animation shows.
+    """
     built = _scene(body, gif_width=width)
-    data = gif.gif_bytes(built, frame_ms, hold_ms, width, theme)
+    frames = schedule(built.trace.steps, built.out_shape, most_frames(width), per)
+    data = gif.gif_bytes(built, frame_ms, hold_ms, width, theme, frames)
     return _file(data, "image/gif", _filename(body, ".gif"))
 
 
