@@ -102,6 +102,13 @@ class BackpropRequest(Conv2dLayer):
         description="Also send the full per-step traces, the documented oracle (left out, with"
         " a reason, past the trace limits). Each stage's `geometry` is always sent.",
     )
+    repeat: StrictBool = Field(
+        default=True,
+        description="Send every field, also those that repeat another field of the answer"
+        " (the top-level gradients repeat conv's; a stage's grad_input is the stage before's"
+        " grad_output; the last stage's output and grad_output are the answer's). false: those"
+        " come back null (see docs/TRAINING_API.md), and the answer is up to half the size.",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -127,8 +134,14 @@ class BackpropRequest(Conv2dLayer):
 
 
 class ConvStage(ArrayModel):
-    output: Array = Field(description="Z = conv2d(input, weight, bias).")
-    grad_output: Array = Field(description="dE/dZ: what the conv's backward starts from.")
+    output: Array | None = Field(
+        description="Z = conv2d(input, weight, bias). (null with `repeat: false` when the conv is"
+        " the last stage: the answer's `output`.)"
+    )
+    grad_output: Array | None = Field(
+        description="dE/dZ: what the conv's backward starts from. (null with `repeat: false`"
+        " when the conv is the last stage: the answer's `grad_output`.)"
+    )
     grad_input: Array = Field(description="dE/dX.")
     grad_weight: Array = Field(description="dE/dW = conv(X, dE/dZ).")
     grad_bias: Array | None = Field(description="dE/db: dE/dZ summed per channel.")
@@ -151,20 +164,33 @@ class ConvStage(ArrayModel):
 
 class ActivationStage(ArrayModel):
     function: str
-    output: Array = Field(description="A = f(Z).")
+    output: Array | None = Field(
+        description="A = f(Z). (null with `repeat: false` without a pooling: the answer's"
+        " `output`.)"
+    )
     gate: Array = Field(description="f'(Z): ReLU's gate, 1 where Z > 0 and 0 elsewhere.")
-    grad_output: Array = Field(description="dE/dA.")
-    grad_input: Array = Field(description="dE/dZ = dE/dA * f'(Z).")
+    grad_output: Array | None = Field(
+        description="dE/dA. (null with `repeat: false` without a pooling: the answer's"
+        " `grad_output`.)"
+    )
+    grad_input: Array | None = Field(
+        description="dE/dZ = dE/dA * f'(Z). (null with `repeat: false`: conv.grad_output.)"
+    )
     geometry: ActivationGeometryOut = Field(description="The compact step form (docs/STEPS.md).")
 
 
 class PoolStage(ArrayModel):
     kind: str
-    output: Array = Field(description="P = pool(A).")
+    output: Array | None = Field(
+        description="P = pool(A). (null with `repeat: false`: the answer's `output`.)"
+    )
     indices: Array | None = Field(description="max: flat h*W+w of each window's argmax.")
-    grad_output: Array = Field(description="dE/dP.")
-    grad_input: Array = Field(
+    grad_output: Array | None = Field(
+        description="dE/dP. (null with `repeat: false`: the answer's `grad_output`.)"
+    )
+    grad_input: Array | None = Field(
         description="dE/dA: each dE/dP cell routed to its argmax (max) or split evenly (avg)."
+        " (null with `repeat: false`: activation.grad_output, or conv.grad_output.)"
     )
     formula: Formula
     geometry: Pool2dGeometryOut = Field(description="The compact step form (docs/STEPS.md).")
@@ -183,9 +209,15 @@ class BackpropResponse(ArrayModel):
     loss_kind: str
     target: Array | None = Field(description="mse: the map O was compared with.")
     grad_output: Array = Field(description="dE/dO at the stack's output.")
-    grad_input: Array = Field(description="dE/dX (the same as conv.grad_input).")
-    grad_weight: Array = Field(description="dE/dW (the same as conv.grad_weight).")
-    grad_bias: Array | None = Field(description="dE/db (the same as conv.grad_bias).")
+    grad_input: Array | None = Field(
+        description="dE/dX (the same as conv.grad_input; null with `repeat: false`)."
+    )
+    grad_weight: Array | None = Field(
+        description="dE/dW (the same as conv.grad_weight; null with `repeat: false`)."
+    )
+    grad_bias: Array | None = Field(
+        description="dE/db (the same as conv.grad_bias; null with `repeat: false`)."
+    )
     feature_count: int = Field(description="Numbers in the input: C x H x W.")
     conv: ConvStage
     activation: ActivationStage | None

@@ -157,3 +157,44 @@ def test_bad_losses_are_refused_with_the_field(client: TestClient) -> None:
     d = _error(client, input=X, weight=DIAGONAL, pool={"kernel_size": 2, "padding": 2})
     assert d["loc"] == ["pool.padding"]
     assert d["msg"].startswith("pool.padding: pad should be at most half of the kernel size")
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [{}, {"activation": {}}, {"pool": {"kernel_size": 2}}, {"activation": {}, "pool": {}}],
+    ids=["conv", "conv-relu", "conv-pool", "conv-relu-pool"],
+)
+def test_repeat_false_sends_each_tensor_once(client: TestClient, layers: dict[str, Any]) -> None:
+    body = {"input": X, "weight": DIAGONAL, "padding": 1, "loss": "sum", **layers}
+    full = _post(client, **body)
+    lean = _post(client, **body, repeat=False)
+    stages = [s for s in ("conv", "activation", "pool") if full[s] is not None]
+    last = stages[-1]
+    # Where each nulled field's numbers still are.
+    moved = {
+        ("grad_input",): ("conv", "grad_input"),
+        ("grad_weight",): ("conv", "grad_weight"),
+        (last, "output"): ("output",),
+        (last, "grad_output"): ("grad_output",),
+    }
+    if "activation" in stages:
+        moved[("activation", "grad_input")] = ("conv", "grad_output")
+    if "pool" in stages:
+        moved[("pool", "grad_input")] = (stages[-2], "grad_output")  # relu's, or conv's
+
+    def at(doc: dict[str, Any], path: tuple[str, ...]) -> Any:
+        for key in path:
+            doc = doc[key]
+        return doc
+
+    for gone, kept in moved.items():
+        assert at(lean, gone) is None, gone
+        np.testing.assert_array_equal(at(lean, kept), at(full, gone))
+    # Everything else is as before.
+    for key, value in full.items():
+        if key in stages:
+            for field, v in value.items():
+                if (key, field) not in moved:
+                    assert lean[key][field] == v, (key, field)
+        elif (key,) not in moved:
+            assert lean[key] == value, key

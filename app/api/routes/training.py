@@ -165,7 +165,22 @@ def backprop(body: BackpropRequest, encoding: Encoding = "json") -> ArrayJSONRes
         activation=activation,
         pool=None if layer.pool is None else _pool_stage(layer.pool, fwd, back, body.trace),
     )
+    if not body.repeat:
+        _drop_repeats(response)
     return ArrayJSONResponse(response, encoding)
+
+
+def _drop_repeats(r: BackpropResponse) -> None:
+    """Null every field that repeats another (``repeat: false``): each tensor is sent
+    once, where it first appears: the answer's output and dE/dO, then conv's numbers,
+    then each stage's own (docs/TRAINING_API.md lists them)."""
+    r.grad_input = r.grad_weight = r.grad_bias = None  # conv's
+    last = r.pool or r.activation or r.conv
+    last.output = last.grad_output = None  # the answer's output and grad_output
+    if r.activation is not None:
+        r.activation.grad_input = None  # conv.grad_output
+    if r.pool is not None:
+        r.pool.grad_input = None  # activation.grad_output, or conv.grad_output
 
 
 # --------------------------------------------------------------------------- descent
