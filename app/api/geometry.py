@@ -114,12 +114,16 @@ def _conv_common(g: Conv2dGeometry | ConvTranspose2dGeometry) -> dict[str, objec
 
 
 def conv2d_geometry_out(g: Conv2dGeometry) -> Conv2dGeometryOut:
-    """The answer form of the engine's :class:`Conv2dGeometry`."""
-    return Conv2dGeometryOut(
-        **_conv_common(g),  # type: ignore[arg-type]
-        padding=PaddingOut(**g.padding._asdict()),
-        padding_mode=g.padding_mode,  # type: ignore[arg-type]  # checked by the engine
-        reduce=g.reduce,  # type: ignore[arg-type]
+    """The answer form of the engine's :class:`Conv2dGeometry`.
+
+    Built without validation (``model_construct``): every value is a Python int or
+    string the engine has checked, and this runs on every lecture-size answer.
+    """
+    return Conv2dGeometryOut.model_construct(
+        **_conv_common(g),
+        padding=PaddingOut.model_construct(**g.padding._asdict()),
+        padding_mode=g.padding_mode,
+        reduce=g.reduce,
         padded_size=g.padded_size,
     )
 

@@ -352,3 +352,16 @@ def test_each_request_checks_its_conv_parameters_once(
         },
     )
     assert len(calls) == 1
+
+
+def test_the_unvalidated_conv_geometry_is_valid() -> None:
+    """conv2d_geometry_out skips validation for speed; what it builds must still pass it."""
+    from app.api.geometry import Conv2dGeometryOut, conv2d_geometry_out
+    from app.engine import conv
+
+    for padding, mode in (("same", "reflect"), ((1, 0, 2, 1), "circular"), (0, "zeros")):
+        g = conv.Conv2dParams(padding=padding, padding_mode=mode, groups=2).geometry(
+            np.zeros((4, 6, 7)), np.zeros((2, 2, 3, 2))
+        )
+        built = conv2d_geometry_out(g).model_dump()
+        assert Conv2dGeometryOut.model_validate(built).model_dump() == built
