@@ -31,7 +31,9 @@ MAX_MACS: Final = 10**9
 """Largest number of multiply-adds (output cells x taps x filters)."""
 
 MAX_TRACE_TAPS: Final = 250_000
-"""Largest step trace (steps x taps) sent back; past it the trace is left out."""
+"""Largest full step trace (steps x taps) sent back with ``"trace": true`` (or drawn
+by an export); past it the trace is left out. The answers' ``geometry`` has no such
+limit: the page derives each step from it."""
 
 MAX_TRACE_STEPS: Final = 20_000
 """Most steps in a trace sent back: the explained loop costs about 10 us a step, and a
@@ -168,7 +170,9 @@ default training run is over in well under that."""
 # --- exports (app/api/routes/export.py) ------------------------------------------
 
 MAX_GIF_FRAMES: Final = 256
-"""Most frames (trace steps, one per output cell) an exported GIF may have."""
+"""Most frames an exported GIF has: one per step up to this, past it every k-th step
+(or, with ``per=row``, one per output row), k the smallest that fits
+(``app.export.schedule``)."""
 
 MAX_EXPORT_CELLS: Final = 2500
 """Most grid cells one exported frame may draw (the input channels a window reads,
