@@ -209,19 +209,23 @@ function paddedInput(x, geometry) {
   };
 }
 
-function convDivisor(geometry) {
+/** What conv2d's three derivations share: the padded input, channels per group, the divisor. */
+function convParts(geometry, input) {
   const [kH, kW] = geometry.kernel_size;
-  return geometry.reduce === 'mean' ? (geometry.in_channels / geometry.groups) * kH * kW : null;
+  const cg = geometry.in_channels / geometry.groups;
+  return {
+    grid: paddedInput(chw(input), geometry),
+    cOut: geometry.out_channels,
+    cg,
+    og: geometry.out_channels / geometry.groups,
+    divisor: geometry.reduce === 'mean' ? cg * kH * kW : null,
+  };
 }
 
 /** conv2d forward (conv2d_trace). */
 function conv2dForward(geometry, { input, weight, bias }) {
-  const x = chw(input);
+  const { grid, cOut, cg, og, divisor } = convParts(geometry, input);
   const w = weight4(weight);
-  const grid = paddedInput(x, geometry);
-  const cOut = geometry.out_channels;
-  const cg = geometry.in_channels / geometry.groups;
-  const og = cOut / geometry.groups;
   const [kH, kW] = geometry.kernel_size;
   const b = bias ? flatten(bias).data : null;
   return correlation({
@@ -236,18 +240,14 @@ function conv2dForward(geometry, { input, weight, bias }) {
     stride: geometry.stride,
     dilation: geometry.dilation,
     bias: b ? (q) => b[q] : null,
-    divisor: convDivisor(geometry),
+    divisor,
   });
 }
 
 /** dE/dW as slide 13's correlation: dE/dO[o] slides over the padded input (conv2d_grad_weight_trace). */
 function conv2dGradWeight(geometry, { input, grad_output }) {
-  const x = chw(input);
+  const { grid, cOut, cg, og, divisor } = convParts(geometry, input);
   const d = chw(grad_output);
-  const grid = paddedInput(x, geometry);
-  const cOut = geometry.out_channels;
-  const cg = geometry.in_channels / geometry.groups;
-  const og = cOut / geometry.groups;
   const [oH, oW] = geometry.output_size;
   return correlation({
     ...grid,
@@ -261,7 +261,7 @@ function conv2dGradWeight(geometry, { input, grad_output }) {
     out: geometry.kernel_size,
     stride: geometry.dilation,
     dilation: geometry.stride,
-    divisor: convDivisor(geometry),
+    divisor,
   });
 }
 
@@ -318,8 +318,8 @@ function conv2dGradInput(geometry, { weight, grad_output }) {
     stride: geometry.stride,
     dilation: geometry.dilation,
     padding: [0, 0],
-    outSize: geometry.padded_size,
-    divisor: convDivisor(geometry),
+    outSize: paddedSize(geometry),
+    divisor: geometry.reduce === 'mean' ? (geometry.in_channels / geometry.groups) * geometry.kernel_size[0] * geometry.kernel_size[1] : null,
   });
 }
 
