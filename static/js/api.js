@@ -105,6 +105,9 @@ export async function uploadImage(file, mode, maxSide) {
   return revive(await answer(await fetch('/api/images?encoding=base64', { method: 'POST', body: form })));
 }
 
+/** The bias the view sends: one per filter (missing ones 0), or null. */
+export const biasOf = (s, weight) => (s.bias ? weight.map((_, o) => s.bias[o] ?? 0) : null);
+
 /**
  * The conv2d request for the current view.
  * @param {Record<string, any>} s view state
@@ -115,14 +118,13 @@ export function convBody(s, input, weight) {
   return {
     input,
     weight,
-    bias: s.bias ? weight.map((_, o) => s.bias[o] ?? 0) : null,
+    bias: biasOf(s, weight),
     stride: s.stride,
     padding: s.padding,
     dilation: s.dilation,
     groups: s.groups,
     padding_mode: s.paddingMode,
     reduce: s.reduce,
-    trace: true,
   };
 }
 
@@ -133,7 +135,6 @@ export function poolBody(s, x) {
     kernel_size: s.poolKernel,
     padding: s.poolPadding,
     ceil_mode: s.ceil,
-    trace: true,
   };
   if (s.poolStride) body.stride = s.poolStride;
   if (s.pool === 'avg') body.count_include_pad = s.countIncludePad;

@@ -11,7 +11,7 @@
 import * as api from './api.js';
 import { background, rescale, resizeInput, SCHEMES } from './editors.js';
 import { fmt } from './format.js';
-import { SPEEDS } from './player.js';
+import { SPEEDS, speedText } from './player.js';
 import { clone, fitWeight, range, resize2d, shapeOf } from './tensor.js';
 
 const $ = (id) => document.getElementById(id);
@@ -410,10 +410,8 @@ export function showFacts(app, input, weight) {
   $('params').textContent = conv
     ? t('facts.paramsValue', { o, c: cg, kh, kw, bias: app.state.bias ? ` + ${o}` : '', n: conv.parameter_count })
     : '—';
-  const noTrace = conv && !conv.trace && conv.trace_note;
   const text = [
     app.uploadLost ? t('upload.missing') : '',
-    noTrace ? t('facts.noTrace', { note: conv.trace_note }) : '',
     ...app.urlWarnings.map((x) => t('url.warning', x)),
   ].filter(Boolean).join(' ');
   $('notice').hidden = !text;
@@ -444,5 +442,5 @@ export function fillOptions(app) {
     opt('', t('examples.none')),
     ...presets.examples.map((ex) => opt(ex.id, `${ex.slide}. ${ex[`title_${lang}`]}`)),
   );
-  $('speed').replaceChildren(...SPEEDS.map((n) => opt(String(n), t('speed.value', { n: fmt(n) }))));
+  $('speed').replaceChildren(...SPEEDS.map((n) => opt(String(n), speedText(t, n, fmt))));
 }

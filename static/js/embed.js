@@ -161,6 +161,7 @@ async function start() {
   model = buildModel({
     input,
     weight: appliedWeight(state, weight),
+    bias: api.biasOf(state, weight),
     conv,
     act,
     pool,

@@ -86,8 +86,8 @@ export function mount(body, { app, L }) {
 
   /** Steps of the convolution (the pooling's follow them in the player). */
   const convSteps = () => {
-    const tr = app.results.conv && app.results.conv.trace;
-    return tr ? tr.out_index.length : 0;
+    const g = app.results.conv && app.results.conv.geometry;
+    return g ? g.steps : 0;
   };
 
 

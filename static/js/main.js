@@ -13,6 +13,7 @@ import { clearErrors, fieldError, fillOptions, initControls, kernelHandlers, sho
 import { KernelEditor } from './editors.js';
 import { pageStrings, translator } from './i18n.js';
 import { bindKeys, Player } from './player.js';
+import { jumpStep } from './trace.js';
 import { buildModel, describeFrame, Stage } from './render.js';
 import { appliedWeight, compute, resolveInput, resolveWeight } from './pipeline.js';
 import { defaults, fromQuery, needsPush, toQuery } from './state.js';
@@ -149,6 +150,7 @@ function rebuild({ deferTables = false } = {}) {
   model = mode ? mode.buildModel(input, appliedWeight(state, weight), fresh) : buildModel({
     input,
     weight: appliedWeight(state, weight), // what slides: turned for true convolution
+    bias: api.biasOf(state, weight),
     conv: fresh ? results.conv : null,
     act: fresh ? results.act : null,
     pool: fresh ? results.pool : null,
@@ -162,7 +164,12 @@ function rebuild({ deferTables = false } = {}) {
   for (const id of ['btn-start', 'btn-back', 'btn-play', 'btn-forward', 'btn-end', 'scrub']) {
     $(id).disabled = model.total < 2;
   }
-  kernelEditor.render(weight, state.bias ? weight.map((_, o) => state.bias[o] ?? 0) : null, app.t);
+  // Jumps by output row and channel, where stepping one by one would take long.
+  const many = (i) => model.stages.some((s) => s.count >= JUMP_FROM && s.shape && s.shape[i] > 1);
+  $('jumps').hidden = !many(1) && !many(0);
+  $('btn-row-back').hidden = $('btn-row-next').hidden = !many(1);
+  $('btn-chan-back').hidden = $('btn-chan-next').hidden = !many(0);
+  kernelEditor.render(weight, api.biasOf(state, weight), app.t);
   syncShapeFields(input, weight);
   renderFrame();
 }
@@ -226,6 +233,18 @@ $('btn-back').addEventListener('click', () => player.back());
 $('btn-play').addEventListener('click', () => player.toggle());
 $('btn-forward').addEventListener('click', () => player.forward());
 $('btn-end').addEventListener('click', () => player.end());
+
+/** Stages of this many steps or more offer jumps by row and channel. */
+const JUMP_FROM = 100;
+
+function jump(unit, dir) {
+  if (!model) return;
+  player.pause();
+  player.set(jumpStep(model.stages, player.step, unit, dir));
+}
+for (const [id, unit, dir] of [['row-back', 'row', -1], ['row-next', 'row', 1], ['chan-back', 'channel', -1], ['chan-next', 'channel', 1]]) {
+  $(`btn-${id}`).addEventListener('click', () => jump(unit, dir));
+}
 $('scrub').addEventListener('input', () => {
   player.pause();
   player.set(Number($('scrub').value));
@@ -235,7 +254,7 @@ $('speed').addEventListener('change', () => {
   app.state.speed = player.speed;
   commit('replace');
 });
-bindKeys(player);
+bindKeys(player, document, jump);
 
 // ---------------------------------------------------------------- painting the input
 

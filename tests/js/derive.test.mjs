@@ -192,3 +192,16 @@ test('a 256x256 input: any step in O(taps), nothing built over all steps', () =>
   assert.equal(s.result, v(200, 101) + v(201, 100) - 4 * v(201, 101) + v(201, 102) + v(202, 101));
   assert.deepEqual(d.stepsReading(0, 201, 101).length, 9);
 });
+
+test('result(n), outOf(n) and productRange() agree with step(n)', () => {
+  const x = [[[1, -2, 3], [4, 5, -6], [7, 8, 9]]];
+  const w = [[[[1, -1], [2, 0.5]]], [[[0, 3], [-2, 1]]]];
+  const d = derive('conv2d', convGeometry(x, w, { pad: 1, mode: 'circular', reduce: 'mean' }), { input: x, weight: w, bias: [0.25, -1] });
+  const [lo, hi] = d.productRange();
+  for (let n = 0; n < d.count; n++) {
+    const s = d.step(n);
+    assert.equal(d.result(n), s.result);
+    assert.deepEqual(d.outOf(n), s.out);
+    for (const p of s.products) assert.ok(p >= lo && p <= hi, `${p} in [${lo}, ${hi}]`);
+  }
+});

@@ -4,11 +4,12 @@ import { test } from 'node:test';
 
 import { translator } from '../../static/js/i18n.js';
 import { buildModel, describeFrame, tableHTML } from '../../static/js/render.js';
+import { load } from './answers.mjs';
 
 const en = JSON.parse(readFileSync(new URL('../../static/locales/en.json', import.meta.url)));
 const t = translator(en);
-const X = JSON.parse(readFileSync(new URL('./fixtures/x_diagonal_mean.json', import.meta.url)));
-const TWO = JSON.parse(readFileSync(new URL('./fixtures/two_channels_bias.json', import.meta.url)));
+const X = load('x_diagonal_mean');
+const TWO = load('two_channels_bias');
 
 const xModel = (withPool = true) =>
   buildModel({
@@ -31,7 +32,7 @@ test('the model lists the grids in order, with one step per output cell', () => 
 });
 
 test('the input grid is the padded grid, with the padding marked', () => {
-  const m = buildModel({ input: TWO.request.input, weight: TWO.request.weight, conv: TWO.conv, act: null, pool: null });
+  const m = buildModel({ input: TWO.request.input, weight: TWO.request.weight, bias: TWO.request.bias, conv: TWO.conv, act: null, pool: null });
   const ch = m.grids[0].channels[0];
   assert.deepEqual([ch.rows, ch.cols], [5, 5]);
   assert.deepEqual(ch.inner, { r0: 1, c0: 1, rows: 3, cols: 3 });
@@ -93,7 +94,7 @@ test('pooling steps mark the window and its winner in the map they read', () => 
 });
 
 test('several filters: the other filters are dimmed, partial sums listed', () => {
-  const m = buildModel({ input: TWO.request.input, weight: TWO.request.weight, conv: TWO.conv, act: null, pool: null });
+  const m = buildModel({ input: TWO.request.input, weight: TWO.request.weight, bias: TWO.request.bias, conv: TWO.conv, act: null, pool: null });
   const f = describeFrame(m, 5, null, t);
   assert.deepEqual(f.views['output:1'].current, [0, 1]);
   assert.equal(f.views['kernel:0'].dim, true);
@@ -113,7 +114,7 @@ test('no answer yet: input and kernel only, no steps', () => {
 });
 
 test('tables: named, with row and column numbers, padding left out', () => {
-  const m = buildModel({ input: TWO.request.input, weight: TWO.request.weight, conv: TWO.conv, act: null, pool: null });
+  const m = buildModel({ input: TWO.request.input, weight: TWO.request.weight, bias: TWO.request.bias, conv: TWO.conv, act: null, pool: null });
   const html = tableHTML('Input, channel 1', m.grids[0].channels[0]);
   assert.match(html, /^<table class="numbers" aria-label="Input, channel 1">/);
   const body = html.slice(html.indexOf('<tbody>'));

@@ -14,7 +14,8 @@
  *   stepsReading(c, r, col)       the steps whose counted taps read grid cell (c, r,
  *                                 col), ascending: inverse arithmetic, no table
  *   windowBoxes(n)                step n's window per grid channel (inclusive boxes)
- *   outShape                      [C, H, W] of what the steps fill
+ *   outShape, outOf(n)            [C, H, W] of what the steps fill; step n's output cell
+ *   result(n), productRange()     (convolutions) step n's result alone; the products' range
  *
  * Everything is O(taps) per call; nothing is built over all steps.
  */
@@ -168,12 +169,50 @@ export function correlation(o) {
     return boxes;
   }
 
+  /** Step n's result alone, nothing allocated (a whole map of them at once). */
+  function result(n) {
+    const q = Math.floor(n / per);
+    const wr = r0 + (Math.floor(n / oW) % oH) * sH;
+    const wc = c0 + (n % oW) * sW;
+    let sum = 0;
+    for (let m = 0; m < o.M; m++) {
+      const ch = o.channel(q, m);
+      for (let i = 0; i < kH; i++) for (let j = 0; j < kW; j++) sum += o.gridValue(ch, wr + i * dH, wc + j * dW) * o.kernel(q, m, i, j);
+    }
+    if (divisor !== null) sum /= divisor;
+    return o.bias ? sum + o.bias(q) : sum;
+  }
+
+  /** [min, max] every product can reach (grid range times kernel range): the products' colour scale. */
+  function productRange() {
+    const [C, Hg, Wg] = o.gridShape;
+    let g0 = 0;
+    let g1 = 0;
+    let k0 = 0;
+    let k1 = 0;
+    for (let c = 0; c < C; c++) for (let r = 0; r < Hg; r++) for (let col = 0; col < Wg; col++) {
+      const v = o.gridValue(c, r, col);
+      if (v < g0) g0 = v;
+      if (v > g1) g1 = v;
+    }
+    for (let q = 0; q < o.Q; q++) for (let m = 0; m < o.M; m++) for (let i = 0; i < kH; i++) for (let j = 0; j < kW; j++) {
+      const v = o.kernel(q, m, i, j);
+      if (v < k0) k0 = v;
+      if (v > k1) k1 = v;
+    }
+    const ends = [g0 * k0, g0 * k1, g1 * k0, g1 * k1];
+    return [Math.min(...ends), Math.max(...ends)];
+  }
+
   return {
     count,
     taps,
     kernelShape: [kH, kW],
     kernelChannels: o.M,
     outShape: [o.Q, oH, oW],
+    outOf: (n) => [Math.floor(n / per), Math.floor(n / oW) % oH, n % oW],
+    result,
+    productRange,
     gridShape: o.gridShape,
     gridOrigin: o.gridOrigin,
     gridValue: o.gridValue,
@@ -427,6 +466,7 @@ function pool(kind, geometry, { input, indices }) {
     kernelShape: [kH, kW],
     kernelChannels: 1,
     outShape: [C, oH, oW],
+    outOf: (n) => [Math.floor(n / per), Math.floor(n / oW) % oH, n % oW],
     gridShape: [C, gH, gW],
     gridOrigin: [pH, pW],
     gridValue,
@@ -468,6 +508,7 @@ function activation(geometry, { input }) {
     kernelShape: [1, 1],
     kernelChannels: 1,
     outShape: [C, H, W],
+    outOf: (n) => [Math.floor(n / (H * W)), Math.floor(n / W) % H, n % W],
     gridShape: [C, H, W],
     gridOrigin: [0, 0],
     gridValue: get,
