@@ -41,17 +41,21 @@ def _check_channels(c_in: int, c_out: int) -> None:
     _check(c_out, limits.MAX_CHANNELS, "weight", "the output channels", "use fewer filters")
 
 
+# The full trace is the oracle; the answer's `geometry` describes every step at any size.
+_TRACE_FIX = "; `geometry` gives every step (docs/STEPS.md), or use a smaller input"
+
+
 def trace_allowed(steps: int, taps: int) -> str | None:
     """None when a trace of this size may be sent, else the reason it is left out."""
     if steps > limits.MAX_TRACE_STEPS:
         return (
-            f"trace left out: {steps:,} steps is over the limit of {limits.MAX_TRACE_STEPS:,};"
-            " use a smaller input to animate every step"
+            f"trace left out: {steps:,} steps is over the limit of {limits.MAX_TRACE_STEPS:,}"
+            f"{_TRACE_FIX}"
         )
     if steps * taps > limits.MAX_TRACE_TAPS:
         return (
             f"trace left out: {steps:,} steps x {taps:,} taps is over the limit of"
-            f" {limits.MAX_TRACE_TAPS:,}; use a smaller input to animate every step"
+            f" {limits.MAX_TRACE_TAPS:,}{_TRACE_FIX}"
         )
     return None
 

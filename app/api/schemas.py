@@ -24,6 +24,12 @@ from pydantic_core import PydanticCustomError
 
 from app.api import limits
 from app.api.budget import trace_allowed
+from app.api.geometry import (
+    ActivationGeometryOut,
+    Conv2dGeometryOut,
+    ConvTranspose2dGeometryOut,
+    Pool2dGeometryOut,
+)
 from app.api.tensors import FLOAT32_MAX, RESPONSE_ARRAY_JSON_SCHEMA, Tensor
 from app.engine.trace import Trace
 
@@ -77,8 +83,10 @@ class BackwardRequest(Strict):
         description="dE/dO, shaped like `output`: ask for the backward pass.",
     )
     trace: StrictBool = Field(
-        default=True,
-        description="Include the step traces (left out, with a reason, past the trace limit).",
+        default=False,
+        description="Also send the full per-step trace(s), the documented oracle (left out,"
+        " with a reason in `trace_note`, past the trace limits). `geometry` is always sent:"
+        " every step follows from it and the tensors (docs/STEPS.md).",
     )
 
 
@@ -199,7 +207,17 @@ class OperationResponse(BaseModel):
     grad_input: Array | None = None
 
 
+GEOMETRY_DESCRIPTION = (
+    "The compact step form: every step's window, taps, weights and divisor follow from this"
+    " and the tensors (docs/STEPS.md)."
+)
+
+
 class ConvResponse(OperationResponse):
+    geometry: Annotated[
+        Conv2dGeometryOut | ConvTranspose2dGeometryOut,
+        Field(discriminator="op", description=GEOMETRY_DESCRIPTION),
+    ]
     parameter_count: int = Field(description="C_out * C_in/groups * kH * kW (+ C_out biases).")
     grad_weight: Array | None = None
     grad_bias: Array | None = None
@@ -207,7 +225,11 @@ class ConvResponse(OperationResponse):
     grad_input_trace: TraceOut | None = None
 
 
-class MaxPoolResponse(OperationResponse):
+class PoolResponse(OperationResponse):
+    geometry: Pool2dGeometryOut = Field(description=GEOMETRY_DESCRIPTION)
+
+
+class MaxPoolResponse(PoolResponse):
     indices: Array = Field(description="Flat h*W+w index of each maximum in its channel.")
 
 
@@ -215,6 +237,7 @@ class ActivationResponse(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     output: Array
+    geometry: ActivationGeometryOut = Field(description=GEOMETRY_DESCRIPTION)
     grad_input: Array | None = None
 
 

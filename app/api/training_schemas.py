@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app import presets
 from app.api import limits
+from app.api.geometry import ActivationGeometryOut, Conv2dGeometryOut, Pool2dGeometryOut
 from app.api.schemas import (
     Array,
     Bias,
@@ -99,7 +100,9 @@ class BackpropRequest(ConvParams):
         default=None, description="loss 'grad_output': dE/dO shaped like the output."
     )
     trace: StrictBool = Field(
-        default=True, description="Include the step traces (left out past the trace limit)."
+        default=False,
+        description="Also send the full per-step traces, the documented oracle (left out, with"
+        " a reason, past the trace limits). Each stage's `geometry` is always sent.",
     )
 
     model_config = ConfigDict(
@@ -133,6 +136,9 @@ class ConvStage(ArrayModel):
     grad_bias: Array | None = Field(description="dE/db: dE/dZ summed per channel.")
     formula: Formula
     parameter_count: int
+    geometry: Conv2dGeometryOut = Field(
+        description="The compact step form of the forward conv, dE/dW and dE/dX (docs/STEPS.md)."
+    )
     trace: TraceOut | None = Field(default=None, description="The forward conv, step by step.")
     grad_weight_trace: TraceOut | None = Field(
         default=None, description="dE/dW: dE/dZ sliding over the (padded) input."
@@ -151,6 +157,7 @@ class ActivationStage(ArrayModel):
     gate: Array = Field(description="f'(Z): ReLU's gate, 1 where Z > 0 and 0 elsewhere.")
     grad_output: Array = Field(description="dE/dA.")
     grad_input: Array = Field(description="dE/dZ = dE/dA * f'(Z).")
+    geometry: ActivationGeometryOut = Field(description="The compact step form (docs/STEPS.md).")
 
 
 class PoolStage(ArrayModel):
@@ -162,6 +169,7 @@ class PoolStage(ArrayModel):
         description="dE/dA: each dE/dP cell routed to its argmax (max) or split evenly (avg)."
     )
     formula: Formula
+    geometry: Pool2dGeometryOut = Field(description="The compact step form (docs/STEPS.md).")
     trace: TraceOut | None = Field(
         default=None,
         description="The forward pooling step by step; `argmax` (max) or `divisor` (avg) tells"
@@ -335,6 +343,14 @@ class XOGradients(XOParamsOut):
     input: Array = Field(description="dE/d(glyph), (9, 9).")
 
 
+class XOGeometry(BaseModel):
+    """The compact step form of each stage that slides a window (docs/STEPS.md)."""
+
+    conv: Conv2dGeometryOut = Field(description="The glyph (1, H, W) under the K filters.")
+    relu: ActivationGeometryOut
+    pool: Pool2dGeometryOut
+
+
 class XOForwardResponse(ArrayModel):
     classes: list[str] = Field(examples=[list(CLASSES)])
     filter_names: list[str] = Field(description="The lecture's names of the default filters.")
@@ -350,6 +366,7 @@ class XOForwardResponse(ArrayModel):
     prediction: str
     params: XOParamsOut = Field(description="The parameters used (the lecture's by default).")
     parameter_count: int
+    geometry: XOGeometry
     loss: float | None = Field(description="Cross-entropy for `label`, or null.")
     gradients: XOGradients | None = Field(description="With `label`: dE/d of everything.")
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from app.api import conv_report, offload
 from app.api.budget import conv2d_cost, conv_transpose2d_cost
+from app.api.geometry import conv2d_geometry_out, conv_transpose2d_geometry_out
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.schemas import (
     ERRORS,
@@ -48,6 +49,7 @@ def _conv2d(body: Conv2dRequest, encoding: Encoding) -> ArrayJSONResponse:
     response = ConvResponse(
         output=conv.conv2d(x, w, b, **params),
         output_shape=list(geo.output_shape),
+        geometry=conv2d_geometry_out(geo),
         formula=conv_report.formula(geo),
         feature_count=int(x.size),
         parameter_count=conv_report.parameter_count(geo, b is not None),
@@ -101,6 +103,7 @@ def _conv_transpose2d(
     response = ConvResponse(
         output=output,
         output_shape=list(output.shape),
+        geometry=conv_transpose2d_geometry_out(geo),
         formula=conv_report.transpose_formula(geo),
         feature_count=int(x.size),
         parameter_count=conv_report.transpose_parameter_count(geo, b is not None),

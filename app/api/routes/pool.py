@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from fastapi import APIRouter
 
 from app.api.budget import pool2d_cost
 from app.api.conv_report import pooling_formula
+from app.api.geometry import Pool2dGeometryOut, pool2d_geometry_out
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.schemas import (
     ERRORS,
@@ -13,8 +16,8 @@ from app.api.schemas import (
     Formula,
     MaxPool2dRequest,
     MaxPoolResponse,
-    OperationResponse,
     PoolParams,
+    PoolResponse,
     traced,
 )
 from app.engine import pool
@@ -26,6 +29,19 @@ def _formula(body: PoolParams, dilation: object) -> Formula:
     return pooling_formula(
         body.input.shape, body.kernel_size, body.stride, body.padding, dilation, body.ceil_mode
     )
+
+
+def _geometry(
+    op: Literal["max_pool2d", "avg_pool2d"],
+    body: MaxPool2dRequest | AvgPool2dRequest,
+    dilation: Any,
+    count_include_pad: bool | None = None,
+) -> Pool2dGeometryOut:
+    shape = body.input.shape
+    g = pool.pool2d_geometry(
+        shape, body.kernel_size, body.stride, body.padding, dilation, body.ceil_mode
+    )
+    return pool2d_geometry_out(op, shape[0] if len(shape) == 3 else 1, g, count_include_pad)
 
 
 @router.post("/max_pool2d", response_model=MaxPoolResponse, responses=ERRORS)
@@ -44,6 +60,7 @@ def max_pool2d(body: MaxPool2dRequest, encoding: Encoding = "json") -> ArrayJSON
         output=output,
         indices=indices,
         output_shape=list(output.shape),
+        geometry=_geometry("max_pool2d", body, body.dilation),
         formula=_formula(body, body.dilation),
         feature_count=int(body.input.size),
     )
@@ -55,7 +72,7 @@ def max_pool2d(body: MaxPool2dRequest, encoding: Encoding = "json") -> ArrayJSON
     return ArrayJSONResponse(response, encoding)
 
 
-@router.post("/avg_pool2d", response_model=OperationResponse, responses=ERRORS)
+@router.post("/avg_pool2d", response_model=PoolResponse, responses=ERRORS)
 def avg_pool2d(body: AvgPool2dRequest, encoding: Encoding = "json") -> ArrayJSONResponse:
     """`F.avg_pool2d`; the backward splits each gradient evenly over its window."""
     params = {
@@ -69,9 +86,10 @@ def avg_pool2d(body: AvgPool2dRequest, encoding: Encoding = "json") -> ArrayJSON
         body.input, body.kernel_size, body.stride, body.padding, 1, body.ceil_mode
     )
     output = pool.avg_pool2d(body.input, **params)
-    response = OperationResponse(
+    response = PoolResponse(
         output=output,
         output_shape=list(output.shape),
+        geometry=_geometry("avg_pool2d", body, 1, body.count_include_pad),
         formula=_formula(body, 1),
         feature_count=int(body.input.size),
     )

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from app.api import conv_report, limits
 from app.api.budget import conv2d_cost, pool2d_cost
 from app.api.errors import LimitError
+from app.api.geometry import activation_geometry_out, conv2d_geometry_out, pool2d_geometry_out
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.schemas import ERRORS, traced
 from app.api.sse import SSE_RESPONSES, Event, sse_response
@@ -66,6 +67,7 @@ def _conv_stage(
         grad_bias=back.grad_bias,
         formula=conv_report.formula(geo),
         parameter_count=conv_report.parameter_count(geo, layer.bias is not None),
+        geometry=conv2d_geometry_out(geo),
         trace=traces.trace,
         grad_weight_trace=traces.grad_weight_trace,
         grad_input_trace=traces.grad_input_trace,
@@ -79,8 +81,21 @@ def _pool_stage(
     source = fwd.pool_input
     d = spec.dilation if spec.kind == "max" else 1
     assert fwd.pooled is not None and back.grad_pool_input is not None
+    channels = source.shape[0] if source.ndim == 3 else 1
+    geometry = pool.pool2d_geometry(
+        source.shape,
+        spec.kernel_size,
+        spec.stride,
+        spec.padding,
+        d,
+        spec.ceil_mode,  # type: ignore[arg-type]
+    )
+    op = "max_pool2d" if spec.kind == "max" else "avg_pool2d"
     stage = PoolStage(
         kind=spec.kind,
+        geometry=pool2d_geometry_out(
+            op, channels, geometry, spec.count_include_pad if spec.kind == "avg" else None
+        ),
         output=fwd.pooled,
         indices=fwd.indices,
         grad_output=back.grad_output,
@@ -159,6 +174,9 @@ def backprop(body: BackpropRequest, encoding: Encoding = "json") -> ArrayJSONRes
             gate=back.gate,
             grad_output=back.grad_pool_input if layer.pool is not None else back.grad_output,
             grad_input=back.grad_conv_output,
+            geometry=activation_geometry_out(
+                layer.activation.function, layer.activation.negative_slope, fwd.conv.shape
+            ),
         )
     response = BackpropResponse(
         output=fwd.output,
