@@ -75,11 +75,14 @@ function shapesOf(input, weight) {
 
 // ---------------------------------------------------------------- URL and history
 
+/** A copy of the state to compare the next one with; the input (never changed in place) shared. */
+const written = (s) => ({ ...structuredClone({ ...s, input: null }), input: s.input });
+
 /** Write the state into the URL: a new history entry for real changes, else replace. */
 function commit(mode = 'auto') {
   const q = toQuery(app.state);
   const push = mode === 'push' || (mode === 'auto' && needsPush(app.written, app.state));
-  app.written = structuredClone(app.state);
+  app.written = written(app.state);
   const url = location.pathname + q;
   if (url === location.pathname + location.search) return;
   if (push) history.pushState(null, '', url);
@@ -90,7 +93,7 @@ function commit(mode = 'auto') {
 window.addEventListener('popstate', async () => {
   const before = app.state.lang;
   app.state = fromQuery(location.search).state;
-  app.written = structuredClone(app.state);
+  app.written = written(app.state);
   if (app.state.lang !== before) await setLanguage(app.state.lang, false);
   syncControls(app);
   rebuild();
@@ -311,7 +314,7 @@ document.addEventListener('convviz:state', viewLinks);
 async function start() {
   const parsed = fromQuery(location.search);
   app.state = parsed.state;
-  app.written = structuredClone(app.state);
+  app.written = written(app.state);
   app.urlWarnings = parsed.warnings;
   initControls(app);
   try {
