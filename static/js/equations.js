@@ -33,6 +33,19 @@ export const MAX_TERMS = 18;
 /** "… 12 more", in the page's language when a translator is given. */
 const MORE = (key, { n }) => `… ${n}`;
 
+/**
+ * `count` terms, of which only those a long equation shows (the first 9 and the
+ * last 3) are written: dE/dW of a 64x64 photo has 3,844 terms per equation.
+ */
+function shownTerms(count, write) {
+  const out = new Array(count);
+  for (let k = 0; k < count; k++) {
+    if (count > MAX_TERMS && k === 9) k = count - 3;
+    out[k] = write(k);
+  }
+  return out;
+}
+
 function wrap(terms, divisor, t = MORE) {
   let s = terms.length ? joinTerms(terms, t, MAX_TERMS, 9, 3) : '0';
   if (divisor !== null && divisor !== 1 && terms.length) s = `(${s}) / ${fmt(divisor)}`;
@@ -77,13 +90,13 @@ export function forwardEquations(d, { weight, input, out = 'O', t }, max = Infin
   const per = kH * kW;
   return list(d, max, (s, n) => {
     const [o, r, c] = s.out;
-    const terms = s.cells.map((_, k) => {
+    const all = shownTerms(s.cells.length, (k) => {
       const ci = Math.floor(k / per);
       const i = Math.floor((k % per) / kW);
       const f = cellName('F', o, i, k % kW, cOut * cG > 1, ci);
       return `${f}·${inputName(d, s, k, input, input[0] > 1)}`;
     });
-    let rhs = wrap(terms, s.divisor, t);
+    let rhs = wrap(all, s.divisor, t);
     if (s.bias !== null) rhs += ` + b${cOut > 1 ? sub(o + 1) : ''}`;
     return `${cellName(out, o, r, c, cOut > 1)} = ${rhs}`;
   });
@@ -100,11 +113,11 @@ export function weightEquations(d, { weight, input, dOut, out = 'O', t }, max = 
   return list(d, max, (s) => {
     const [oc, r, c] = s.out;
     const o = Math.floor(oc / cG);
-    const terms = s.cells.map((_, k) => {
+    const all = shownTerms(s.cells.length, (k) => {
       const g = cellName(`dE/d${out}`, o, Math.floor(k / wOut), k % wOut, cOut > 1);
       return `${g}·${inputName(d, s, k, input, input[0] > 1)}`;
     });
-    return `${cellName('dE/dF', o, r, c, cOut * cG > 1, oc % cG)} = ${wrap(terms, s.divisor, t)}`;
+    return `${cellName('dE/dF', o, r, c, cOut * cG > 1, oc % cG)} = ${wrap(all, s.divisor, t)}`;
   });
 }
 

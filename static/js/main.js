@@ -54,7 +54,8 @@ const kernelEditor = new KernelEditor($('kernel-tables'), kernelHandlers(app));
 // for the panels loaded on demand (extras.js), told of every URL write by the
 // "convviz:state" event.
 const frames = [];
-window.convviz = { frames, app, get step() { return player.step; }, get total() { return player.total; } };
+// `builtAt`: when the last model was drawn (the first frame after an answer).
+window.convviz = { frames, app, builtAt: 0, get step() { return player.step; }, get total() { return player.total; } };
 
 // ---------------------------------------------------------------- state -> tensors
 
@@ -175,6 +176,7 @@ function rebuild({ deferTables = false } = {}) {
   kernelEditor.render(weight, api.biasOf(state, weight), app.t);
   syncShapeFields(input, weight);
   renderFrame();
+  window.convviz.builtAt = performance.now();
 }
 
 // ---------------------------------------------------------------- drawing a frame

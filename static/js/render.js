@@ -285,6 +285,8 @@ function esc(s) {
 
 /** Most rows and columns a numeric table shows (a 256x256 photo would be 65k cells). */
 export const TABLE_LIMIT = 64;
+/** Past this many cells in all, the tables are written after the first frame. */
+const TABLE_NOW = 4096;
 
 /**
  * The numeric alternative of one grid: an HTML table named `name`, row and column
@@ -342,6 +344,7 @@ export class Stage {
     this.lastSum = '';
     this.sumHeight = 0;
     this.tableTimer = 0;
+    this.tableRun = 0; // tables being written one by one stop when a new model comes
     // The worked sum never shrinks while the model stays: a shorter one (a hover,
     // another step) would pull the grids up under the pointer, which would then
     // hover another cell. Observed, not measured per frame: reading offsetHeight
@@ -474,10 +477,18 @@ export class Stage {
       this.sumHeight = 0;
       this.sumEl.style.minHeight = '';
     }
-    clearTimeout(this.tableTimer);
-    if (deferTables) this.tableTimer = setTimeout(() => this.renderTables(), 250);
-    else this.renderTables();
+    // Sized before the tables go in: laying out thousands of table cells (16 maps
+    // of 62x62) took seconds when the sizing read the layout with them in it. Many
+    // cells are written after the first frame, a table a task, so that an answer
+    // arriving meanwhile is drawn at once.
     this.layout();
+    clearTimeout(this.tableTimer);
+    const cells = model.grids.reduce((a, g) => a + (g.noTable ? 0 : g.channels.reduce((b, ch) => b + ch.rows * ch.cols, 0)), 0);
+    if (deferTables) this.tableTimer = setTimeout(() => this.renderTables(), 250);
+    else if (cells > TABLE_NOW) {
+      const mine = ++this.tableRun;
+      requestAnimationFrame(() => mine === this.tableRun && this.renderTables(true));
+    } else this.renderTables();
   }
 
   channelLabel(g, ch, i) {
@@ -512,14 +523,26 @@ export class Stage {
     return fig;
   }
 
-  /** The numeric tables (the forward kernel's are its editor, in the settings). */
-  renderTables() {
+  /** The numeric tables (the forward kernel's are its editor, in the settings); `oneByOne`: a table a task. */
+  renderTables(oneByOne = false) {
     if (!this.model) return;
+    const jobs = [];
     for (const g of this.model.grids) {
       const fig = this.figs.get(g.id);
       if (!fig || g.noTable) continue;
-      fig.tables.innerHTML = g.channels.map((ch, i) => this.channelTable(g, ch, i)).join('');
+      if (!oneByOne) fig.tables.innerHTML = g.channels.map((ch, i) => this.channelTable(g, ch, i)).join('');
+      else {
+        fig.tables.replaceChildren();
+        g.channels.forEach((ch, i) => jobs.push(() => fig.tables.insertAdjacentHTML('beforeend', this.channelTable(g, ch, i))));
+      }
     }
+    const mine = ++this.tableRun;
+    const next = () => {
+      if (mine !== this.tableRun || !jobs.length) return;
+      jobs.shift()();
+      this.tableTimer = setTimeout(next, 0);
+    };
+    next();
   }
 
   channelTable(g, ch, i) {
