@@ -62,7 +62,8 @@ export async function compute(state, input, weight) {
     if (state.pool !== 'none') {
       try {
         const call = state.pool === 'max' ? api.maxPool2d : api.avgPool2d;
-        pool = await call(api.poolBody(state, x));
+        // Its steps are derived by model/pool.js, loaded only for a view that pools.
+        [pool] = await Promise.all([call(api.poolBody(state, x)), import('./model/pool.js')]);
       } catch (e) {
         failure = { stage: 'pool', e };
       }

@@ -16,7 +16,7 @@ import { DIVERGING, SEQUENTIAL, scaleFor } from './colormap.js';
 import { activationLine, convSumLines, fmt, poolSumLines } from './format.js';
 import { GridView } from './gridview.js';
 import { shapeOf } from './tensor.js';
-import { derive } from './model/derive.js';
+import { derive } from './model/correlate.js';
 import { locate, totalSteps } from './trace.js';
 
 /** @param {number[][]} g */
@@ -141,6 +141,7 @@ export function buildModel({ input, weight, bias = null, conv, act, pool, activa
     more: actOn ? (s) => [activationLine(activation, s.result, act.output[s.out[0]][s.out[1]][s.out[2]])] : null,
   })];
   if (poolOn) {
+    // model/pool.js is loaded with the pooling's answer (pipeline.js).
     const pd = pool.geometry ? derive(`${poolKind}_pool2d`, pool.geometry, { input: actOn ? act.output : conv.output, indices: pool.indices }) : null;
     stages.push(windowStage({
       stage: 'pool',
