@@ -128,6 +128,34 @@ export function convBody(s, input, weight) {
   };
 }
 
+/**
+ * The page's weight (filters, C_in/groups, kH, kW) in ConvTranspose2d's layout
+ * (C_in, filters/groups, kH, kW): filter o still makes output channel o from the
+ * input channels of its group.
+ */
+export function transposedWeight(weight, groups) {
+  const og = weight.length / groups;
+  const cg = weight[0].length;
+  return Array.from({ length: cg * groups }, (_, ci) => {
+    const g = Math.floor(ci / cg);
+    return Array.from({ length: og }, (_, j) => weight[g * og + j][ci % cg]);
+  });
+}
+
+/** The conv_transpose2d request for the current view (`weight` as the page holds it). */
+export function convTransposeBody(s, input, weight) {
+  return {
+    input,
+    weight: transposedWeight(weight, s.groups),
+    bias: biasOf(s, weight),
+    stride: s.stride,
+    padding: s.padding,
+    output_padding: s.outputPadding,
+    groups: s.groups,
+    dilation: s.dilation,
+  };
+}
+
 /** The pooling request over `x` (the convolution's output, after its activation). */
 export function poolBody(s, x) {
   const body = {

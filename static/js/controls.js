@@ -47,7 +47,7 @@ export function clearErrors() {
 
 // Where an API field's complaint belongs when no control was just changed.
 const FIELD_OF = {
-  conv: { input: 'input', weight: 'weight', bias: 'weight', stride: 'stride', padding: 'padding', dilation: 'dilation', groups: 'groups', padding_mode: 'padding-mode', reduce: 'reduce' },
+  conv: { input: 'input', weight: 'weight', bias: 'weight', stride: 'stride', padding: 'padding', dilation: 'dilation', groups: 'groups', padding_mode: 'padding-mode', reduce: 'reduce', output_padding: 'out-pad' },
   act: { negative_slope: 'slope', function: 'act' },
   pool: { kernel_size: 'pool-k', stride: 'pool-s', padding: 'pool-p', ceil_mode: 'pool-k', input: 'pool' },
 };
@@ -223,6 +223,13 @@ export function initControls(app) {
   on('flip', 'flip', () => $('flip').checked, (v) => {
     s().flip = v;
   });
+  on('transposed', 'transposed', () => $('transposed').checked, (v) => {
+    s().transposed = v;
+  });
+  on(['out-pad', 'out-pad-w'], 'out-pad', (show, id) => readInt(app, id, 0, 16, 'out-pad', show), (v, id) => {
+    const [h, w] = s().outputPadding;
+    s().outputPadding = id === 'out-pad' ? [v, h === w ? v : w] : [h, v];
+  });
 
   // The kernel's shape and presets.
   on('kpreset', 'weight', sel('kpreset'), (v) => {
@@ -361,6 +368,9 @@ export function syncControls(app) {
   $('groups').value = state.groups;
   $('reduce').value = state.reduce;
   $('flip').checked = state.flip;
+  $('transposed').checked = state.transposed;
+  [$('out-pad').value, $('out-pad-w').value] = state.outputPadding;
+  document.querySelector('[data-field="out-pad"]').hidden = !state.transposed;
   $('act').value = state.activation;
   $('slope').value = state.slope;
   document.querySelector('[data-field="slope"]').hidden = state.activation !== 'leaky_relu';

@@ -5,7 +5,7 @@
  * shown as the server words it.
  */
 
-import { ApiError, answer, convBody, poolBody } from './api.js';
+import { ApiError, answer, convBody, convTransposeBody, poolBody } from './api.js';
 import { download, fileName } from './clip.js';
 import { THEMES } from './embed-options.js';
 import { applyLecture } from './lecture-i18n.js';
@@ -21,6 +21,7 @@ export const WIDTHS = [640, 960, 1280, 1920];
  * @param {{conv: object | null, act: object | null}} results the last answers
  */
 export function exportBody(stage, state, input, weight, results) {
+  if (stage === 'conv' && state.transposed) return { op: 'conv_transpose2d', ...convTransposeBody(state, input, appliedWeight(state, weight)) };
   if (stage === 'conv') return { op: 'conv2d', ...convBody(state, input, appliedWeight(state, weight)), trace: false };
   if (state.pool === 'none' || !results.conv) return null;
   const x = results.act ? results.act.output : results.conv.output;

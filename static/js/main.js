@@ -161,7 +161,7 @@ function rebuild({ deferTables = false } = {}) {
     activation: state.activation,
     poolKind: state.pool,
   });
-  if (state.flip && !mode) model.grids[1].title = 'grid.kernelFlipped';
+  if (state.flip && !mode) model.grids.find((g) => g.id === 'kernel').title = 'grid.kernelFlipped';
   stage.setModel(model, app.t, { deferTables });
   player.setTotal(model.total);
   $('scrub').max = String(Math.max(0, model.total - 1));

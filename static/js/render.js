@@ -14,6 +14,7 @@
 
 import { DIVERGING, SEQUENTIAL, scaleFor } from './colormap.js';
 import { activationLine, convSumLines, fmt, poolSumLines } from './format.js';
+import { transposedWeight } from './api.js';
 import { GridView } from './gridview.js';
 import { shapeOf } from './tensor.js';
 import { derive } from './model/correlate.js';
@@ -114,8 +115,22 @@ export function windowStage(o) {
  * @param {string} o.poolKind "none", "max" or "avg"
  */
 export function buildModel({ input, weight, bias = null, conv, act, pool, activation = 'none', poolKind = 'none' }) {
-  const d = conv && conv.geometry ? derive('conv2d', conv.geometry, { input, weight, bias }) : null;
-  const grids = [inputGrid(input, d), kernelGrid('kernel', weight, { noTable: true })];
+  const geo = conv && conv.geometry;
+  // Transposed: the window slides over the input spread out by the stride and
+  // padded ("tin"), with each filter turned 180 degrees (model/gradients.js).
+  const transposed = !!geo && geo.op === 'conv_transpose2d';
+  const d = !geo ? null : transposed
+    ? derive(geo.op, geo, { input, weight: transposedWeight(weight, geo.groups), bias })
+    : derive('conv2d', geo, { input, weight, bias });
+  const grids = [inputGrid(input, transposed ? null : d), kernelGrid('kernel', weight, { noTable: true })];
+  if (transposed) {
+    const channels = gridChannels(d);
+    const [r0, c0] = d.gridOrigin;
+    const [, H, W] = shapeOf(input);
+    const inner = { r0, c0, rows: (H - 1) * geo.stride[0] + 1, cols: (W - 1) * geo.stride[1] + 1 };
+    for (const ch of channels) ch.inner = inner.rows !== ch.rows || inner.cols !== ch.cols ? inner : null;
+    grids.splice(1, 0, { id: 'tin', channels, scale: scaleOf(channels) });
+  }
   const [kH, kW] = shapeOf(weight).slice(2);
   if (d) grids.push(productsGrid('products', shapeOf(weight)[1], kH, kW, d));
 
@@ -129,11 +144,11 @@ export function buildModel({ input, weight, bias = null, conv, act, pool, activa
   const poolOn = !!pool && poolKind !== 'none';
   if (poolOn) grids.push(mapGrid('pool', pool.output));
 
-  const kernel = grids[1];
+  const kernel = grids.find((g) => g.id === 'kernel');
   const stages = [windowStage({
     stage: 'conv',
     steps: d,
-    src: 'input',
+    src: transposed ? 'tin' : 'input',
     outs: actOn ? ['output', 'act'] : ['output'],
     kernel,
     dim: (k, o) => k.o !== o,

@@ -184,6 +184,9 @@ export const PROPS = [
   { name: 'reduce', key: 'r', def: 'mean', codec: oneOf(['sum', 'mean']), push: true },
   // True convolution: the kernel turned 180 degrees before the (cross-correlation) API.
   { name: 'flip', key: 'flip', def: false, codec: bool, push: true },
+  // Transposed convolution (ConvTranspose2d): each filter makes one output channel.
+  { name: 'transposed', key: 'tc', def: false, codec: bool, push: true },
+  { name: 'outputPadding', key: 'op', def: [0, 0], codec: ints([2], 0, 16), push: true },
   {
     name: 'activation', key: 'act', def: 'none',
     codec: oneOf(['none', 'relu', 'leaky_relu', 'sigmoid', 'tanh']), push: true,

@@ -148,3 +148,65 @@ def test_the_page_asks_for_no_trace(page, server) -> None:  # type: ignore[no-un
     # And what comes back is the compact form: geometry, no per-step arrays.
     answer = page.evaluate("window.convviz.app.results.bp")
     assert answer["conv"]["geometry"]["op"] == "conv2d" and answer["conv"].get("trace") is None
+
+
+def transposed_reference(
+    x: list[list[float]], k: int, s: int, p: int, op: int
+) -> list[list[float]]:
+    """ConvTranspose2d, a k x k kernel of ones: each input cell scattered (PyTorch's definition)."""
+    h, w = len(x), len(x[0])
+    full = [[0.0] * ((w - 1) * s + k + op) for _ in range((h - 1) * s + k + op)]
+    for r in range(h):
+        for c in range(w):
+            for i in range(k):
+                for j in range(k):
+                    full[r * s + i][c * s + j] += x[r][c]
+    size = (h - 1) * s - 2 * p + k + op
+    return [row[p : p + size] for row in full[p : p + size]]
+
+
+@pytest.mark.parametrize(
+    ("name", "side", "k", "s", "p", "op", "out"),
+    [
+        ("transposed: 2 × 2 → 4 × 4 (no padding, no strides)", 2, 3, 1, 0, 0, 4),
+        ("3 × 3 → 6 × 6 (padding, stride 2, output padding 1)", 3, 3, 2, 1, 1, 6),
+        ("6 × 6 → 5 × 5 (arbitrary padding)", 6, 4, 1, 2, 0, 5),
+    ],
+)
+def test_conv_arithmetic_s_transposed_animations_are_one_link_each(  # type: ignore[no-untyped-def]
+    page, server, name, side, k, s, p, op, out
+) -> None:
+    page.goto(server + "/lecture/grad-input")
+    page.get_by_role("link", name=name).click()
+    page.wait_for_function(f"() => window.convviz && window.convviz.total === {out * out}")
+    assert status(page).startswith(f"Step 1 of {out * out}")
+    assert page.get_by_label("Transposed convolution").is_checked()
+    shown = page.evaluate("window.convviz.app.results.conv.output[0]")
+    x = [[float(r * side + c + 1) for c in range(side)] for r in range(side)]
+    assert shown == transposed_reference(x, k, s, p, op)
+    # Every step's worked sum ends in its output cell, through the turned kernel
+    # over the input spread out by the stride.
+    for n in (0, out + 1, out * out - 1):
+        page.get_by_label("Step", exact=True).evaluate(
+            "(el, n) => { el.value = String(n);"
+            " el.dispatchEvent(new Event('input', {bubbles: true})); }",
+            n,
+        )
+        value = shown[n // out][n % out]
+        assert page.locator("#sum").inner_text().endswith(f"= {value:g}")
+    assert "tc=1" in page.url
+
+
+def test_the_transposed_switch_and_output_padding(page, server, watch) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/?in=1x3x3:1,2,3,4,5,6,7,8,9&sch=byte&k=1x1x3x3:1*9&s=2&p=1&r=sum")
+    page.wait_for_function("() => window.convviz && window.convviz.total === 4")
+    page.get_by_label("Transposed convolution").check()
+    page.wait_for_function("() => window.convviz.total === 25")
+    page.get_by_label("Output padding", exact=True).fill("1")
+    page.wait_for_function("() => window.convviz.total === 36")
+    assert "op=1" in page.url and "tc=1" in page.url
+    # Output padding must stay below the stride (or the dilation): the API says so, there.
+    watch.expected.append("422")
+    page.get_by_label("Output padding", exact=True).fill("2")
+    page.locator("#err-out-pad").wait_for()
+    assert "output_padding" in page.locator("#err-out-pad").inner_text()
