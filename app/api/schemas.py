@@ -31,6 +31,7 @@ from app.api.geometry import (
     Pool2dGeometryOut,
 )
 from app.api.tensors import FLOAT32_MAX, RESPONSE_ARRAY_JSON_SCHEMA, Tensor
+from app.engine import conv, conv_transpose, pool
 from app.engine.trace import Trace
 
 # Numbers and switches are strict: `true` is not a stride of 1, `0` is not False, and
@@ -103,16 +104,36 @@ class ConvParams(Strict):
     groups: Annotated[int, Field(strict=True, ge=1, le=limits.MAX_CHANNELS)] = 1
 
 
-class Conv2dRequest(ConvParams, BackwardRequest):
-    input: Tensor = Field(description="(C, H, W) or (H, W).")
-    weight: Tensor = Field(description="(C_out, C_in/groups, kH, kW) or (kH, kW).")
-    bias: Bias | None = Field(default=None, description="(C_out,) or null.")
+class Conv2dLayer(ConvParams):
+    """conv2d's parameters: those of every convolution plus padding_mode and reduce."""
+
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
     reduce: Literal["sum", "mean"] = Field(
         default="sum",
         description="'mean' divides each window's sum by its number of weights (the lecture's"
         " X/O normalisation).",
     )
+
+    def conv_params(self) -> conv.Conv2dParams:
+        """The engine's one convolution-parameters type, from this request."""
+        return conv.Conv2dParams(
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+            groups=self.groups,
+            padding_mode=self.padding_mode,
+            reduce=self.reduce,
+        )
+
+
+class Conv2dRequest(Conv2dLayer, BackwardRequest):
+    input: Tensor = Field(description="(C, H, W) or (H, W).")
+    weight: Tensor = Field(description="(C_out, C_in/groups, kH, kW) or (kH, kW).")
+    bias: Bias | None = Field(default=None, description="(C_out,) or null.")
+
+    def geometry(self) -> conv.Conv2dGeometry:
+        """The engine's geometry of this request: every parameter checked, once."""
+        return self.conv_params().geometry(self.input, self.weight, self.bias)
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -141,6 +162,19 @@ class ConvTranspose2dRequest(ConvParams, BackwardRequest):
     padding: PoolPadding = 0  # type: ignore[assignment]  # PyTorch: no 'same' here
     output_padding: OutputPad | tuple[OutputPad, OutputPad] = 0
 
+    def geometry(self) -> conv_transpose.ConvTranspose2dGeometry:
+        """The engine's geometry of this request: every parameter checked, once."""
+        return conv_transpose.conv_transpose2d_geometry(
+            self.input,
+            self.weight,
+            self.bias,
+            stride=self.stride,
+            padding=self.padding,
+            output_padding=self.output_padding,
+            groups=self.groups,
+            dilation=self.dilation,
+        )
+
 
 class PoolParams(Strict):
     kernel_size: KernelSize
@@ -153,10 +187,27 @@ class MaxPool2dRequest(PoolParams, BackwardRequest):
     input: Tensor = Field(description="(C, H, W) or (H, W).")
     dilation: DilationPair = 1
 
+    def geometry(self) -> pool.Pool2dGeometry:
+        """The engine's geometry of this request: every parameter checked, once."""
+        return pool.pool2d_geometry(
+            self.input.shape,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+        )
+
 
 class AvgPool2dRequest(PoolParams, BackwardRequest):
     input: Tensor = Field(description="(C, H, W) or (H, W).")
     count_include_pad: StrictBool = True
+
+    def geometry(self) -> pool.Pool2dGeometry:
+        """The engine's geometry of this request: every parameter checked, once."""
+        return pool.pool2d_geometry(
+            self.input.shape, self.kernel_size, self.stride, self.padding, 1, self.ceil_mode
+        )
 
 
 class ActivationRequest(Strict):

@@ -18,7 +18,7 @@ from app.api.geometry import ActivationGeometryOut, Conv2dGeometryOut, Pool2dGeo
 from app.api.schemas import (
     Array,
     Bias,
-    ConvParams,
+    Conv2dLayer,
     DilationPair,
     FiniteFloat,
     Formula,
@@ -76,14 +76,12 @@ _X = presets.x_glyph()
 _DIAGONAL = presets.KERNELS["diagonal"]["weight"]
 
 
-class BackpropRequest(ConvParams):
+class BackpropRequest(Conv2dLayer):
     """One layer (conv, then optionally an activation and a pooling) and a loss."""
 
     input: Tensor = Field(description="(C, H, W) or (H, W).")
     weight: Tensor = Field(description="(C_out, C_in/groups, kH, kW) or (kH, kW).")
     bias: Bias | None = Field(default=None, description="(C_out,) or null.")
-    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
-    reduce: Literal["sum", "mean"] = "sum"
     activation: ActivationLayer | None = Field(default=None, description="After the conv.")
     pool: PoolLayer | None = Field(default=None, description="After the activation.")
     loss: Literal["mse", "sum", "grad_output"] = Field(
@@ -197,7 +195,7 @@ class BackpropResponse(ArrayModel):
 # --------------------------------------------------------------------------- descent
 
 
-class DescentRequest(ConvParams):
+class DescentRequest(Conv2dLayer):
     """Gradient descent on a conv filter against a loss averaged over a few inputs."""
 
     inputs: list[Tensor] = Field(
@@ -209,8 +207,6 @@ class DescentRequest(ConvParams):
         description="The starting weight: (C_out, C_in/groups, kH, kW) or (kH, kW)."
     )
     bias: Bias | None = Field(default=None, description="Trained too when given.")
-    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
-    reduce: Literal["sum", "mean"] = "sum"
     loss: Literal["mse", "sum"] = "mse"
     targets: list[Tensor] | None = Field(
         default=None,

@@ -74,6 +74,47 @@ class Pool2dGeometry(NamedTuple):
         starts = np.arange(self.out[axis]) * self.stride[axis] - self.padding[axis]
         return starts[:, None] + np.arange(self.kernel[axis])[None, :] * self.dilation[axis]
 
+    # The operations with this geometry, without checking the parameters again (the
+    # API checks them once, into the geometry it also sends as the answer's).
+
+    def max_pool(self, input: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`max_pool2d` with this geometry."""
+        x, was_2d = self._input(input)
+        output, indices = _max_pool_fast(x, self)
+        return (output[0], indices[0]) if was_2d else (output, indices)
+
+    def max_trace(self, input: ArrayLike) -> Trace:
+        """:func:`max_pool2d_trace` with this geometry."""
+        return _trace(self._input(input)[0], self, "max", count_include_pad=False)
+
+    def avg_pool(self, input: ArrayLike, count_include_pad: bool = True) -> np.ndarray:
+        """:func:`avg_pool2d` with this geometry (whose dilation must be 1)."""
+        x, was_2d = self._input(input)
+        output = _avg_pool(x, self, _check_flag(count_include_pad, "count_include_pad"))
+        return output[0] if was_2d else output
+
+    def avg_trace(self, input: ArrayLike, count_include_pad: bool = True) -> Trace:
+        """:func:`avg_pool2d_trace` with this geometry."""
+        include = _check_flag(count_include_pad, "count_include_pad")
+        return _trace(self._input(input)[0], self, "avg", count_include_pad=include)
+
+    def avg_backward(
+        self, grad_output: ArrayLike, input_shape: tuple[int, ...], count_include_pad: bool = True
+    ) -> np.ndarray:
+        """:func:`avg_pool2d_backward` with this geometry."""
+        include = _check_flag(count_include_pad, "count_include_pad")
+        return _avg_backward(grad_output, input_shape, self, include)
+
+    def _input(self, input: ArrayLike) -> tuple[np.ndarray, bool]:
+        x, was_2d = _input(input)
+        if x.shape[1:] != self.size:
+            raise ShapeError(
+                "input",
+                f"is {x.shape[1]}x{x.shape[2]} but the geometry was made for"
+                f" {self.size[0]}x{self.size[1]}; build the geometry from this input",
+            )
+        return x, was_2d
+
 
 def _check_flag(value: object, field: str) -> bool:
     if not isinstance(value, bool | np.bool_):
@@ -533,14 +574,17 @@ def avg_pool2d(
     """
     x, was_2d = _input(input)
     geometry = _resolve(x.shape[1:], kernel_size, stride, padding, 1, ceil_mode)
-    include = _check_flag(count_include_pad, "count_include_pad")
+    output = _avg_pool(x, geometry, _check_flag(count_include_pad, "count_include_pad"))
+    return output[0] if was_2d else output
+
+
+def _avg_pool(x: np.ndarray, geometry: Pool2dGeometry, include: bool) -> np.ndarray:
     grid = _padded(x, geometry, 0.0)
     total = np.zeros((x.shape[0], *geometry.out), dtype=np.float32)
     for i in range(geometry.kernel[0]):
         for j in range(geometry.kernel[1]):
             total += _tap_view(grid, geometry, i, j)  # tap order = PyTorch's summation order
-    output = total / _divisor(geometry, include).astype(np.float32)
-    return output[0] if was_2d else output
+    return total / _divisor(geometry, include).astype(np.float32)
 
 
 def avg_pool2d_backward(
@@ -575,9 +619,19 @@ def avg_pool2d_backward(
     ``grad_input[c, r, q] = sum over windows (i, j) covering (r, q) of
     grad_output[c, i, j] / divisor[i, j]``, the divisor as in :func:`avg_pool2d`.
     """
-    (c, h, w), was_2d = _input_shape(input_shape)
+    (_, h, w), _ = _input_shape(input_shape)
     geometry = _resolve((h, w), kernel_size, stride, padding, 1, ceil_mode)
     include = _check_flag(count_include_pad, "count_include_pad")
+    return _avg_backward(grad_output, input_shape, geometry, include)
+
+
+def _avg_backward(
+    grad_output: ArrayLike,
+    input_shape: tuple[int, ...],
+    geometry: Pool2dGeometry,
+    include: bool,
+) -> np.ndarray:
+    (c, h, w), was_2d = _input_shape(input_shape)
     grad = _grad_output(grad_output, c, geometry.out, was_2d)
     share = grad / _divisor(geometry, include).astype(np.float32)
     grid = np.zeros((c, *geometry.grid), dtype=np.float32)

@@ -17,7 +17,7 @@ is what keeps a GIF of a few hundred steps within a second or two.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -34,8 +34,10 @@ Box = tuple[int, int, int, int]
 class FrameRenderer:
     """Draws the frames of one scene at one layout and theme."""
 
-    def __init__(self, scene: Scene, layout: Layout, theme: Theme) -> None:
-        self.scene, self.layout, self.theme = scene, layout, theme
+    def __init__(self, scene: Scene, layout: Layout, theme: Theme, note: str = "") -> None:
+        """``note``: which steps the animation shows (e.g. "every 4th step"), written
+        beside the step counter; empty when it shows every step."""
+        self.scene, self.layout, self.theme, self.note = scene, layout, theme, note
         # Formatted once: every frame shows the same grid numbers.
         self.grid_text = np.vectorize(text.number, otypes=[object])(scene.trace.grid)
         self.result_text = [text.number(v) for v in scene.trace.result]
@@ -57,16 +59,28 @@ class FrameRenderer:
         self._step(ImageDraw.Draw(frame), step)
         return frame
 
-    def frames(self) -> Iterator[Image.Image]:
-        """Every frame in order, each an RGB image equal to ``render(step)``."""
-        canvas: Image.Image | None = None
-        for step in range(self.scene.trace.steps):
-            if canvas is None or self._first(step) == step:
-                canvas = self._base(step)  # a new output channel starts
-            frame = canvas.copy()
-            self._step(ImageDraw.Draw(frame), step)
-            yield frame
+    def frames(self, steps: Sequence[int] | None = None) -> Iterator[Image.Image]:
+        """The frames of ``steps`` (ascending; default every step) in order, each an RGB
+        image equal to ``render(step)``. Steps not drawn still fill their output cell."""
+        wanted = sorted(set(range(self.scene.trace.steps) if steps is None else steps))
+        if not wanted:
+            return
+        canvas = Image.new("RGB", (1, 1))
+        next_frame, step = 0, 0  # index into wanted; the step being drawn
+        while step <= wanted[-1]:
+            if self._first(step) == step:  # a new output channel starts
+                end = self._last(step)
+                if wanted[next_frame] > end:  # no frame in this channel: skip it
+                    step = end + 1
+                    continue
+                canvas = self._base(step)
+            if step == wanted[next_frame]:
+                frame = canvas.copy()
+                self._step(ImageDraw.Draw(frame), step)
+                yield frame
+                next_frame += 1
             self._filled(ImageDraw.Draw(canvas), step)
+            step += 1
 
     # ------------------------------------------------------------------ layers
 
@@ -74,6 +88,10 @@ class FrameRenderer:
         """The first step of ``step``'s output channel (steps run row-major in a channel)."""
         _, row, col = (int(v) for v in self.scene.trace.out_index[step])
         return step - (row * self.layout.output.cols + col)
+
+    def _last(self, step: int) -> int:
+        """The last step of ``step``'s output channel."""
+        return self._first(step) + self.layout.output.rows * self.layout.output.cols - 1
 
     def _base(self, step: int) -> Image.Image:
         """Everything that stays while ``step``'s output channel is computed."""
@@ -120,7 +138,8 @@ class FrameRenderer:
     # ------------------------------------------------------------------ parts
 
     def _counter_text(self, step: int) -> str:
-        return f"step {step + 1} / {self.scene.trace.steps}"
+        counter = f"step {step + 1} / {self.scene.trace.steps}"
+        return f"{counter}  ·  {self.note}" if self.note else counter
 
     def _title(self, draw: ImageDraw.ImageDraw) -> None:
         lay = self.layout

@@ -17,6 +17,7 @@ from PIL import Image
 from app.export.frames import FrameRenderer
 from app.export.layout import make_layout
 from app.export.scene import Scene
+from app.export.schedule import Schedule, every_step
 from app.export.theme import THEMES, ThemeName
 
 DEFAULT_WIDTH = 1280
@@ -24,9 +25,12 @@ DEFAULT_FRAME_MS = 700
 DEFAULT_HOLD_MS = 2000
 
 
-def renderer(scene: Scene, width: int = DEFAULT_WIDTH, theme: ThemeName = "light") -> FrameRenderer:
-    """A renderer for ``scene`` at ``width`` pixels (height ``width * 9/16``)."""
-    return FrameRenderer(scene, make_layout(scene, width), THEMES[theme])
+def renderer(
+    scene: Scene, width: int = DEFAULT_WIDTH, theme: ThemeName = "light", note: str = ""
+) -> FrameRenderer:
+    """A renderer for ``scene`` at ``width`` pixels (height ``width * 9/16``); ``note``
+    says which steps an animation shows (see :class:`app.export.schedule.Schedule`)."""
+    return FrameRenderer(scene, make_layout(scene, width), THEMES[theme], note)
 
 
 def _palette_image(colours: list[tuple[int, int, int]]) -> Image.Image:
@@ -51,8 +55,10 @@ def gif_bytes(
     hold_ms: int = DEFAULT_HOLD_MS,
     width: int = DEFAULT_WIDTH,
     theme: ThemeName = "light",
+    frames: Schedule | None = None,
 ) -> bytes:
-    """The animation of ``scene``: exactly one frame per trace step, looping forever.
+    """The animation of ``scene``, looping forever: one frame per trace step, or those
+    of ``frames`` (every k-th step, or one per output row; each frame says which).
 
     Parameters
     ----------
@@ -65,12 +71,15 @@ def gif_bytes(
     width : int
         Frame width in pixels; the height is ``round(width * 9 / 16)``.
     theme : {"light", "dark", "high-contrast"}
+    frames : Schedule, optional
+        The steps to draw (default: every step).
 
     Returns
     -------
     bytes
-        A GIF89a file with ``scene.trace.steps`` frames.
+        A GIF89a file with ``scene.trace.steps`` frames, or ``frames.frames``.
     """
+    chosen = every_step(scene.trace.steps) if frames is None else frames
     colours = THEMES[theme].palette()
     # One index past the theme's colours marks "unchanged since the previous frame":
     # each frame after the first is stored as only what changed (transparent
@@ -80,7 +89,7 @@ def gif_bytes(
     to_palette = _palette_image(colours)
     frames: list[Image.Image] = []
     previous: np.ndarray | None = None
-    for rgb in renderer(scene, width, theme).frames():
+    for rgb in renderer(scene, width, theme, chosen.note).frames(chosen.steps):
         indices = np.asarray(rgb.quantize(palette=to_palette, dither=Image.Dither.NONE))
         stored = indices
         if previous is not None:

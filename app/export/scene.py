@@ -116,10 +116,16 @@ def conv2d_scene(
     reduce: str = "sum",
 ) -> Scene:
     """The scene of :func:`app.engine.conv.conv2d` (arguments as there)."""
+    params = conv.Conv2dParams(stride, padding, dilation, groups, padding_mode, reduce)
+    return conv_scene(params.geometry(input, weight, bias), input, weight, bias)
+
+
+def conv_scene(
+    g: conv.Conv2dGeometry, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None
+) -> Scene:
+    """The scene of a conv2d whose geometry ``g`` is already checked."""
     x, w = np.asarray(input), np.asarray(weight)
-    params = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
-    g = conv.conv2d_geometry(x, w, bias, padding_mode=padding_mode, reduce=reduce, **params)
-    trace = conv.conv2d_trace(x, w, bias, padding_mode=padding_mode, reduce=reduce, **params)
+    trace = g.trace(x, w, bias)
     shape, output = _traced_output(trace, len(g.output_shape) == 2)
     p = g.padding
     parts = [f"conv2d  ·  {_shape(x)} input, {_shape(w)} kernel"]
@@ -129,14 +135,12 @@ def conv2d_scene(
             if (p.top, p.left) == (p.bottom, p.right)
             else f"left {p.left} right {p.right} top {p.top} bottom {p.bottom}"
         )
-        mode = "" if padding_mode == "zeros" else f" ({padding_mode})"
+        mode = "" if g.padding_mode == "zeros" else f" ({g.padding_mode})"
         parts.append(f"padding {sides}{mode}")
-    for name, value in (("stride", stride), ("dilation", dilation)):
-        if pair(value, name) != (1, 1):
-            parts.append(f"{name} {_text(value, name)}")
-    if groups != 1:
-        parts.append(f"groups {groups}")
-    if reduce == "mean":
+    parts += _pairs_text({"stride": g.stride, "dilation": g.dilation}, 1)
+    if g.groups != 1:
+        parts.append(f"groups {g.groups}")
+    if g.reduce == "mean":
         parts.append(f"mean of {g.window_size}")
     if bias is not None:
         parts.append("bias")
@@ -153,6 +157,15 @@ def conv2d_scene(
     )
 
 
+def _pairs_text(values: dict[str, tuple[int, int]], default: int) -> list[str]:
+    """``"stride 2"``, ``"output padding 1x0"``: each pair that is not ``default``."""
+    return [
+        f"{name.replace('_', ' ')} {_text(value, name)}"
+        for name, value in values.items()
+        if value != (default, default)
+    ]
+
+
 def conv_transpose2d_scene(
     input: ArrayLike,
     weight: ArrayLike,
@@ -164,25 +177,28 @@ def conv_transpose2d_scene(
     dilation: IntOrPair = 1,
 ) -> Scene:
     """The scene of :func:`app.engine.conv_transpose.conv_transpose2d` (gather view)."""
+    g = conv_transpose.conv_transpose2d_geometry(
+        input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
+    return conv_transpose_scene(g, input, weight, bias)
+
+
+def conv_transpose_scene(
+    g: conv_transpose.ConvTranspose2dGeometry,
+    input: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None,
+) -> Scene:
+    """The scene of a conv_transpose2d whose geometry ``g`` is already checked."""
     x, w = np.asarray(input), np.asarray(weight)
-    params = {
-        "stride": stride,
-        "padding": padding,
-        "output_padding": output_padding,
-        "groups": groups,
-        "dilation": dilation,
-    }
-    g = conv_transpose.conv_transpose2d_geometry(x, w, bias, **params)
-    trace = conv_transpose.conv_transpose2d_trace(x, w, bias, **params)
+    trace = g.trace(x, w, bias)
     shape, output = _traced_output(trace, len(g.output_shape) == 2)
     parts = [f"conv_transpose2d  ·  {_shape(x)} input, {_shape(w)} kernel"]
-    defaults = {"stride": 1, "padding": 0, "output_padding": 0, "dilation": 1}
-    for name, default in defaults.items():
-        value = params[name]
-        if pair(value, name, minimum=0) != (default, default):  # type: ignore[arg-type]
-            parts.append(f"{name.replace('_', ' ')} {_text(value, name)}")  # type: ignore[arg-type]
-    if groups != 1:
-        parts.append(f"groups {groups}")
+    parts += _pairs_text({"stride": g.stride}, 1)
+    parts += _pairs_text({"padding": g.padding, "output_padding": g.output_padding}, 0)
+    parts += _pairs_text({"dilation": g.dilation}, 1)
+    if g.groups != 1:
+        parts.append(f"groups {g.groups}")
     if bias is not None:
         parts.append("bias")
     return Scene(
@@ -198,43 +214,6 @@ def conv_transpose2d_scene(
     )
 
 
-def _pool_scene(
-    op: Op, x: np.ndarray, trace: Trace, kernel: tuple[int, int], padding: IntOrPair, parts: list
-) -> Scene:
-    h, w = x.shape[-2:]
-    ph, pw = pair(padding, "padding", minimum=0)
-    kinds = _kinds(trace.grid.shape[1:], trace.grid_origin, (h, w))
-    kinds[h + 2 * ph :, :] = OUTSIDE
-    kinds[:, w + 2 * pw :] = OUTSIDE
-    shape, output = _traced_output(trace, x.ndim == 2)
-    label = "input" if (ph, pw) == (0, 0) else "input, padded"
-    if op == "max_pool2d" and (ph, pw) != (0, 0):
-        label += " (padding counts as -inf)"
-    return Scene(
-        op=op,
-        trace=trace,
-        cell_kind=kinds,
-        kernel_size=kernel,
-        out_shape=shape,
-        output=output,
-        tensors={"input": x, "weight": None, "bias": None},
-        description="  ·  ".join(parts),
-        grid_label=label,
-    )
-
-
-def _pool_parts(
-    op: str, x: np.ndarray, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair
-) -> list[str]:
-    kh, kw = pair(kernel_size, "kernel_size")
-    parts = [f"{op}  ·  {_shape(x)} input, {kh}x{kw} window"]
-    stride_text = _text(stride if stride is not None else kernel_size, "stride")
-    parts.append(f"stride {stride_text}")
-    if pair(padding, "padding", minimum=0) != (0, 0):
-        parts.append(f"padding {_text(padding, 'padding')}")
-    return parts
-
-
 def max_pool2d_scene(
     input: ArrayLike,
     kernel_size: IntOrPair,
@@ -245,14 +224,8 @@ def max_pool2d_scene(
 ) -> Scene:
     """The scene of :func:`app.engine.pool.max_pool2d` (arguments as there)."""
     x = np.asarray(input)
-    trace = pool.max_pool2d_trace(x, kernel_size, stride, padding, dilation, ceil_mode)
-    parts = _pool_parts("max_pool2d", x, kernel_size, stride, padding)
-    if pair(dilation, "dilation") != (1, 1):
-        parts.append(f"dilation {_text(dilation, 'dilation')}")
-    if ceil_mode:
-        parts.append("ceil_mode")
-    kernel = pair(kernel_size, "kernel_size")
-    return _pool_scene("max_pool2d", x, trace, kernel, padding, parts)
+    g = pool.pool2d_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    return pool_scene("max_pool2d", g, x)
 
 
 def avg_pool2d_scene(
@@ -265,11 +238,43 @@ def avg_pool2d_scene(
 ) -> Scene:
     """The scene of :func:`app.engine.pool.avg_pool2d` (arguments as there)."""
     x = np.asarray(input)
-    trace = pool.avg_pool2d_trace(x, kernel_size, stride, padding, ceil_mode, count_include_pad)
-    parts = _pool_parts("avg_pool2d", x, kernel_size, stride, padding)
-    if ceil_mode:
+    g = pool.pool2d_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
+    return pool_scene("avg_pool2d", g, x, count_include_pad)
+
+
+def pool_scene(
+    op: Literal["max_pool2d", "avg_pool2d"],
+    g: pool.Pool2dGeometry,
+    input: ArrayLike,
+    count_include_pad: bool = True,
+) -> Scene:
+    """The scene of a pooling whose geometry ``g`` is already checked."""
+    x = np.asarray(input)
+    trace = g.max_trace(x) if op == "max_pool2d" else g.avg_trace(x, count_include_pad)
+    (kh, kw), (h, w), (ph, pw) = g.kernel, g.size, g.padding
+    parts = [f"{op}  ·  {_shape(x)} input, {kh}x{kw} window", f"stride {_text(g.stride, 'stride')}"]
+    parts += _pairs_text({"padding": g.padding}, 0)
+    if op == "max_pool2d":
+        parts += _pairs_text({"dilation": g.dilation}, 1)
+    if g.ceil_mode:
         parts.append("ceil_mode")
-    if not count_include_pad and pair(padding, "padding", minimum=0) != (0, 0):
+    if op == "avg_pool2d" and not count_include_pad and (ph, pw) != (0, 0):
         parts.append("padding not counted")
-    kernel = pair(kernel_size, "kernel_size")
-    return _pool_scene("avg_pool2d", x, trace, kernel, padding, parts)
+    kinds = _kinds(trace.grid.shape[1:], trace.grid_origin, (h, w))
+    kinds[h + 2 * ph :, :] = OUTSIDE
+    kinds[:, w + 2 * pw :] = OUTSIDE
+    shape, output = _traced_output(trace, x.ndim == 2)
+    label = "input" if (ph, pw) == (0, 0) else "input, padded"
+    if op == "max_pool2d" and (ph, pw) != (0, 0):
+        label += " (padding counts as -inf)"
+    return Scene(
+        op=op,
+        trace=trace,
+        cell_kind=kinds,
+        kernel_size=g.kernel,
+        out_shape=shape,
+        output=output,
+        tensors={"input": x, "weight": None, "bias": None},
+        description="  ·  ".join(parts),
+        grid_label=label,
+    )

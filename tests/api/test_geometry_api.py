@@ -308,3 +308,47 @@ def test_openapi_documents_geometry(client: TestClient) -> None:
         assert {"op", "steps", "taps"} <= set(schemas[model]["properties"]), model
     assert schemas["Conv2dRequest"]["properties"]["trace"]["default"] is False
     assert schemas["BackpropRequest"]["properties"]["trace"]["default"] is False
+
+
+def test_each_request_checks_its_conv_parameters_once(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Item 7 of issue 10: /api/backprop used to check the same arguments up to seven
+    times; now the route builds the geometry once and passes it on."""
+    from app.engine import conv
+
+    calls: list[int] = []
+    prepare = conv._prepare
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(conv, "_prepare", counted)
+    _post(
+        client,
+        "/api/backprop",
+        {
+            "input": X,
+            "weight": LECTURE_FILTERS[0][0],
+            "reduce": "mean",
+            "activation": {},
+            "pool": {"kind": "avg", "kernel_size": 2},
+            "loss": "mse",
+            "teacher_weight": LECTURE_FILTERS[1][0],
+            "trace": True,
+        },
+    )
+    assert len(calls) == 1
+    calls.clear()
+    _post(
+        client,
+        "/api/conv2d",
+        {
+            "input": X,
+            "weight": LECTURE_FILTERS,
+            "grad_output": np.ones((3, 7, 7)).tolist(),
+            "trace": True,
+        },
+    )
+    assert len(calls) == 1
