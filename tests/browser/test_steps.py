@@ -210,3 +210,13 @@ def test_the_transposed_switch_and_output_padding(page, server, watch) -> None: 
     page.get_by_label("Output padding", exact=True).fill("2")
     page.locator("#err-out-pad").wait_for()
     assert "output_padding" in page.locator("#err-out-pad").inner_text()
+
+
+def test_the_embed_shows_a_transposed_convolution(page, server) -> None:  # type: ignore[no-untyped-def]
+    # conv_arithmetic's "no padding, strides, transposed": 2x2 -> 5x5, for a slide.
+    page.goto(
+        server + "/embed?in=1x2x2:1,2,3,4&sch=byte&k=1x1x3x3:1*9&s=2&r=sum&tc=1&autoplay=1&sp=60"
+    )
+    page.wait_for_function("() => document.getElementById('step-status').textContent === '25 / 25'")
+    assert page.locator('.fig[data-grid="tin"]').is_visible()
+    assert "tc=1" in page.locator("#open-full").get_attribute("href")
