@@ -162,7 +162,9 @@ function rebuild({ deferTables = false } = {}) {
     poolKind: state.pool,
   });
   if (state.flip && !mode) model.grids.find((g) => g.id === 'kernel').title = 'grid.kernelFlipped';
-  stage.setModel(model, app.t, { deferTables });
+  // A model waiting for its answers (a new input's shape) is replaced as soon as
+  // they come: its tables wait, so that writing them does not delay the answer.
+  stage.setModel(model, app.t, { deferTables: deferTables || !fresh });
   player.setTotal(model.total);
   $('scrub').max = String(Math.max(0, model.total - 1));
   for (const id of ['btn-start', 'btn-back', 'btn-play', 'btn-forward', 'btn-end', 'scrub']) {
