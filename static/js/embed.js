@@ -175,6 +175,7 @@ async function start() {
   model = buildModel({
     input,
     weight: appliedWeight(state, weight),
+    bias: api.biasOf(state, weight),
     conv,
     act,
     pool,
@@ -182,7 +183,7 @@ async function start() {
     poolKind: state.pool,
   });
   model.grids[0].editable = false;
-  if (state.flip) model.grids[1].title = 'grid.kernelFlipped';
+  if (state.flip) model.grids.find((g) => g.id === 'kernel').title = 'grid.kernelFlipped';
   stage.setModel(model, t);
   player.setTotal(model.total);
   $('scrub').max = String(Math.max(0, model.total - 1));

@@ -326,6 +326,22 @@ def test_an_export_over_the_limits_says_why(page, server, watch) -> None:
     assert "over the limit" in err.inner_text()
 
 
+def test_a_gif_of_any_size_every_k_th_step_or_one_frame_a_row(page, server) -> None:
+    # 28 x 28 = 784 steps, past the 256-frame budget: every 4th step, or one frame a row.
+    ready(page, server + "/?in=1x30x30:0*900&sch=unit")
+    page.get_by_text("Export: GIF, PNG, JSON").click()
+    page.select_option("#ex-width", "640")
+    with page.expect_download() as download:
+        page.click("#ex-gif")
+    gif = Image.open(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert gif.n_frames == len(range(0, 783, 4)) + 1
+    page.get_by_label("Frames").select_option("row")
+    with page.expect_download() as download:
+        page.click("#ex-gif")
+    gif = Image.open(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert gif.n_frames == 28
+
+
 def _run(code: str) -> list:
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
