@@ -27,6 +27,7 @@ from app.export.fonts import font, measure
 from app.export.layout import Grid, Layout, labels
 from app.export.scene import OUTSIDE, PADDING, Scene
 from app.export.theme import Theme
+from app.export.words import Phrase, Words
 
 Box = tuple[int, int, int, int]
 
@@ -34,10 +35,21 @@ Box = tuple[int, int, int, int]
 class FrameRenderer:
     """Draws the frames of one scene at one layout and theme."""
 
-    def __init__(self, scene: Scene, layout: Layout, theme: Theme, note: str = "") -> None:
-        """``note``: which steps the animation shows (e.g. "every 4th step"), written
-        beside the step counter; empty when it shows every step."""
-        self.scene, self.layout, self.theme, self.note = scene, layout, theme, note
+    def __init__(
+        self,
+        scene: Scene,
+        layout: Layout,
+        theme: Theme,
+        note: Phrase | None = None,
+        say: Words | None = None,
+    ) -> None:
+        """``note``: which steps the animation shows (a schedule's note, e.g. every 4th
+        step), written beside the step counter; None when it shows every step. ``say``:
+        the words of the page's language (English by default)."""
+        self.scene, self.layout, self.theme = scene, layout, theme
+        self.say = say or Words()
+        self.note = self.say.sampling(note)
+        self.title = "  ·  ".join(self.say.phrase(p) for p in scene.description)
         # Formatted once: every frame shows the same grid numbers.
         self.grid_text = np.vectorize(text.number, otypes=[object])(scene.trace.grid)
         self.result_text = [text.number(v) for v in scene.trace.result]
@@ -99,7 +111,7 @@ class FrameRenderer:
         image = Image.new("RGB", (lay.width, lay.height), theme.background)
         draw = ImageDraw.Draw(image)
         self._title(draw)
-        in_labels, k_labels, out_label = labels(scene, step)
+        in_labels, k_labels, out_label = labels(scene, step, self.say)
         for panel, channel in enumerate(scene.step_channels(step)):
             self._label(draw, lay.inputs[panel], in_labels[panel])
             self._input(draw, lay.inputs[panel], int(channel))
@@ -138,7 +150,7 @@ class FrameRenderer:
     # ------------------------------------------------------------------ parts
 
     def _counter_text(self, step: int) -> str:
-        counter = f"step {step + 1} / {self.scene.trace.steps}"
+        counter = self.say("counter", step + 1, self.scene.trace.steps)
         return f"{counter}  ·  {self.note}" if self.note else counter
 
     def _title(self, draw: ImageDraw.ImageDraw) -> None:
@@ -146,10 +158,10 @@ class FrameRenderer:
         widest = font(lay.title_size).getlength(self._counter_text(self.scene.trace.steps - 1))
         room = lay.width - 2 * lay.margin - widest - lay.title_size
         size = lay.title_size
-        while size > 8 and font(size).getlength(self.scene.description) > room:
+        while size > 8 and font(size).getlength(self.title) > room:
             size -= 1  # a long description shrinks rather than running into the counter
         y = lay.margin + (lay.title_size - size) / 2
-        draw.text((lay.margin, y), self.scene.description, font=font(size), fill=self.theme.text)
+        draw.text((lay.margin, y), self.title, font=font(size), fill=self.theme.text)
 
     def _counter(self, draw: ImageDraw.ImageDraw, step: int) -> None:
         lay = self.layout

@@ -19,6 +19,7 @@ from app.export.layout import make_layout
 from app.export.scene import Scene
 from app.export.schedule import Schedule, every_step
 from app.export.theme import THEMES, ThemeName
+from app.export.words import Lang, Phrase, Words
 
 DEFAULT_WIDTH = 1280
 DEFAULT_FRAME_MS = 700
@@ -26,11 +27,16 @@ DEFAULT_HOLD_MS = 2000
 
 
 def renderer(
-    scene: Scene, width: int = DEFAULT_WIDTH, theme: ThemeName = "light", note: str = ""
+    scene: Scene,
+    width: int = DEFAULT_WIDTH,
+    theme: ThemeName = "light",
+    note: Phrase | None = None,
+    lang: Lang = "en",
 ) -> FrameRenderer:
-    """A renderer for ``scene`` at ``width`` pixels (height ``width * 9/16``); ``note``
-    says which steps an animation shows (see :class:`app.export.schedule.Schedule`)."""
-    return FrameRenderer(scene, make_layout(scene, width), THEMES[theme], note)
+    """A renderer for ``scene`` at ``width`` pixels (height ``width * 9/16``) in ``lang``;
+    ``note`` says which steps an animation shows (see :class:`app.export.schedule.Schedule`)."""
+    say = Words(lang)
+    return FrameRenderer(scene, make_layout(scene, width, say), THEMES[theme], note, say)
 
 
 def _palette_image(colours: list[tuple[int, int, int]]) -> Image.Image:
@@ -56,6 +62,7 @@ def gif_bytes(
     width: int = DEFAULT_WIDTH,
     theme: ThemeName = "light",
     frames: Schedule | None = None,
+    lang: Lang = "en",
 ) -> bytes:
     """The animation of ``scene``, looping forever: one frame per trace step, or those
     of ``frames`` (every k-th step, or one per output row; each frame says which).
@@ -73,6 +80,8 @@ def gif_bytes(
     theme : {"light", "dark", "high-contrast"}
     frames : Schedule, optional
         The steps to draw (default: every step).
+    lang : {"en", "ru"}
+        The language of the frames' words (title, labels, counter).
 
     Returns
     -------
@@ -89,7 +98,7 @@ def gif_bytes(
     to_palette = _palette_image(colours)
     frames: list[Image.Image] = []
     previous: np.ndarray | None = None
-    for rgb in renderer(scene, width, theme, chosen.note).frames(chosen.steps):
+    for rgb in renderer(scene, width, theme, chosen.note, lang).frames(chosen.steps):
         indices = np.asarray(rgb.quantize(palette=to_palette, dither=Image.Dither.NONE))
         stored = indices
         if previous is not None:
@@ -115,10 +124,14 @@ def gif_bytes(
 
 
 def png_bytes(
-    scene: Scene, step: int, width: int = DEFAULT_WIDTH, theme: ThemeName = "light"
+    scene: Scene,
+    step: int,
+    width: int = DEFAULT_WIDTH,
+    theme: ThemeName = "light",
+    lang: Lang = "en",
 ) -> bytes:
     """Frame ``step`` (0-based) of the animation as a full-colour PNG."""
-    image = renderer(scene, width, theme).render(step)
+    image = renderer(scene, width, theme, lang=lang).render(step)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False, compress_level=6)
     return buffer.getvalue()

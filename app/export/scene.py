@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike
 from app.engine import conv, conv_transpose, pool
 from app.engine.arithmetic import IntOrPair, PaddingArg, pair
 from app.engine.trace import Trace
+from app.export.words import Phrase
 
 Op = Literal["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d"]
 
@@ -45,10 +46,11 @@ class Scene:
         The result in the API's shape (2-D in, 2-D out).
     tensors : dict of str to ndarray or None
         The request's tensors (``input``, ``weight``, ``bias``) in their own shapes.
-    description : str
-        One line for the frame's title, e.g. ``"conv2d  ·  padding 1  ·  stride 2"``.
+    description : tuple of Phrase
+        The frame's title as phrases of :mod:`app.export.words`, e.g. "conv2d  ·  5x5
+        input, 3x3 kernel", "padding 1", "stride 2" (joined by "  ·  " when drawn).
     grid_label : str
-        What ``trace.grid`` is, for the panel label and the JSON export.
+        The key of what ``trace.grid`` is (``"input_padded"``...), for the panel label.
     """
 
     op: Op
@@ -58,7 +60,7 @@ class Scene:
     out_shape: tuple[int, int, int]
     output: np.ndarray
     tensors: dict[str, np.ndarray | None]
-    description: str
+    description: tuple[Phrase, ...]
     grid_label: str
 
     @property
@@ -128,22 +130,20 @@ def conv_scene(
     trace = g.trace(x, w, bias)
     shape, output = _traced_output(trace, len(g.output_shape) == 2)
     p = g.padding
-    parts = [f"conv2d  ·  {_shape(x)} input, {_shape(w)} kernel"]
+    parts: list[Phrase] = [("title_conv", ("conv2d", _shape(x), _shape(w)))]
     if not p.is_zero:
-        sides = (
-            _text((p.top, p.left), "padding")
-            if (p.top, p.left) == (p.bottom, p.right)
-            else f"left {p.left} right {p.right} top {p.top} bottom {p.bottom}"
-        )
-        mode = "" if g.padding_mode == "zeros" else f" ({g.padding_mode})"
-        parts.append(f"padding {sides}{mode}")
+        mode = "" if g.padding_mode == "zeros" else f" ({g.padding_mode})"  # PyTorch's names
+        if (p.top, p.left) == (p.bottom, p.right):
+            parts.append(("padding", (_text((p.top, p.left), "padding") + mode,)))
+        else:
+            parts.append(("padding_sides", (p.left, p.right, p.top, f"{p.bottom}{mode}")))
     parts += _pairs_text({"stride": g.stride, "dilation": g.dilation}, 1)
     if g.groups != 1:
-        parts.append(f"groups {g.groups}")
+        parts.append(("groups", (g.groups,)))
     if g.reduce == "mean":
-        parts.append(f"mean of {g.window_size}")
+        parts.append(("mean_of", (g.window_size,)))
     if bias is not None:
-        parts.append("bias")
+        parts.append(("bias", ()))
     return Scene(
         op="conv2d",
         trace=trace,
@@ -152,15 +152,15 @@ def conv_scene(
         out_shape=shape,
         output=output,
         tensors={"input": x, "weight": w, "bias": None if bias is None else np.asarray(bias)},
-        description="  ·  ".join(parts),
-        grid_label="input, padded" if not p.is_zero else "input",
+        description=tuple(parts),
+        grid_label="input_padded" if not p.is_zero else "input",
     )
 
 
-def _pairs_text(values: dict[str, tuple[int, int]], default: int) -> list[str]:
-    """``"stride 2"``, ``"output padding 1x0"``: each pair that is not ``default``."""
+def _pairs_text(values: dict[str, tuple[int, int]], default: int) -> list[Phrase]:
+    """ "stride 2", "output padding 1x0": a phrase for each pair that is not ``default``."""
     return [
-        f"{name.replace('_', ' ')} {_text(value, name)}"
+        (name, (_text(value, name),))
         for name, value in values.items()
         if value != (default, default)
     ]
@@ -193,14 +193,14 @@ def conv_transpose_scene(
     x, w = np.asarray(input), np.asarray(weight)
     trace = g.trace(x, w, bias)
     shape, output = _traced_output(trace, len(g.output_shape) == 2)
-    parts = [f"conv_transpose2d  ·  {_shape(x)} input, {_shape(w)} kernel"]
+    parts: list[Phrase] = [("title_conv", ("conv_transpose2d", _shape(x), _shape(w)))]
     parts += _pairs_text({"stride": g.stride}, 1)
     parts += _pairs_text({"padding": g.padding, "output_padding": g.output_padding}, 0)
     parts += _pairs_text({"dilation": g.dilation}, 1)
     if g.groups != 1:
-        parts.append(f"groups {g.groups}")
+        parts.append(("groups", (g.groups,)))
     if bias is not None:
-        parts.append("bias")
+        parts.append(("bias", ()))
     return Scene(
         op="conv_transpose2d",
         trace=trace,
@@ -209,8 +209,8 @@ def conv_transpose_scene(
         out_shape=shape,
         output=output,
         tensors={"input": x, "weight": w, "bias": None if bias is None else np.asarray(bias)},
-        description="  ·  ".join(parts),
-        grid_label="input, stride-dilated and padded",
+        description=tuple(parts),
+        grid_label="input_dilated",
     )
 
 
@@ -252,21 +252,24 @@ def pool_scene(
     x = np.asarray(input)
     trace = g.max_trace(x) if op == "max_pool2d" else g.avg_trace(x, count_include_pad)
     (kh, kw), (h, w), (ph, pw) = g.kernel, g.size, g.padding
-    parts = [f"{op}  ·  {_shape(x)} input, {kh}x{kw} window", f"stride {_text(g.stride, 'stride')}"]
+    parts: list[Phrase] = [
+        ("title_pool", (op, _shape(x), f"{kh}x{kw}")),
+        ("stride", (_text(g.stride, "stride"),)),
+    ]
     parts += _pairs_text({"padding": g.padding}, 0)
     if op == "max_pool2d":
         parts += _pairs_text({"dilation": g.dilation}, 1)
     if g.ceil_mode:
-        parts.append("ceil_mode")
+        parts.append(("ceil_mode", ()))
     if op == "avg_pool2d" and not count_include_pad and (ph, pw) != (0, 0):
-        parts.append("padding not counted")
+        parts.append(("padding_not_counted", ()))
     kinds = _kinds(trace.grid.shape[1:], trace.grid_origin, (h, w))
     kinds[h + 2 * ph :, :] = OUTSIDE
     kinds[:, w + 2 * pw :] = OUTSIDE
     shape, output = _traced_output(trace, x.ndim == 2)
-    label = "input" if (ph, pw) == (0, 0) else "input, padded"
+    label = "input" if (ph, pw) == (0, 0) else "input_padded"
     if op == "max_pool2d" and (ph, pw) != (0, 0):
-        label += " (padding counts as -inf)"
+        label = "input_padded_max"
     return Scene(
         op=op,
         trace=trace,
@@ -275,6 +278,6 @@ def pool_scene(
         out_shape=shape,
         output=output,
         tensors={"input": x, "weight": None, "bias": None},
-        description="  ·  ".join(parts),
+        description=tuple(parts),
         grid_label=label,
     )

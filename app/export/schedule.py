@@ -12,26 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from app.export.words import Phrase
+
 Per = Literal["step", "row"]
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """The steps drawn (ascending, 0-based) and what the frame says about them."""
+    """The steps drawn (ascending, 0-based) and what the frame says about them: a
+    phrase of :mod:`app.export.words` (``("every_step", (k,))``...), None for every step."""
 
     steps: tuple[int, ...]
-    note: str = ""
+    note: Phrase | None = None
 
     @property
     def frames(self) -> int:
         return len(self.steps)
-
-
-def ordinal(k: int) -> str:
-    """``2 -> "2nd"``, ``11 -> "11th"``, ``23 -> "23rd"``."""
-    if 10 <= k % 100 <= 20:
-        return f"{k}th"
-    return f"{k}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th') }"
 
 
 def _thin(items: list[int], most: int) -> tuple[list[int], int]:
@@ -54,11 +50,11 @@ def schedule(steps: int, out_shape: tuple[int, int, int], most: int, per: Per = 
         raise ValueError(f"an animation needs room for 2 frames, got {most}")
     if per == "step":
         chosen, k = _thin(list(range(steps)), most)
-        return Schedule(tuple(chosen), "" if k == 1 else f"every {ordinal(k)} step")
+        return Schedule(tuple(chosen), None if k == 1 else ("every_step", (k,)))
     _, _, cols = out_shape
     row_ends = list(range(cols - 1, steps, cols))
     chosen, k = _thin(row_ends, most)
-    return Schedule(tuple(chosen), "one frame per row" if k == 1 else f"every {ordinal(k)} row")
+    return Schedule(tuple(chosen), ("per_row", ()) if k == 1 else ("every_row", (k,)))
 
 
 def every_step(steps: int) -> Schedule:

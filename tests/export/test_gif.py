@@ -12,6 +12,7 @@ from PIL import Image
 from app.export import gif, schedule
 from app.export.layout import Grid, make_layout
 from app.export.scene import INPUT, OUTSIDE, PADDING
+from app.export.words import Words
 from tests.export.scenes import PADDING_OUTPUT, assorted_scenes, padding_scene
 
 SCENES = assorted_scenes()
@@ -148,24 +149,35 @@ def test_schedule_every_kth_step_keeps_the_last_and_fits() -> None:
         # The smallest k that fits: k - 1 would need more frames than allowed.
         if k > 1:
             assert -(-(steps - 1) // (k - 1)) + 1 > most
-        assert s.note == ("" if k == 1 else f"every {schedule.ordinal(k)} step")
-    assert [schedule.ordinal(k) for k in (1, 2, 3, 4, 11, 12, 13, 21, 22, 103, 111)] == [
+        assert s.note == (None if k == 1 else ("every_step", (k,)))
+    english = Words("en")
+    assert [english.ordinal(k) for k in (1, 2, 3, 4, 11, 12, 13, 21, 22, 103, 111)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "103rd", "111th",
     ]  # fmt: skip
 
 
+def test_schedule_notes_in_both_languages() -> None:
+    en, ru = Words("en"), Words("ru")
+    assert en.sampling(("every_step", (2,))) == "every 2nd step"
+    assert ru.sampling(("every_step", (2,))) == "каждый 2-й шаг"
+    assert en.sampling(("every_row", (4,))) == "every 4th row"
+    assert ru.sampling(("every_row", (4,))) == "каждая 4-я строка"
+    assert ru.sampling(("per_row", ())) == "кадр на строку"
+    assert en.sampling(None) == ru.sampling(None) == ""
+
+
 def test_schedule_one_frame_per_row() -> None:
     s = schedule.schedule(2 * 3 * 4, (2, 3, 4), 256, "row")
-    assert s.steps == (3, 7, 11, 15, 19, 23) and s.note == "one frame per row"
+    assert s.steps == (3, 7, 11, 15, 19, 23) and s.note == ("per_row", ())
     many = schedule.schedule(300 * 2, (1, 300, 2), 100, "row")  # 300 rows, 100 frames
-    assert many.frames <= 100 and many.steps[-1] == 599 and many.note == "every 4th row"
+    assert many.frames <= 100 and many.steps[-1] == 599 and many.note == ("every_row", (4,))
 
 
 @pytest.mark.parametrize("name", ["channels_bias", "max_pool_padding", "xo_mean"])
 def test_sampled_frames_equal_single_frames_with_the_note(name: str) -> None:
     scene = SCENES[name]
     frames = schedule.schedule(scene.trace.steps, scene.out_shape, 5)
-    assert frames.note.startswith("every ")
+    assert frames.note is not None and frames.note[0] == "every_step"
     renderer = gif.renderer(scene, 960, note=frames.note)
     drawn = list(renderer.frames(frames.steps))
     assert len(drawn) == frames.frames

@@ -33,6 +33,7 @@ from app.engine.errors import ParameterError
 from app.engine.pool import Pool2dGeometry
 from app.export import code, gif, scene, tensors
 from app.export.schedule import Per, schedule
+from app.export.words import Lang
 
 router = APIRouter(prefix="/api/export", tags=["export"])
 
@@ -48,6 +49,11 @@ Width = Annotated[
         le=limits.MAX_EXPORT_WIDTH,
         description="Frame width in pixels; the height is width * 9/16.",
     ),
+]
+
+Language = Annotated[
+    Lang,
+    Query(description="The language of the frame's words (title, labels, step counter)."),
 ]
 
 # A POST response depends on its body, which no HTTP cache keys on: never store it.
@@ -159,6 +165,7 @@ def export_gif(
             " frame); `row`: one frame per output row (the step completing it)."
         ),
     ] = "step",
+    lang: Language = "en",
 ) -> Response:
     """The step animation as a looping GIF, the last frame held longer.
 
@@ -168,7 +175,7 @@ def export_gif(
     """
     built = _scene(body, gif_width=width)
     frames = schedule(built.trace.steps, built.out_shape, most_frames(width), per)
-    data = gif.gif_bytes(built, frame_ms, hold_ms, width, theme, frames)
+    data = gif.gif_bytes(built, frame_ms, hold_ms, width, theme, frames, lang)
     return _file(data, "image/gif", _filename(body, ".gif"))
 
 
@@ -178,6 +185,7 @@ def export_png(
     step: Annotated[int, Query(ge=0, description="The step to draw, from 0.")] = 0,
     width: Width = gif.DEFAULT_WIDTH,
     theme: Theme = "light",
+    lang: Language = "en",
 ) -> Response:
     """One frame of the animation (step ``step``, 0-based) as a PNG."""
     built = _scene(body)
@@ -185,7 +193,7 @@ def export_png(
         raise ParameterError(
             "step", f"is {step} but this operation has steps 0..{built.trace.steps - 1}"
         )
-    data = gif.png_bytes(built, step, width, theme)
+    data = gif.png_bytes(built, step, width, theme, lang)
     return _file(data, "image/png", _filename(body, f"-step{step}.png"))
 
 
