@@ -48,8 +48,10 @@ const HTML = `
 <img id="ex-preview" class="preview" hidden alt="">`;
 
 /** The query of an export: only the numbers the endpoint takes. */
-export function exportQuery(kind, { frameMs, holdMs, width, theme, step, per = 'step' }) {
+export function exportQuery(kind, { frameMs, holdMs, width, theme, step, per = 'step', lang = 'en' }) {
   const q = new URLSearchParams({ width: String(width), theme });
+  // The frames' words in the page's language (English is the server's default).
+  if (lang !== 'en') q.set('lang', lang);
   if (kind === 'gif') {
     q.set('frame_ms', String(frameMs));
     q.set('hold_ms', String(holdMs));
@@ -135,6 +137,7 @@ export function mount(body, { app, L }) {
       theme: $('ex-theme').value,
       step: stageStep(),
       per: $('ex-per').value,
+      lang: app.state.lang,
     };
     const path = `/api/export/${kind}${kind === 'json' ? '' : `?${exportQuery(kind, params)}`}`;
     $('ex-err').hidden = true;
