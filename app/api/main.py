@@ -5,15 +5,19 @@ from fastapi import APIRouter
 from app.api.routes import (
     activation,
     conv,
+    digits,
     export,
     health,
     images,
     network,
     pool,
     presets,
+    stack,
     training,
 )
 
 api_router = APIRouter()
 for module in (conv, pool, activation, images, presets, export, training, network, health):
+    api_router.include_router(module.router)
+for module in (stack, digits):  # issue 13: layer stacks, the digit network
     api_router.include_router(module.router)

@@ -298,6 +298,84 @@ def backward(layers: list[Layer], fwd: Forward, grad_output: ArrayLike) -> Backw
     return Backward(g, grad_outputs, params)
 
 
+@dataclass(frozen=True)
+class LayerPlan:
+    """What one layer of a single-sample stack will do, from shapes alone.
+
+    input_shape, output_shape : (C, H, W) or (F,)
+    geometry : Conv2dGeometry (conv), the pooling's resolved geometry (pools), or None
+    macs : multiply-adds (conv and linear; 0 for the rest)
+    """
+
+    index: int
+    layer: Layer
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    geometry: object
+    macs: int
+
+
+def _zeros(shape: tuple[int, ...]) -> np.ndarray:
+    """A read-only array of ``shape`` that allocates nothing (one zero, broadcast)."""
+    return np.broadcast_to(np.float32(0), shape)
+
+
+def plan(layers: list[Layer], input_shape: tuple[int, ...]) -> list[LayerPlan]:
+    """Check a stack on one sample of ``input_shape`` ``(C, H, W)`` layer by layer,
+    computing nothing: each layer's output shape, geometry and cost, or the first
+    layer that cannot take what the one before gives (an EngineError whose field is
+    ``layers.<index>.<field>``)."""
+    shape = tuple(int(s) for s in input_shape)
+    out: list[LayerPlan] = []
+    for i, layer in enumerate(layers):
+        try:
+            geometry: object = None
+            macs = 0
+            if isinstance(layer, Conv2d | MaxPool2d | AvgPool2d) and len(shape) != 3:
+                raise ShapeError(
+                    "type",
+                    f"{layer.kind} needs maps (C, H, W) but the layer before gives"
+                    f" {shape_text(shape)}; move it before the flatten",
+                )
+            if isinstance(layer, Conv2d):
+                geo = conv.conv2d_geometry(
+                    _zeros(shape), layer.weight, layer.bias, **layer.kwargs()
+                )  # type: ignore[arg-type]
+                geometry = geo
+                new = (geo.out_channels, *geo.output_size)
+                macs = geo.out_channels * geo.output_size[0] * geo.output_size[1] * geo.window_size
+            elif isinstance(layer, MaxPool2d | AvgPool2d):
+                kw = layer.kwargs()
+                dilation = kw.pop("dilation", 1)
+                kw.pop("count_include_pad", None)
+                try:
+                    geometry = pool._resolve(shape[1:], dilation=dilation, **kw)  # type: ignore[arg-type]
+                except ShapeError as exc:  # the window does not fit what is left
+                    raise ShapeError(
+                        "kernel_size", f"the pooling leaves nothing: the input {exc.message}"
+                    ) from exc
+                new = (shape[0], *geometry.out)  # type: ignore[attr-defined]
+            elif isinstance(layer, Flatten):
+                new = (int(np.prod(shape)),)
+            elif isinstance(layer, Linear):
+                if len(shape) != 1 or layer.weight.ndim != 2 or layer.weight.shape[1] != shape[0]:
+                    raise ShapeError(
+                        "weight",
+                        f"must have shape (F_out, {int(np.prod(shape))}) to read the"
+                        f" {shape_text(shape)} before it (flatten first)",
+                    )
+                new = (int(layer.weight.shape[0]),)
+                macs = int(layer.weight.size)
+            else:
+                activations.activation(layer.function, np.zeros(1, np.float32), **layer.kwargs())
+                new = shape
+        except EngineError as exc:
+            raise _named(i, exc) from exc
+        out.append(LayerPlan(i, layer, shape, new, geometry, macs))
+        shape = new
+    return out
+
+
 def with_params(layers: list[Layer], params: list[Grads | None]) -> list[Layer]:
     """The layers with new weights and biases (None keeps a layer as it is)."""
     out: list[Layer] = []
@@ -322,6 +400,7 @@ __all__ = [
     "Forward",
     "Grads",
     "Layer",
+    "LayerPlan",
     "Linear",
     "MaxPool2d",
     "backward",
@@ -329,5 +408,6 @@ __all__ = [
     "layer_backward",
     "layer_forward",
     "parameters",
+    "plan",
     "with_params",
 ]
