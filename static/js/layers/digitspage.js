@@ -154,6 +154,8 @@ function drawVote(a) {
   const v = vote(a);
   $('says').textContent = t('lab.says', v);
   $('says').dataset.answer = v.digit;
+  // Counts the answers shown, so a test can wait for the next one.
+  $('says').dataset.seq = String(Number($('says').dataset.seq || 0) + 1);
   $('bars').replaceChildren(...a.classes.map((c, k) => {
     const row = document.createElement('div');
     row.className = `bar-row${c === a.prediction ? ' best' : ''}`;
