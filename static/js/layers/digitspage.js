@@ -149,10 +149,12 @@ function drawVote(a) {
   table.replaceChildren();
   if (!a) {
     $('bars').replaceChildren();
+    $('says-near').textContent = '';
     return;
   }
   const v = vote(a);
   $('says').textContent = t('lab.says', v);
+  $('says-near').textContent = t('lab.says', v); // beside the pad on a phone
   $('says').dataset.answer = v.digit;
   // Counts the answers shown, so a test can wait for the next one.
   $('says').dataset.seq = String(Number($('says').dataset.seq || 0) + 1);

@@ -102,7 +102,7 @@ async function compute() {
     app.body = body;
     app.answer = answer;
     app.input = input;
-    $('status').textContent = app.t('lab.done', { ms: Math.round(performance.now() - started), n: answer.layers.length, p: answer.parameter_count, macs: answer.macs.toLocaleString() });
+    $('status').textContent = app.t('lab.done', { ms: Math.round(performance.now() - started), n: answer.layers.length, p: answer.parameter_count, macs: answer.macs.toLocaleString(app.state.lang) });
   } catch (e) {
     if (mine !== asked) return;
     $('status').textContent = '';
