@@ -157,3 +157,31 @@ test('the digit page: its URL, the example drawings, the vote', () => {
   for (let d = 0; d < 10; d++) assert.ok(EXAMPLES[d].flat().every(([x, y]) => x >= 0 && x <= 1 && y >= 0 && y <= 1), `example ${d}`);
   assert.deepEqual(vote({ classes: ['0', '1'], prediction: '1', probabilities: [0.25, 0.75] }), { digit: '1', p: '0.750' });
 });
+
+test("the layer pages' strings: both languages, every key they use", async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const read = (p) => readFileSync(new URL(p, import.meta.url), 'utf8');
+  const en = JSON.parse(read('../../static/locales/layers/en.json'));
+  const ru = JSON.parse(read('../../static/locales/layers/ru.json'));
+  const common = JSON.parse(read('../../static/locales/en.json'));
+  assert.deepEqual(Object.keys(ru).sort(), Object.keys(en).sort());
+  const holes = (s) => (s.match(/\{\w+\}/g) || []).sort();
+  for (const k of Object.keys(en)) {
+    assert.deepEqual(holes(ru[k]), holes(en[k]), k);
+    // Names (ReLU, Tanh) and bare formulas are the same in both languages.
+    const same = /^lab\.(act\.(relu|leaky|tanh)|stage\.relu\d|step\.(act|title)|stage|example\.none)$/;
+    if (!same.test(k)) assert.match(ru[k], /[а-яё]/i, k);
+  }
+  const used = new Set();
+  for (const f of ['stack.html', 'digits.html']) {
+    const html = read(`../../templates/${f}`);
+    for (const m of html.matchAll(/(?:data-i18n="|t\(')([\w.]+)/g)) used.add(m[1]);
+    for (const m of html.matchAll(/data-i18n-attr="([^"]+)"/g)) for (const pair of m[1].split(';')) used.add(pair.split(':')[1]);
+    for (const m of html.matchAll(/\('[\w-]+', '([\w.]+)'\)/g)) used.add(m[1]);
+  }
+  const dir = new URL('../../static/js/layers/', import.meta.url);
+  for (const f of readdirSync(dir)) for (const m of readFileSync(new URL(f, dir), 'utf8').matchAll(/\bt\('([\w.]+)'/g)) used.add(m[1]);
+  const missing = [...used].filter((k) => !(k in en) && !(k in common));
+  assert.deepEqual(missing, []);
+  assert.ok(used.size > 80, `${used.size} keys found`);
+});
