@@ -209,7 +209,7 @@ class DigitModelResponse(BaseModel):
     input_shape: list[int]
     layers: list[DigitLayerInfo]
     params: dict[str, Array] = Field(
-        description="Every weight and bias by name: conv1.weight (8, 1, 3, 3) are the"
+        description="Every weight and bias by name: conv1.weight (16, 1, 3, 3) are the"
         " first-layer filters, learned from data."
     )
     parameter_count: int

@@ -348,7 +348,7 @@ def plan(layers: list[Layer], input_shape: tuple[int, ...]) -> list[LayerPlan]:
                 kw = layer.kwargs()
                 dilation = kw.pop("dilation", 1)
                 kw.pop("count_include_pad", None)
-                try:
+                try:  # the pooling's own checks and sizes, without pooling anything
                     geometry = pool._resolve(shape[1:], dilation=dilation, **kw)  # type: ignore[arg-type]
                 except ShapeError as exc:  # the window does not fit what is left
                     raise ShapeError(

@@ -261,7 +261,7 @@ def test_digit_forward_equals_torch_with_the_same_weights(client: TestClient) ->
     np.testing.assert_allclose(body["probabilities"], ref[-1], atol=1e-6)
     assert body["prediction"] == str(int(np.argmax(ref[-1])))
     assert body["stages"][0]["geometry"]["op"] == "conv2d"
-    assert body["stages"][0]["parameter_count"] == 8 * 9 + 8
+    assert body["stages"][0]["parameter_count"] == 16 * 9 + 16
     assert body["bitmap"] is None
 
 
@@ -297,11 +297,11 @@ def test_the_model_answer_has_the_learned_filters_and_accuracy(client: TestClien
     r = client.get("/api/digits/model")
     assert r.status_code == 200, r.text
     body = r.json()
-    assert np.asarray(body["params"]["conv1.weight"]).shape == (8, 1, 3, 3)
+    assert np.asarray(body["params"]["conv1.weight"]).shape == (16, 1, 3, 3)
     np.testing.assert_allclose(
         body["params"]["conv1.weight"], digits.shipped_params()["conv1.weight"]
     )
-    assert body["parameter_count"] == 3658
+    assert body["parameter_count"] == 13706
     assert body["training"]["held_out_accuracy"] >= 0.95
     assert "BSD-3-Clause" in body["data"] and "UCI" in body["data"]
     assert [la["name"] for la in body["layers"]] == list(digits.STAGES)

@@ -121,7 +121,7 @@ const round4 = (v) => Math.round(v * 1e4) / 1e4;
  * - 'l': the digit network's learned first-layer filters (3x3), one per filter;
  * - 'w': the numbers typed in.
  * @param {object} l the layer @param {number} cIn @param {Record<string, {weight: number[][]}>} presets
- * @param {number[][][][] | null} learned (8, 1, 3, 3)
+ * @param {number[][][][] | null} learned (16, 1, 3, 3)
  */
 export function layerWeight(l, cIn, presets, learned) {
   if (l.src === 'w') return l.w;
