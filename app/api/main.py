@@ -12,12 +12,24 @@ from app.api.routes import (
     network,
     pool,
     presets,
+    rooms,
     stack,
     training,
 )
 
 api_router = APIRouter()
-for module in (conv, pool, activation, images, presets, export, training, network, health):
-    api_router.include_router(module.router)
-for module in (stack, digits):  # issue 13: layer stacks, the digit network
+for module in (
+    conv,
+    pool,
+    activation,
+    images,
+    presets,
+    export,
+    training,
+    network,
+    health,
+    rooms,
+    stack,
+    digits,
+):
     api_router.include_router(module.router)

@@ -25,6 +25,7 @@ from app.api.schemas import (
     Strict,
     StridePair,
 )
+from app.api.stack_geometry import LayerGeometry
 from app.api.tensors import Tensor
 
 
@@ -112,7 +113,7 @@ class StackLayerOut(BaseModel):
     range: tuple[float, float] = Field(
         description="[min, max] over all this layer's maps: one shared scale per layer."
     )
-    geometry: dict[str, Any] | None = Field(
+    geometry: LayerGeometry | None = Field(
         description="The compact step form of docs/STEPS.md: derive any map's steps from it."
     )
 
@@ -176,7 +177,7 @@ class DigitStage(BaseModel):
     output_shape: list[int]
     parameter_count: int
     formula: Formula | None = None
-    geometry: dict[str, Any] | None = None
+    geometry: LayerGeometry | None = None
 
 
 class DigitForwardResponse(BaseModel):

@@ -105,6 +105,9 @@ export async function uploadImage(file, mode, maxSide) {
   return revive(await answer(await fetch('/api/images?encoding=base64', { method: 'POST', body: form })));
 }
 
+/** The bias the view sends: one per filter (missing ones 0), or null. */
+export const biasOf = (s, weight) => (s.bias ? weight.map((_, o) => s.bias[o] ?? 0) : null);
+
 /**
  * The conv2d request for the current view.
  * @param {Record<string, any>} s view state
@@ -115,14 +118,41 @@ export function convBody(s, input, weight) {
   return {
     input,
     weight,
-    bias: s.bias ? weight.map((_, o) => s.bias[o] ?? 0) : null,
+    bias: biasOf(s, weight),
     stride: s.stride,
     padding: s.padding,
     dilation: s.dilation,
     groups: s.groups,
     padding_mode: s.paddingMode,
     reduce: s.reduce,
-    trace: true,
+  };
+}
+
+/**
+ * The page's weight (filters, C_in/groups, kH, kW) in ConvTranspose2d's layout
+ * (C_in, filters/groups, kH, kW): filter o still makes output channel o from the
+ * input channels of its group.
+ */
+export function transposedWeight(weight, groups) {
+  const og = weight.length / groups;
+  const cg = weight[0].length;
+  return Array.from({ length: cg * groups }, (_, ci) => {
+    const g = Math.floor(ci / cg);
+    return Array.from({ length: og }, (_, j) => weight[g * og + j][ci % cg]);
+  });
+}
+
+/** The conv_transpose2d request for the current view (`weight` as the page holds it). */
+export function convTransposeBody(s, input, weight) {
+  return {
+    input,
+    weight: transposedWeight(weight, s.groups),
+    bias: biasOf(s, weight),
+    stride: s.stride,
+    padding: s.padding,
+    output_padding: s.outputPadding,
+    groups: s.groups,
+    dilation: s.dilation,
   };
 }
 
@@ -133,7 +163,6 @@ export function poolBody(s, x) {
     kernel_size: s.poolKernel,
     padding: s.poolPadding,
     ceil_mode: s.ceil,
-    trace: true,
   };
   if (s.poolStride) body.stride = s.poolStride;
   if (s.pool === 'avg') body.count_include_pad = s.countIncludePad;

@@ -33,9 +33,10 @@ test('the conv request carries every parameter, bias fitted to the filters', () 
     groups: 1,
     padding_mode: 'zeros',
     reduce: 'mean',
-    trace: true,
   });
   assert.equal(convBody(defaults(), [[[1]]], w).bias, null);
+  assert.ok(!('trace' in body), 'no full trace: the page derives every step from the geometry');
+  assert.ok(!('trace' in poolBody({ ...defaults(), pool: 'max' }, [[[1]]])));
 });
 
 test('pooling: stride left out when it follows the kernel; count_include_pad for average only', () => {

@@ -64,21 +64,9 @@ def check_budget(plans: list[sequential.LayerPlan]) -> int:
                         f"{filters} filters is over the limit of {limits.MAX_STACK_FILTERS}"
                         " per layer; use fewer filters",
                     )
-                zeros = np.broadcast_to(np.float32(0), p.input_shape)
-                conv2d_cost(
-                    zeros, layer.weight, layer.stride, layer.padding, layer.dilation, layer.groups
-                )
+                conv2d_cost(p.geometry)  # type: ignore[arg-type]  # a conv's plan holds its geometry
             elif isinstance(layer, sequential.MaxPool2d | sequential.AvgPool2d):
-                zeros = np.broadcast_to(np.float32(0), p.input_shape)
-                kw = layer.kwargs()
-                pool2d_cost(
-                    zeros,
-                    kw["kernel_size"],
-                    kw["stride"],
-                    kw["padding"],
-                    kw.get("dilation", 1),
-                    bool(kw["ceil_mode"]),
-                )
+                pool2d_cost(p.input_shape[0], p.geometry)  # type: ignore[arg-type]
         except EngineError as exc:
             raise type(exc)(f"{where}.{exc.field}", exc.message) from exc
         total_macs += p.macs
@@ -103,15 +91,7 @@ def layer_formula(p: sequential.LayerPlan) -> Formula | None:
     if isinstance(p.layer, sequential.Conv2d):
         return conv_report.formula(p.geometry)  # type: ignore[arg-type]
     if isinstance(p.layer, sequential.MaxPool2d | sequential.AvgPool2d):
-        kw = p.layer.kwargs()
-        return conv_report.pooling_formula(
-            p.input_shape,
-            kw["kernel_size"],
-            kw["stride"],
-            kw["padding"],
-            kw.get("dilation", 1),
-            bool(kw["ceil_mode"]),
-        )
+        return conv_report.pooling_formula(p.geometry)  # type: ignore[arg-type]
     return None
 
 
