@@ -196,6 +196,26 @@ MAX_EXPORT_WIDTH: Final = 1920
 MAX_CODE_ELEMENTS: Final = 1024 * 1024
 """Most numbers the generated PyTorch code and curl command may embed."""
 
+# --- layer stacks and the digit network (app/api/routes/stack.py, digits.py) -----
+
+MAX_STACK_LAYERS: Final = 16
+"""Most layers one POST /api/stack may run (conv, activation and pooling counted alike)."""
+
+MAX_STACK_FILTERS: Final = 64
+"""Most filters (output channels) of one conv layer of a stack: the page offers 32."""
+
+MAX_STACK_MACS: Final = 3 * 10**8
+"""Most multiply-adds of a whole stack (every conv layer's output cells x taps): a
+4-conv stack on a 128x128 colour photo with 8-16-16-16 filters needs about 40 million."""
+
+MAX_STACK_OUTPUT_ELEMENTS: Final = 4 * 1024 * 1024
+"""Most numbers of all layers' outputs together: every one is sent back (16 MiB as
+float32, 21 MiB in base64)."""
+
+MAX_DIGIT_STROKES: Final = 64
+MAX_DIGIT_POINTS: Final = 4096
+"""Most strokes, and points over all strokes, of one drawn digit."""
+
 # --- live rooms (app/api/routes/rooms.py, app/rooms/) ---------------------------
 
 MAX_ROOM_FOLLOWERS: Final = 1000

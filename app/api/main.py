@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from app.api.routes import (
     activation,
     conv,
+    digits,
     export,
     health,
     images,
@@ -12,9 +13,23 @@ from app.api.routes import (
     pool,
     presets,
     rooms,
+    stack,
     training,
 )
 
 api_router = APIRouter()
-for module in (conv, pool, activation, images, presets, export, training, network, health, rooms):
+for module in (
+    conv,
+    pool,
+    activation,
+    images,
+    presets,
+    export,
+    training,
+    network,
+    health,
+    rooms,
+    stack,
+    digits,
+):
     api_router.include_router(module.router)

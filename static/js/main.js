@@ -307,7 +307,8 @@ $('lang').addEventListener('change', () => setLanguage($('lang').value, true));
 function viewLinks() {
   for (const a of document.querySelectorAll('[data-view-link]')) {
     const view = a.dataset.viewLink;
-    if (view === 'network') a.href = `/network${app.state.lang === 'ru' ? '?lang=ru' : ''}`;
+    // The other pages keep only the language.
+    if (['network', 'stack', 'digits'].includes(view)) a.href = `/${view}${app.state.lang === 'ru' ? '?lang=ru' : ''}`;
     else a.href = location.pathname + toQuery({ ...app.state, view, step: 0 });
   }
 }

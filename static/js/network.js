@@ -422,7 +422,7 @@ function sync() {
   for (const a of document.querySelectorAll('[data-view-link]')) {
     const ru = s.lang === 'ru';
     const view = a.dataset.viewLink;
-    a.href = view === 'network' ? `/network${ru ? '?lang=ru' : ''}` : view === 'backward' ? `/?view=backward${ru ? '&lang=ru' : ''}` : `/${ru ? '?lang=ru' : ''}`;
+    a.href = ['network', 'stack', 'digits'].includes(view) ? `/${view}${ru ? '?lang=ru' : ''}` : view === 'backward' ? `/?view=backward${ru ? '&lang=ru' : ''}` : `/${ru ? '?lang=ru' : ''}`;
   }
   buttons();
 }
