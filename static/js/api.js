@@ -82,6 +82,30 @@ export async function post(path, body, signal) {
   return revive(await answer(await request(`${path}?encoding=base64`, sent)));
 }
 
+/**
+ * POST /api/backprop with each tensor sent once (`repeat: false`: a 64x64 backward
+ * view is 150 KB instead of 226 KB), then the repeated fields filled back in from
+ * where they first appear (docs/STEPS.md), so the rest of the page reads the answer
+ * as the API documents it with `repeat: true`.
+ */
+export async function backprop(body, signal) {
+  return refillBackprop(await post('/api/backprop', { ...body, repeat: false }, signal));
+}
+
+/** The `repeat: true` form of a `repeat: false` /api/backprop answer (same objects, filled). */
+export function refillBackprop(a) {
+  const { conv, activation, pool } = a;
+  a.grad_input ??= conv.grad_input;
+  a.grad_weight ??= conv.grad_weight;
+  a.grad_bias ??= conv.grad_bias;
+  const last = pool || activation || conv;
+  last.output ??= a.output;
+  last.grad_output ??= a.grad_output;
+  if (activation) activation.grad_input ??= conv.grad_output;
+  if (pool) pool.grad_input ??= (activation || conv).grad_output;
+  return a;
+}
+
 export const conv2d = (body, signal) => post('/api/conv2d', body, signal);
 export const maxPool2d = (body, signal) => post('/api/max_pool2d', body, signal);
 export const avgPool2d = (body, signal) => post('/api/avg_pool2d', body, signal);

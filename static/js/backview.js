@@ -80,17 +80,17 @@ export function init(app, stage) {
       if (drawn === 'grad_output') body.grad_output = s.gout ? fitMap(s.gout, shape, 0) : full(shape, 1);
     };
     try {
-      if (drawn && !outShape) outShape = (await api.post('/api/backprop', { ...body, loss: 'sum' })).output_shape;
+      if (drawn && !outShape) outShape = (await api.backprop({ ...body, loss: 'sum' })).output_shape;
       if (drawn) fill(outShape);
       let answer;
       try {
-        answer = await api.post('/api/backprop', body);
+        answer = await api.backprop(body);
       } catch (e) {
         // The layer changed shape since the map was drawn: learn the new shape, refit.
         if (!drawn || !(e instanceof api.ApiError) || !e.problems.some((p) => p.field === drawn)) throw e;
-        outShape = (await api.post('/api/backprop', { ...body, loss: 'sum', target: undefined, grad_output: undefined })).output_shape;
+        outShape = (await api.backprop({ ...body, loss: 'sum', target: undefined, grad_output: undefined })).output_shape;
         fill(outShape);
-        answer = await api.post('/api/backprop', body);
+        answer = await api.backprop(body);
       }
       outShape = answer.output_shape;
       return { conv: { ...answer.conv, feature_count: answer.feature_count }, act: null, pool: answer.pool, failure: null, bp: answer };

@@ -145,6 +145,9 @@ def test_the_page_asks_for_no_trace(page, server) -> None:  # type: ignore[no-un
         page.wait_for_function("() => window.convviz && window.convviz.total > 0")
     assert len(bodies) >= 5
     assert all(b.get("trace") is not True for b in bodies), [b.get("trace") for b in bodies]
+    # The backward view asks for each tensor once (api.js fills the repeats back in).
+    backprops = [b for b in bodies if "loss" in b]
+    assert backprops and all(b.get("repeat") is False for b in backprops)
     # And what comes back is the compact form: geometry, no per-step arrays.
     answer = page.evaluate("window.convviz.app.results.bp")
     assert answer["conv"]["geometry"]["op"] == "conv2d" and answer["conv"].get("trace") is None
