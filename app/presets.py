@@ -248,6 +248,34 @@ KERNELS: Final[dict[str, KernelPreset]] = {
         "description_en": "Emboss: a relief lit from the top left.",
         "description_ru": "Тиснение: рельеф, освещённый сверху слева.",
     },
+    # setosa.io's "Image Kernels" names its edge kernels by the side they light up:
+    # "right sobel" is sobel_x and "bottom sobel" is sobel_y, "left" and "top" are their
+    # negatives. They are listed under setosa's names too, so its readers find them.
+    "outline": {
+        "weight": _floats([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]),
+        "description_en": "Outline (setosa): the centre against its eight neighbours; 0 when flat.",
+        "description_ru": "Контур (setosa): центр против восьми соседей; 0 на ровном.",
+    },
+    "sobel_left": {
+        "weight": _floats([[1, 0, -1], [2, 0, -2], [1, 0, -1]]),
+        "description_en": "Left Sobel (setosa): positive where the image is brighter on the left.",
+        "description_ru": "Собель слева (setosa): положителен, где левее светлее.",
+    },
+    "sobel_right": {
+        "weight": _floats([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]),
+        "description_en": "Right Sobel (setosa): Sobel x, positive where the right is brighter.",
+        "description_ru": "Собель справа (setosa): Собель по x, положителен, где правее светлее.",
+    },
+    "sobel_top": {
+        "weight": _floats([[1, 2, 1], [0, 0, 0], [-1, -2, -1]]),
+        "description_en": "Top Sobel (setosa): positive where the image is brighter above.",
+        "description_ru": "Собель сверху (setosa): положителен, где выше светлее.",
+    },
+    "sobel_bottom": {
+        "weight": _floats([[-1, -2, -1], [0, 0, 0], [1, 2, 1]]),
+        "description_en": "Bottom Sobel (setosa): Sobel y, positive where it brightens downwards.",
+        "description_ru": "Собель снизу (setosa): Собель по y, положителен, где ниже светлее.",
+    },
     # The lecture's X/O filters (slide 5), exactly as in SLIDES.md.
     "diagonal": {
         "weight": _floats(_DIAGONAL),

@@ -7,7 +7,8 @@ the drawing alone and the rest (quantising, frame differences, LZW), the GIF's
 size, and the time of one PNG frame. "cpu" is the process's CPU time for the
 total: on a busy machine it is the better guess of the wall time on an idle one.
 The bar: the lecture's padding scene (5x5 input, 3x3 kernel, padding 1, stride 2:
-9 frames) in well under a second at 1280 pixels wide. The load average is printed
+9 frames) in well under a second at 1280 pixels wide. Past the frame budget a scene
+is drawn as the API draws it: every k-th step (``app.export.schedule``). The load average is printed
 too: other work on the machine inflates every wall-clock figure.
 
     python benchmarks/gif_export.py [--repeat 7] [--width 1280]
@@ -27,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.api.routes.export import most_frames  # noqa: E402
 from app.export import gif  # noqa: E402
 from app.export.scene import (  # noqa: E402
     Scene,
@@ -34,6 +36,7 @@ from app.export.scene import (  # noqa: E402
     conv_transpose2d_scene,
     max_pool2d_scene,
 )
+from app.export.schedule import schedule  # noqa: E402
 
 PADDING_INPUT = [
     [2, 2, 3, 3, 3],
@@ -81,6 +84,10 @@ def scenes() -> dict[str, Callable[[], Scene]]:
         "16x16 same (256 steps)": lambda: conv2d_scene(
             rng.integers(0, 9, (16, 16)).astype(float), DIAGONAL, padding="same"
         ),
+        # Past the frame budget: every 4th step (the API's schedule).
+        "32x32 same (1024 steps)": lambda: conv2d_scene(
+            rng.integers(0, 9, (32, 32)).astype(float), DIAGONAL, padding="same"
+        ),
     }
 
 
@@ -89,9 +96,12 @@ def measure(make: Callable[[], Scene], width: int) -> dict[str, float]:
     c0, t0 = time.process_time(), time.perf_counter()
     scene = make()
     t1 = time.perf_counter()
-    data = gif.gif_bytes(scene, width=width)
+    # The frames the API draws: every step, or every k-th past the frame budget.
+    plan = schedule(scene.trace.steps, scene.out_shape, most_frames(width))
+    data = gif.gif_bytes(scene, width=width, frames=plan)
     c2, t2 = time.process_time(), time.perf_counter()
-    frames = list(gif.renderer(scene, width).frames())  # drawing alone, no quantise/encode
+    # Drawing alone, no quantise/encode.
+    frames = list(gif.renderer(scene, width, note=plan.note).frames(plan.steps))
     t3 = time.perf_counter()
     gif.png_bytes(scene, scene.trace.steps // 2, width)
     t4 = time.perf_counter()

@@ -69,6 +69,11 @@ EXPECTED_KERNEL_SHAPES = {
     "prewitt_y": (3, 3),
     "laplacian": (3, 3),
     "emboss": (3, 3),
+    "outline": (3, 3),
+    "sobel_left": (3, 3),
+    "sobel_right": (3, 3),
+    "sobel_top": (3, 3),
+    "sobel_bottom": (3, 3),
     "diagonal": (3, 3),
     "centre_x": (3, 3),
     "anti_diagonal": (3, 3),
@@ -87,6 +92,11 @@ EXPECTED_KERNEL_SUMS = {
     "prewitt_x": 0.0,
     "prewitt_y": 0.0,
     "laplacian": 0.0,
+    "outline": 0.0,
+    "sobel_left": 0.0,
+    "sobel_right": 0.0,
+    "sobel_top": 0.0,
+    "sobel_bottom": 0.0,
 }
 
 
@@ -135,6 +145,30 @@ def test_sobel_x_is_positive_where_the_image_brightens_to_the_right() -> None:
     for name in ("sobel_y", "prewitt_y"):
         out = F.conv2d(ramp.T[None, None], torch.tensor(KERNELS[name]["weight"])[None, None])
         assert (out > 0).all(), name
+
+
+# setosa.io's edge kernels answer positively on the side they are named after.
+SETOSA_SIDES = {
+    "sobel_right": lambda r: r,
+    "sobel_left": lambda r: r.flip(1),
+    "sobel_bottom": lambda r: r.T,
+    "sobel_top": lambda r: r.T.flip(0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SETOSA_SIDES))
+def test_setosa_sobel_is_positive_where_its_side_is_brighter(name: str) -> None:
+    ramp = SETOSA_SIDES[name](torch.arange(5.0).repeat(5, 1))
+    out = F.conv2d(ramp[None, None], torch.tensor(KERNELS[name]["weight"])[None, None])
+    assert (out > 0).all()
+
+
+def test_outline_answers_zero_on_flat_and_positive_on_a_bright_dot() -> None:
+    weight = torch.tensor(KERNELS["outline"]["weight"])[None, None]
+    assert F.conv2d(torch.full((1, 1, 5, 5), 7.0), weight).abs().max() == 0
+    dot = torch.zeros(1, 1, 3, 3)
+    dot[0, 0, 1, 1] = 1
+    assert F.conv2d(dot, weight).item() == 8
 
 
 # --------------------------------------------------------------------------- examples

@@ -10,18 +10,17 @@ input cell and the dE/dW trace a step per weight, not one per output cell.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from app.api.budget import trace_allowed
 from app.api.schemas import TRACE_NOT_REQUESTED, Formula, TraceOut, trace_out
-from app.engine import conv, conv_transpose
+from app.engine import conv, conv_transpose, pool
 from app.engine.arithmetic import (
     conv_formula,
     conv_parameter_count,
     conv_transpose_formula,
-    pair,
     pool_formula,
 )
 
@@ -60,23 +59,13 @@ def transpose_parameter_count(geo: conv_transpose.ConvTranspose2dGeometry, has_b
     return weights + (geo.out_channels if has_bias else 0)
 
 
-def pooling_formula(
-    shape: tuple[int, ...],
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
-    dilation: Any,
-    ceil_mode: bool,
-) -> Formula:
-    """A pooling's output-size formula of each axis; ``stride=None`` is the kernel size."""
-    k = pair(kernel_size, "kernel_size")
-    s = pair(stride if stride is not None else kernel_size, "stride")
-    p = pair(padding, "padding", minimum=0)
-    d = pair(dilation, "dilation")
-    h, w = shape[-2:]
+def pooling_formula(geo: pool.Pool2dGeometry) -> Formula:
+    """A pooling's output-size formula of each axis."""
+    (h, w), (kh, kw), (sh, sw) = geo.size, geo.kernel, geo.stride
+    (ph, pw), (dh, dw) = geo.padding, geo.dilation
     return Formula(
-        height=pool_formula(h, k[0], s[0], p[0], d[0], ceil_mode, "H"),
-        width=pool_formula(w, k[1], s[1], p[1], d[1], ceil_mode, "W"),
+        height=pool_formula(h, kh, sh, ph, dh, geo.ceil_mode, "H"),
+        width=pool_formula(w, kw, sw, pw, dw, geo.ceil_mode, "W"),
     )
 
 
@@ -92,14 +81,14 @@ def traces(
     geo: conv.Conv2dGeometry,
     x: np.ndarray,
     w: np.ndarray,
-    b: np.ndarray | None,
+    b: ArrayLike | None,
     grad_output: np.ndarray | None,
-    params: dict[str, Any],
     requested: bool,
 ) -> ConvTraces:
     """The forward trace and, with ``grad_output``, the dE/dW and dE/dX traces.
 
     A trace over the limits is left out and ``note`` says why (the first reason).
+    Nothing is built when no trace is requested.
     """
     if not requested:
         return ConvTraces(note=TRACE_NOT_REQUESTED)
@@ -109,19 +98,15 @@ def traces(
     out = ConvTraces()
     notes = [trace_allowed(geo.out_channels * cells, geo.window_size)]
     if notes[0] is None:
-        out.trace = trace_out(conv.conv2d_trace(x, w, b, **params))
+        out.trace = trace_out(geo.trace(x, w, b))
     if grad_output is not None:
         notes.append(trace_allowed(int(w.size), cells))
         if notes[-1] is None:
-            out.grad_weight_trace = trace_out(
-                conv.conv2d_grad_weight_trace(grad_output, x, w, **params)
-            )
+            out.grad_weight_trace = trace_out(geo.grad_weight_trace(grad_output, x, w))
         notes.append(
             trace_allowed(geo.in_channels * hp * wp, geo.out_channels // geo.groups * kh * kw)
         )
         if notes[-1] is None:
-            out.grad_input_trace = trace_out(
-                conv.conv2d_grad_input_trace(grad_output, x, w, **params)
-            )
+            out.grad_input_trace = trace_out(geo.grad_input_trace(grad_output, w))
     out.note = next((n for n in notes if n is not None), None)
     return out

@@ -31,7 +31,9 @@ MAX_MACS: Final = 10**9
 """Largest number of multiply-adds (output cells x taps x filters)."""
 
 MAX_TRACE_TAPS: Final = 250_000
-"""Largest step trace (steps x taps) sent back; past it the trace is left out."""
+"""Largest full step trace (steps x taps) sent back with ``"trace": true`` (or drawn
+by an export); past it the trace is left out. The answers' ``geometry`` has no such
+limit: the page derives each step from it."""
 
 MAX_TRACE_STEPS: Final = 20_000
 """Most steps in a trace sent back: the explained loop costs about 10 us a step, and a
@@ -168,7 +170,9 @@ default training run is over in well under that."""
 # --- exports (app/api/routes/export.py) ------------------------------------------
 
 MAX_GIF_FRAMES: Final = 256
-"""Most frames (trace steps, one per output cell) an exported GIF may have."""
+"""Most frames an exported GIF has: one per step up to this, past it every k-th step
+(or, with ``per=row``, one per output row), k the smallest that fits
+(``app.export.schedule``)."""
 
 MAX_EXPORT_CELLS: Final = 2500
 """Most grid cells one exported frame may draw (the input channels a window reads,
@@ -263,3 +267,36 @@ are full; then the connection is dropped and its memory and slots given back."""
 MAX_OPEN_STREAMS: Final = 32
 """Training and descent streams open at once per worker (most of a paced stream's time is
 spent waiting); ``MAX_TRAINING_STREAMS`` of them compute at a time."""
+
+# --- layer stacks and the digit network (app/api/routes/stack.py, digits.py) -----
+
+MAX_STACK_LAYERS: Final = 16
+"""Most layers one POST /api/stack may run (conv, activation and pooling counted alike)."""
+
+MAX_STACK_FILTERS: Final = 64
+"""Most filters (output channels) of one conv layer of a stack: the page offers 32."""
+
+MAX_STACK_MACS: Final = 3 * 10**8
+"""Most multiply-adds of a whole stack (every conv layer's output cells x taps): a
+4-conv stack on a 128x128 colour photo with 8-16-16-16 filters needs about 40 million."""
+
+MAX_STACK_OUTPUT_ELEMENTS: Final = 4 * 1024 * 1024
+"""Most numbers of all layers' outputs together: every one is sent back (16 MiB as
+float32, 21 MiB in base64)."""
+
+MAX_DIGIT_STROKES: Final = 64
+MAX_DIGIT_POINTS: Final = 4096
+"""Most strokes, and points over all strokes, of one drawn digit."""
+
+# --- live rooms (app/api/routes/rooms.py, app/rooms/) ---------------------------
+
+MAX_ROOM_FOLLOWERS: Final = 1000
+"""Follower streams (server-sent events) open at once per worker. An idle stream costs
+a few KiB and a keep-alive every 15 s; uvicorn's --limit-concurrency 2048 counts them
+too, so half of it stays for everything else."""
+
+ROOM_RETRY_AFTER_SECONDS: Final = 5
+"""Sent with 503 when every follower stream or room is taken, or Redis is away."""
+
+MAX_ROOM_BODY_BYTES: Final = 64 * 1024
+"""Largest body under /api/rooms: a view's query is at most 48 KiB (app/rooms/view.py)."""

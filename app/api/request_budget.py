@@ -21,6 +21,7 @@ import numpy as np
 
 from app.api import limits
 from app.api.errors import LimitError
+from app.engine.errors import EngineError
 
 JSON_BYTES_PER_NUMBER = 16
 BASE64_BYTES_PER_NUMBER = 16 / 3
@@ -66,35 +67,10 @@ def check_kernels(body: Any) -> None:
                 )
 
 
-def _conv_out(body: Any, x: np.ndarray, w: np.ndarray, transpose: bool) -> int:
-    """Numbers of a convolution's output, from the shapes (0 when the engine will refuse)."""
-    from app.engine import conv, conv_transpose  # the engine's own geometry, shapes only
-
-    try:
-        if transpose:
-            t = conv_transpose.conv_transpose2d_geometry(
-                x,
-                w,
-                None,
-                body.stride,
-                body.padding,
-                body.output_padding,
-                body.groups,
-                body.dilation,
-            )
-            return math.prod(t.output_shape)
-        g = conv.conv2d_geometry(
-            x,
-            w,
-            None,
-            stride=body.stride,
-            padding=body.padding,
-            dilation=body.dilation,
-            groups=body.groups,
-        )
-        return math.prod(g.output_shape)
-    except Exception:  # a shape error: the engine words it better, later
-        return 0
+def _conv_out(body: Any) -> int:
+    """Numbers of a convolution's output, from the request's geometry (checked once and
+    shared with the route; an EngineError here is worded by the route)."""
+    return math.prod(body.geometry().output_shape)
 
 
 def _trace_numbers(body: Any, traces: int) -> int:
@@ -103,7 +79,7 @@ def _trace_numbers(body: Any, traces: int) -> int:
 
 def conv_cost(body: Any, transpose: bool = False) -> Cost:
     x, w = body.input, body.weight
-    out = _conv_out(body, x, w, transpose)
+    out = _conv_out(body)
     backward = body.grad_output is not None
     kernel = int(np.prod(w.shape[-2:]))
     c_in = x.shape[0] if x.ndim == 3 else 1
@@ -148,7 +124,7 @@ def backprop_cost(body: Any) -> Cost:
     """conv -> activation -> pooling and back: each stage's output and its two gradients,
     the activation's gate, the pooling's indices, the loss's target."""
     conv = conv_cost(body)
-    z = _conv_out(body, body.input, body.weight, False)
+    z = _conv_out(body)
     x, w = body.input, body.weight
     stages = 12 * z  # conv, activation and pooling stages, each with its gradients
     tensors = x.size + 2 * w.size + stages + _size(body.target) + _size(body.grad_output)
@@ -169,28 +145,17 @@ def generic_cost(body: Any) -> Cost:
 
 
 def _work_checks(body: Any, name: str) -> None:
-    """The work limits of ``app.api.budget`` first: their messages name the exact limit."""
+    """The work limits of ``app.api.budget`` first: their messages name the exact limit.
+    They take the request's geometry, the same object the route computes with."""
     from app.api import budget
 
     if name.startswith("Conv2d") or name == "BackpropRequest":
-        budget.conv2d_cost(
-            body.input, body.weight, body.stride, body.padding, body.dilation, body.groups
-        )
+        budget.conv2d_cost(body.geometry())
     elif name.startswith("ConvTranspose2d"):
-        budget.conv_transpose2d_cost(
-            body.input,
-            body.weight,
-            body.stride,
-            body.padding,
-            body.output_padding,
-            body.dilation,
-            body.groups,
-        )
+        budget.conv_transpose2d_cost(body.geometry())
     elif name.startswith(("MaxPool2d", "AvgPool2d")):
-        dilation = getattr(body, "dilation", 1)
-        budget.pool2d_cost(
-            body.input, body.kernel_size, body.stride, body.padding, dilation, body.ceil_mode
-        )
+        channels = body.input.shape[0] if body.input.ndim == 3 else 1
+        budget.pool2d_cost(channels, body.geometry())
 
 
 def _cost(body: Any) -> Cost:
@@ -219,7 +184,7 @@ def check(body: Any, encoding: str = "json") -> None:
         cost = _cost(body)
     except LimitError:
         raise
-    except Exception:  # shapes the engine refuses (it words the reason): nothing to size
+    except EngineError:  # shapes the engine refuses: the route words the reason
         return
     answer = answer_bytes(cost.answer, encoding)
     if answer > limits.MAX_ANSWER_BYTES:

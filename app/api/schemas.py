@@ -8,7 +8,7 @@ tensors, the backward pass and the trace switch.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
 from pydantic import (
@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PrivateAttr,
     StrictBool,
     WithJsonSchema,
 )
@@ -24,7 +25,14 @@ from pydantic_core import PydanticCustomError
 
 from app.api import limits
 from app.api.budget import trace_allowed
+from app.api.geometry import (
+    ActivationGeometryOut,
+    Conv2dGeometryOut,
+    ConvTranspose2dGeometryOut,
+    Pool2dGeometryOut,
+)
 from app.api.tensors import FLOAT32_MAX, RESPONSE_ARRAY_JSON_SCHEMA, Tensor
+from app.engine import conv, conv_transpose, pool
 from app.engine.trace import Trace
 
 # Numbers and switches are strict: `true` is not a stride of 1, `0` is not False, and
@@ -68,6 +76,21 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
 
+G = TypeVar("G")
+
+
+class CheckedOnce(BaseModel):
+    """A request whose parameters are checked once, into the engine's geometry: the
+    request budget (app/api/request_budget.py) and the route share that one object."""
+
+    _geometry: Any = PrivateAttr(default=None)
+
+    def _once(self, make: Callable[[], G]) -> G:
+        if self._geometry is None:
+            self._geometry = make()  # an EngineError leaves nothing kept: the route re-raises
+        return self._geometry  # type: ignore[no-any-return]
+
+
 # --- requests -----------------------------------------------------------------
 
 
@@ -77,8 +100,10 @@ class BackwardRequest(Strict):
         description="dE/dO, shaped like `output`: ask for the backward pass.",
     )
     trace: StrictBool = Field(
-        default=True,
-        description="Include the step traces (left out, with a reason, past the trace limit).",
+        default=False,
+        description="Also send the full per-step trace(s), the documented oracle (left out,"
+        " with a reason in `trace_note`, past the trace limits). `geometry` is always sent:"
+        " every step follows from it and the tensors (docs/STEPS.md).",
     )
 
 
@@ -95,16 +120,36 @@ class ConvParams(Strict):
     groups: Annotated[int, Field(strict=True, ge=1, le=limits.MAX_CHANNELS)] = 1
 
 
-class Conv2dRequest(ConvParams, BackwardRequest):
-    input: Tensor = Field(description="(C, H, W) or (H, W).")
-    weight: Tensor = Field(description="(C_out, C_in/groups, kH, kW) or (kH, kW).")
-    bias: Bias | None = Field(default=None, description="(C_out,) or null.")
+class Conv2dLayer(ConvParams):
+    """conv2d's parameters: those of every convolution plus padding_mode and reduce."""
+
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
     reduce: Literal["sum", "mean"] = Field(
         default="sum",
         description="'mean' divides each window's sum by its number of weights (the lecture's"
         " X/O normalisation).",
     )
+
+    def conv_params(self) -> conv.Conv2dParams:
+        """The engine's one convolution-parameters type, from this request."""
+        return conv.Conv2dParams(
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+            groups=self.groups,
+            padding_mode=self.padding_mode,
+            reduce=self.reduce,
+        )
+
+
+class Conv2dRequest(Conv2dLayer, BackwardRequest, CheckedOnce):
+    input: Tensor = Field(description="(C, H, W) or (H, W).")
+    weight: Tensor = Field(description="(C_out, C_in/groups, kH, kW) or (kH, kW).")
+    bias: Bias | None = Field(default=None, description="(C_out,) or null.")
+
+    def geometry(self) -> conv.Conv2dGeometry:
+        """The engine's geometry of this request: every parameter checked, once."""
+        return self._once(lambda: self.conv_params().geometry(self.input, self.weight, self.bias))
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -126,12 +171,27 @@ class Conv2dRequest(ConvParams, BackwardRequest):
     )
 
 
-class ConvTranspose2dRequest(ConvParams, BackwardRequest):
+class ConvTranspose2dRequest(ConvParams, BackwardRequest, CheckedOnce):
     input: Tensor = Field(description="(C_in, H, W) or (H, W).")
     weight: Tensor = Field(description="(C_in, C_out/groups, kH, kW) or (kH, kW).")
     bias: Bias | None = Field(default=None, description="(C_out,) or null.")
     padding: PoolPadding = 0  # type: ignore[assignment]  # PyTorch: no 'same' here
     output_padding: OutputPad | tuple[OutputPad, OutputPad] = 0
+
+    def geometry(self) -> conv_transpose.ConvTranspose2dGeometry:
+        """The engine's geometry of this request: every parameter checked, once."""
+        return self._once(
+            lambda: conv_transpose.conv_transpose2d_geometry(
+                self.input,
+                self.weight,
+                self.bias,
+                stride=self.stride,
+                padding=self.padding,
+                output_padding=self.output_padding,
+                groups=self.groups,
+                dilation=self.dilation,
+            )
+        )
 
 
 class PoolParams(Strict):
@@ -141,14 +201,35 @@ class PoolParams(Strict):
     ceil_mode: StrictBool = False
 
 
-class MaxPool2dRequest(PoolParams, BackwardRequest):
+class MaxPool2dRequest(PoolParams, BackwardRequest, CheckedOnce):
     input: Tensor = Field(description="(C, H, W) or (H, W).")
     dilation: DilationPair = 1
 
+    def geometry(self) -> pool.Pool2dGeometry:
+        """The engine's geometry of this request: every parameter checked, once."""
+        return self._once(
+            lambda: pool.pool2d_geometry(
+                self.input.shape,
+                self.kernel_size,
+                self.stride,
+                self.padding,
+                self.dilation,
+                self.ceil_mode,
+            )
+        )
 
-class AvgPool2dRequest(PoolParams, BackwardRequest):
+
+class AvgPool2dRequest(PoolParams, BackwardRequest, CheckedOnce):
     input: Tensor = Field(description="(C, H, W) or (H, W).")
     count_include_pad: StrictBool = True
+
+    def geometry(self) -> pool.Pool2dGeometry:
+        """The engine's geometry of this request: every parameter checked, once."""
+        return self._once(
+            lambda: pool.pool2d_geometry(
+                self.input.shape, self.kernel_size, self.stride, self.padding, 1, self.ceil_mode
+            )
+        )
 
 
 class ActivationRequest(Strict):
@@ -199,7 +280,17 @@ class OperationResponse(BaseModel):
     grad_input: Array | None = None
 
 
+GEOMETRY_DESCRIPTION = (
+    "The compact step form: every step's window, taps, weights and divisor follow from this"
+    " and the tensors (docs/STEPS.md)."
+)
+
+
 class ConvResponse(OperationResponse):
+    geometry: Annotated[
+        Conv2dGeometryOut | ConvTranspose2dGeometryOut,
+        Field(discriminator="op", description=GEOMETRY_DESCRIPTION),
+    ]
     parameter_count: int = Field(description="C_out * C_in/groups * kH * kW (+ C_out biases).")
     grad_weight: Array | None = None
     grad_bias: Array | None = None
@@ -207,7 +298,11 @@ class ConvResponse(OperationResponse):
     grad_input_trace: TraceOut | None = None
 
 
-class MaxPoolResponse(OperationResponse):
+class PoolResponse(OperationResponse):
+    geometry: Pool2dGeometryOut = Field(description=GEOMETRY_DESCRIPTION)
+
+
+class MaxPoolResponse(PoolResponse):
     indices: Array = Field(description="Flat h*W+w index of each maximum in its channel.")
 
 
@@ -215,6 +310,7 @@ class ActivationResponse(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     output: Array
+    geometry: ActivationGeometryOut = Field(description=GEOMETRY_DESCRIPTION)
     grad_input: Array | None = None
 
 

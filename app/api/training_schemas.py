@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app import presets
 from app.api import limits
+from app.api.geometry import ActivationGeometryOut, Conv2dGeometryOut, Pool2dGeometryOut
 from app.api.schemas import (
     Array,
     Bias,
-    ConvParams,
+    CheckedOnce,
+    Conv2dLayer,
     DilationPair,
     FiniteFloat,
     Formula,
@@ -28,6 +31,7 @@ from app.api.schemas import (
     TraceOut,
 )
 from app.api.tensors import Tensor
+from app.engine import conv
 from app.engine.xo_net import CLASSES
 
 # Strict, as in app.api.schemas: `true` is not a learning rate and "0.1" is not a number.
@@ -75,14 +79,12 @@ _X = presets.x_glyph()
 _DIAGONAL = presets.KERNELS["diagonal"]["weight"]
 
 
-class BackpropRequest(ConvParams):
+class BackpropRequest(Conv2dLayer, CheckedOnce):
     """One layer (conv, then optionally an activation and a pooling) and a loss."""
 
     input: Tensor = Field(description="(C, H, W) or (H, W).")
     weight: Tensor = Field(description="(C_out, C_in/groups, kH, kW) or (kH, kW).")
     bias: Bias | None = Field(default=None, description="(C_out,) or null.")
-    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
-    reduce: Literal["sum", "mean"] = "sum"
     activation: ActivationLayer | None = Field(default=None, description="After the conv.")
     pool: PoolLayer | None = Field(default=None, description="After the activation.")
     loss: Literal["mse", "sum", "grad_output"] = Field(
@@ -99,7 +101,25 @@ class BackpropRequest(ConvParams):
         default=None, description="loss 'grad_output': dE/dO shaped like the output."
     )
     trace: StrictBool = Field(
-        default=True, description="Include the step traces (left out past the trace limit)."
+        default=False,
+        description="Also send the full per-step traces, the documented oracle (left out, with"
+        " a reason, past the trace limits). Each stage's `geometry` is always sent.",
+    )
+
+    def geometry(self) -> conv.Conv2dGeometry:
+        """The conv's geometry: every parameter checked, once (the budget and the route)."""
+        return self._once(
+            lambda: self.conv_params().geometry(
+                self.input, self.weight, None if self.bias is None else np.asarray(self.bias)
+            )
+        )
+
+    repeat: StrictBool = Field(
+        default=True,
+        description="Send every field, also those that repeat another field of the answer"
+        " (the top-level gradients repeat conv's; a stage's grad_input is the stage before's"
+        " grad_output; the last stage's output and grad_output are the answer's). false: those"
+        " come back null (see docs/TRAINING_API.md), and the answer is up to half the size.",
     )
 
     model_config = ConfigDict(
@@ -126,13 +146,22 @@ class BackpropRequest(ConvParams):
 
 
 class ConvStage(ArrayModel):
-    output: Array = Field(description="Z = conv2d(input, weight, bias).")
-    grad_output: Array = Field(description="dE/dZ: what the conv's backward starts from.")
+    output: Array | None = Field(
+        description="Z = conv2d(input, weight, bias). (null with `repeat: false` when the conv is"
+        " the last stage: the answer's `output`.)"
+    )
+    grad_output: Array | None = Field(
+        description="dE/dZ: what the conv's backward starts from. (null with `repeat: false`"
+        " when the conv is the last stage: the answer's `grad_output`.)"
+    )
     grad_input: Array = Field(description="dE/dX.")
     grad_weight: Array = Field(description="dE/dW = conv(X, dE/dZ).")
     grad_bias: Array | None = Field(description="dE/db: dE/dZ summed per channel.")
     formula: Formula
     parameter_count: int
+    geometry: Conv2dGeometryOut = Field(
+        description="The compact step form of the forward conv, dE/dW and dE/dX (docs/STEPS.md)."
+    )
     trace: TraceOut | None = Field(default=None, description="The forward conv, step by step.")
     grad_weight_trace: TraceOut | None = Field(
         default=None, description="dE/dW: dE/dZ sliding over the (padded) input."
@@ -147,21 +176,36 @@ class ConvStage(ArrayModel):
 
 class ActivationStage(ArrayModel):
     function: str
-    output: Array = Field(description="A = f(Z).")
+    output: Array | None = Field(
+        description="A = f(Z). (null with `repeat: false` without a pooling: the answer's"
+        " `output`.)"
+    )
     gate: Array = Field(description="f'(Z): ReLU's gate, 1 where Z > 0 and 0 elsewhere.")
-    grad_output: Array = Field(description="dE/dA.")
-    grad_input: Array = Field(description="dE/dZ = dE/dA * f'(Z).")
+    grad_output: Array | None = Field(
+        description="dE/dA. (null with `repeat: false` without a pooling: the answer's"
+        " `grad_output`.)"
+    )
+    grad_input: Array | None = Field(
+        description="dE/dZ = dE/dA * f'(Z). (null with `repeat: false`: conv.grad_output.)"
+    )
+    geometry: ActivationGeometryOut = Field(description="The compact step form (docs/STEPS.md).")
 
 
 class PoolStage(ArrayModel):
     kind: str
-    output: Array = Field(description="P = pool(A).")
+    output: Array | None = Field(
+        description="P = pool(A). (null with `repeat: false`: the answer's `output`.)"
+    )
     indices: Array | None = Field(description="max: flat h*W+w of each window's argmax.")
-    grad_output: Array = Field(description="dE/dP.")
-    grad_input: Array = Field(
+    grad_output: Array | None = Field(
+        description="dE/dP. (null with `repeat: false`: the answer's `grad_output`.)"
+    )
+    grad_input: Array | None = Field(
         description="dE/dA: each dE/dP cell routed to its argmax (max) or split evenly (avg)."
+        " (null with `repeat: false`: activation.grad_output, or conv.grad_output.)"
     )
     formula: Formula
+    geometry: Pool2dGeometryOut = Field(description="The compact step form (docs/STEPS.md).")
     trace: TraceOut | None = Field(
         default=None,
         description="The forward pooling step by step; `argmax` (max) or `divisor` (avg) tells"
@@ -177,9 +221,15 @@ class BackpropResponse(ArrayModel):
     loss_kind: str
     target: Array | None = Field(description="mse: the map O was compared with.")
     grad_output: Array = Field(description="dE/dO at the stack's output.")
-    grad_input: Array = Field(description="dE/dX (the same as conv.grad_input).")
-    grad_weight: Array = Field(description="dE/dW (the same as conv.grad_weight).")
-    grad_bias: Array | None = Field(description="dE/db (the same as conv.grad_bias).")
+    grad_input: Array | None = Field(
+        description="dE/dX (the same as conv.grad_input; null with `repeat: false`)."
+    )
+    grad_weight: Array | None = Field(
+        description="dE/dW (the same as conv.grad_weight; null with `repeat: false`)."
+    )
+    grad_bias: Array | None = Field(
+        description="dE/db (the same as conv.grad_bias; null with `repeat: false`)."
+    )
     feature_count: int = Field(description="Numbers in the input: C x H x W.")
     conv: ConvStage
     activation: ActivationStage | None
@@ -189,7 +239,7 @@ class BackpropResponse(ArrayModel):
 # --------------------------------------------------------------------------- descent
 
 
-class DescentRequest(ConvParams):
+class DescentRequest(Conv2dLayer):
     """Gradient descent on a conv filter against a loss averaged over a few inputs."""
 
     inputs: list[Tensor] = Field(
@@ -201,8 +251,6 @@ class DescentRequest(ConvParams):
         description="The starting weight: (C_out, C_in/groups, kH, kW) or (kH, kW)."
     )
     bias: Bias | None = Field(default=None, description="Trained too when given.")
-    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
-    reduce: Literal["sum", "mean"] = "sum"
     loss: Literal["mse", "sum"] = "mse"
     targets: list[Tensor] | None = Field(
         default=None,
@@ -335,6 +383,14 @@ class XOGradients(XOParamsOut):
     input: Array = Field(description="dE/d(glyph), (9, 9).")
 
 
+class XOGeometry(BaseModel):
+    """The compact step form of each stage that slides a window (docs/STEPS.md)."""
+
+    conv: Conv2dGeometryOut = Field(description="The glyph (1, H, W) under the K filters.")
+    relu: ActivationGeometryOut
+    pool: Pool2dGeometryOut
+
+
 class XOForwardResponse(ArrayModel):
     classes: list[str] = Field(examples=[list(CLASSES)])
     filter_names: list[str] = Field(description="The lecture's names of the default filters.")
@@ -350,6 +406,7 @@ class XOForwardResponse(ArrayModel):
     prediction: str
     params: XOParamsOut = Field(description="The parameters used (the lecture's by default).")
     parameter_count: int
+    geometry: XOGeometry
     loss: float | None = Field(description="Cross-entropy for `label`, or null.")
     gradients: XOGradients | None = Field(description="With `label`: dE/d of everything.")
 

@@ -15,6 +15,13 @@ Two paths compute the same numbers:
 Both are vectorised, so neither is the obvious loop a student would write; that
 loop is the tests' oracle (``tests/engine/naive.py``), and both paths must equal it.
 
+The arguments other than the tensors travel together as :class:`Conv2dParams`
+(PyTorch's names); they are checked once, into a :class:`Conv2dGeometry`, whose
+methods (``forward``, ``backward``, ``trace``, ``grad_weight_trace``,
+``grad_input_trace``) compute without checking them again. The functions below
+keep ``F.conv2d``'s keyword arguments for API users and the tests; the API builds
+the geometry once per request and sends it as the answer's ``geometry``.
+
 "Convolution" is cross-correlation, as in PyTorch and the lecture: the kernel is
 not flipped. Layout is PyTorch's without the batch axis.
 """
@@ -22,6 +29,7 @@ not flipped. Layout is PyTorch's without the batch axis.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -38,10 +46,62 @@ from app.engine.arithmetic import (
 from app.engine.errors import ParameterError, ShapeError
 from app.engine.im2col import correlate, correlate_grad_input, correlate_grad_weight
 from app.engine.padding import check_padding_mode, pad2d, pad2d_backward
-from app.engine.tensors import as_bias, as_chw, as_grad_output, as_weight, check_groups
+from app.engine.tensors import (
+    as_bias,
+    as_chw,
+    as_grad_output,
+    as_weight,
+    check_groups,
+    shape_text,
+)
 from app.engine.trace import Trace
 
 REDUCTIONS = ("sum", "mean")
+
+
+def check_made_for(field: str, shape: tuple[int, ...], expected: tuple[int, ...]) -> None:
+    """A geometry's method was given a tensor of another shape than it was made for."""
+    if shape != expected:
+        raise ShapeError(
+            field,
+            f"has shape {shape_text(shape)} but the geometry was made for"
+            f" {shape_text(expected)}; build the geometry from these tensors",
+        )
+
+
+@dataclass(frozen=True)
+class Conv2dParams:
+    """:func:`conv2d`'s arguments other than the tensors, as given (PyTorch's names).
+
+    The one place a layer's convolution settings travel together (the API's
+    requests, :mod:`app.engine.descent`, :mod:`app.engine.stack`, the exports).
+    :meth:`geometry` checks them against the tensors once; everything after that
+    takes the resulting :class:`Conv2dGeometry`.
+    """
+
+    stride: IntOrPair = 1
+    padding: PaddingArg = 0
+    dilation: IntOrPair = 1
+    groups: int = 1
+    padding_mode: str = "zeros"
+    reduce: str = "sum"
+
+    def kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`conv2d` and its relatives."""
+        return {
+            "stride": self.stride,
+            "padding": self.padding,
+            "dilation": self.dilation,
+            "groups": self.groups,
+            "padding_mode": self.padding_mode,
+            "reduce": self.reduce,
+        }
+
+    def geometry(
+        self, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None
+    ) -> Conv2dGeometry:
+        """Check these settings against the tensors' shapes; the sizes they fix."""
+        return _prepare(input, weight, bias, self, np.float32)[3]
 
 
 @dataclass(frozen=True)
@@ -108,25 +168,74 @@ class Conv2dGeometry:
         grad = pad2d_backward(grad_padded, self.padding, self.padding_mode)
         return np.ascontiguousarray(grad).reshape(self.input_shape)
 
+    def tensors(
+        self, input: ArrayLike | None, weight: ArrayLike, bias: ArrayLike | None, dtype: DTypeLike
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """``(C_in, H, W)`` input, 4-D weight and bias in ``dtype``, checked against this
+        geometry's shapes (a ShapeError when they are not the ones it was made for)."""
+        x = np.empty(0)
+        if input is not None:  # the dE/dX trace reads only the weight
+            x, _ = as_chw(input, "input", dtype)
+            check_made_for("input", x.shape, (self.in_channels, *self.input_size))
+        w, _ = as_weight(weight, "weight", dtype)
+        c_per_group = self.in_channels // self.groups
+        check_made_for("weight", w.shape, (self.out_channels, c_per_group, *self.kernel_size))
+        return x, w, as_bias(bias, self.out_channels, "bias", dtype)
+
+    def forward(
+        self, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None
+    ) -> np.ndarray:
+        """:func:`conv2d` with this geometry."""
+        return _forward(self, *self.tensors(input, weight, bias, np.float32))
+
+    def backward(
+        self,
+        grad_output: ArrayLike,
+        input: ArrayLike,
+        weight: ArrayLike,
+        bias: ArrayLike | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """:func:`conv2d_backward` with this geometry."""
+        return _backward(self, grad_output, *self.tensors(input, weight, bias, np.float32))
+
+    def trace(self, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None) -> Trace:
+        """:func:`conv2d_trace` with this geometry."""
+        return _trace(self, *self.tensors(input, weight, bias, np.float64))
+
+    def grad_weight_trace(
+        self, grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike
+    ) -> Trace:
+        """:func:`conv2d_grad_weight_trace` with this geometry."""
+        x, _, _ = self.tensors(input, weight, None, np.float64)
+        return _grad_weight_trace(self, x, self.grad_output(grad_output))
+
+    def grad_input_trace(self, grad_output: ArrayLike, weight: ArrayLike) -> Trace:
+        """:func:`conv2d_grad_input_trace` with this geometry (the input is not read)."""
+        _, w, _ = self.tensors(None, weight, None, np.float64)
+        return _grad_input_trace(self, w, self.grad_output(grad_output))
+
+    def grad_output(self, grad_output: ArrayLike) -> np.ndarray:
+        """``dE/dO`` as ``(C_out, H_out, W_out)`` float64, checked against the output's shape."""
+        return as_grad_output(grad_output, self.output_shape, np.float64)
+
 
 def _prepare(
     input: ArrayLike,
     weight: ArrayLike,
     bias: ArrayLike | None,
-    stride: IntOrPair,
-    padding: PaddingArg,
-    dilation: IntOrPair,
-    groups: int,
-    padding_mode: str,
-    reduce: str,
+    params: Conv2dParams,
     dtype: DTypeLike,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, Conv2dGeometry]:
-    """Check conv2d's arguments; return ``(C_in, H, W)`` input, 4-D weight, bias, geometry."""
+    """Check conv2d's arguments; return ``(C_in, H, W)`` input, 4-D weight, bias, geometry.
+
+    The only place the parameters are checked: every other path takes the geometry.
+    """
     x, input_2d = as_chw(input, "input", dtype)
     w, weight_2d = as_weight(weight, "weight", dtype)
-    stride_hw = pair(stride, "stride")
-    dilation_hw = pair(dilation, "dilation")
-    groups = check_groups(groups)
+    stride_hw = pair(params.stride, "stride")
+    dilation_hw = pair(params.dilation, "dilation")
+    groups = check_groups(params.groups)
+    padding_mode, reduce = params.padding_mode, params.reduce
     c_in, h, wd = x.shape
     c_out, c_per_group, kh, kw = w.shape
     if c_in % groups:
@@ -157,7 +266,7 @@ def _prepare(
     b = as_bias(bias, c_out, "bias", dtype)
     if reduce not in REDUCTIONS:
         raise ParameterError("reduce", f"unknown reduce {reduce!r}; use 'sum' or 'mean'")
-    pad = resolve_padding(padding, (kh, kw), dilation_hw, stride_hw)
+    pad = resolve_padding(params.padding, (kh, kw), dilation_hw, stride_hw)
     check_padding_mode(padding_mode, pad, h, wd)
     padded = (h + pad.top + pad.bottom, wd + pad.left + pad.right)
     out = (
@@ -198,9 +307,9 @@ def conv2d_geometry(
     reduce: str = "sum",
 ) -> Conv2dGeometry:
     """Check :func:`conv2d`'s arguments and return the sizes they fix (no computation)."""
-    return _prepare(
-        input, weight, bias, stride, padding, dilation, groups, padding_mode, reduce, np.float32
-    )[3]
+    return Conv2dParams(stride, padding, dilation, groups, padding_mode, reduce).geometry(
+        input, weight, bias
+    )
 
 
 def conv2d(
@@ -260,9 +369,12 @@ def conv2d(
     output channel ``o``, and ``n = C_in/groups * kH * kW`` for ``reduce="mean"``
     (1 for ``"sum"``).
     """
-    x, w, b, g = _prepare(
-        input, weight, bias, stride, padding, dilation, groups, padding_mode, reduce, np.float32
-    )
+    params = Conv2dParams(stride, padding, dilation, groups, padding_mode, reduce)
+    x, w, b, g = _prepare(input, weight, bias, params, np.float32)
+    return _forward(g, x, w, b)
+
+
+def _forward(g: Conv2dGeometry, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     xp = pad2d(x, g.padding, g.padding_mode)
     if g.divisor is None:
         out = correlate(xp, w, g.groups, g.stride, g.dilation, g.output_size, b)
@@ -314,9 +426,14 @@ def conv2d_backward(
     ``dE/dxp`` equals the full cross-correlation of the stride-dilated ``dE/dO``
     with the 180-degree-rotated kernel (see :func:`conv2d_grad_input_trace`).
     """
-    x, w, b, g = _prepare(
-        input, weight, bias, stride, padding, dilation, groups, padding_mode, reduce, np.float32
-    )
+    params = Conv2dParams(stride, padding, dilation, groups, padding_mode, reduce)
+    x, w, b, g = _prepare(input, weight, bias, params, np.float32)
+    return _backward(g, grad_output, x, w, b)
+
+
+def _backward(
+    g: Conv2dGeometry, grad_output: ArrayLike, x: np.ndarray, w: np.ndarray, b: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     d = as_grad_output(grad_output, g.output_shape, np.float32)
     grad_bias = d.sum(axis=(1, 2)) if b is not None else None
     if g.divisor is not None:
@@ -336,24 +453,6 @@ def _group_channels(g: Conv2dGeometry) -> np.ndarray:
     c_per_group = g.in_channels // g.groups
     first = np.arange(g.out_channels) // (g.out_channels // g.groups) * c_per_group
     return first[:, None] + np.arange(c_per_group)
-
-
-def _prepare_grad(
-    grad_output: ArrayLike,
-    input: ArrayLike,
-    weight: ArrayLike,
-    stride: IntOrPair,
-    padding: PaddingArg,
-    dilation: IntOrPair,
-    groups: int,
-    padding_mode: str,
-    reduce: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, Conv2dGeometry]:
-    """A gradient trace's arguments, checked, in float64: input, weight, ``dE/dO``, geometry."""
-    x, w, _, g = _prepare(
-        input, weight, None, stride, padding, dilation, groups, padding_mode, reduce, np.float64
-    )
-    return x, w, as_grad_output(grad_output, g.output_shape, np.float64), g
 
 
 def correlation_trace(
@@ -573,9 +672,12 @@ def conv2d_trace(
         ``reduce="mean"``. ``trace.output((C_out, H_out, W_out))`` equals
         :func:`conv2d` (reshape for a 2-D result).
     """
-    x, w, b, g = _prepare(
-        input, weight, bias, stride, padding, dilation, groups, padding_mode, reduce, np.float64
-    )
+    params = Conv2dParams(stride, padding, dilation, groups, padding_mode, reduce)
+    x, w, b, g = _prepare(input, weight, bias, params, np.float64)
+    return _trace(g, x, w, b)
+
+
+def _trace(g: Conv2dGeometry, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> Trace:
     return correlation_trace(
         pad2d(x, g.padding, g.padding_mode),
         w,
@@ -620,9 +722,12 @@ def conv2d_grad_weight_trace(
     ``dE/dW[o, c, i, j] = sum_{y, x} dE/dO[o, y, x] * xp[g*C_in/groups + c, i*dH + y*sH,
     j*dW + x*sW] / n``: the lecture's ``dE/dF = conv(X, dE/dO)``.
     """
-    x, _, d, g = _prepare_grad(
-        grad_output, input, weight, stride, padding, dilation, groups, padding_mode, reduce
-    )
+    params = Conv2dParams(stride, padding, dilation, groups, padding_mode, reduce)
+    x, _, _, g = _prepare(input, weight, None, params, np.float64)
+    return _grad_weight_trace(g, x, g.grad_output(grad_output))
+
+
+def _grad_weight_trace(g: Conv2dGeometry, x: np.ndarray, d: np.ndarray) -> Trace:
     # Step channel q = o * C_in/groups + c: dE/dO[o] as the kernel, over grid channel
     # _group_channels(g)[o, c] alone.
     kernels = np.repeat(d[:, None], g.in_channels // g.groups, axis=0)
@@ -677,9 +782,12 @@ def conv2d_grad_input_trace(
     with ``G`` the grid: the lecture's "dE/dX = full convolution of dE/dO with
     the 180-degree-rotated F".
     """
-    _, w, d, g = _prepare_grad(
-        grad_output, input, weight, stride, padding, dilation, groups, padding_mode, reduce
-    )
+    params = Conv2dParams(stride, padding, dilation, groups, padding_mode, reduce)
+    _, w, _, g = _prepare(input, weight, None, params, np.float64)
+    return _grad_input_trace(g, w, g.grad_output(grad_output))
+
+
+def _grad_input_trace(g: Conv2dGeometry, w: np.ndarray, d: np.ndarray) -> Trace:
     return transposed_correlation_trace(
         d,
         w,
@@ -694,6 +802,7 @@ def conv2d_grad_input_trace(
 
 __all__ = [
     "Conv2dGeometry",
+    "Conv2dParams",
     "conv2d",
     "conv2d_backward",
     "conv2d_geometry",

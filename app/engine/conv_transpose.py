@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from app.engine.arithmetic import IntOrPair, Padding2d, conv_transpose_output_size, pair
-from app.engine.conv import transposed_correlation_trace
+from app.engine.conv import check_made_for, transposed_correlation_trace
 from app.engine.errors import ParameterError, ShapeError
 from app.engine.im2col import correlate, correlate_grad_input, correlate_grad_weight
 from app.engine.padding import pad2d, pad2d_backward
@@ -33,7 +33,9 @@ class ConvTranspose2dGeometry:
     """Everything the arguments of :func:`conv_transpose2d` fix, after checking.
 
     ``padding`` is per side (rows, columns), as in PyTorch; ``output_size`` is
-    ``(H_out, W_out)``; the shapes are as the caller sees them.
+    ``(H_out, W_out)``; the shapes are as the caller sees them. Build it with
+    :func:`conv_transpose2d_geometry`; its methods compute without checking the
+    parameters again.
     """
 
     in_channels: int
@@ -63,6 +65,38 @@ class ConvTranspose2dGeometry:
             self.output_size[0] + 2 * self.padding[0],
             self.output_size[1] + 2 * self.padding[1],
         )
+
+    def tensors(
+        self, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None, dtype: DTypeLike
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """``(C_in, H, W)`` input, 4-D weight and bias in ``dtype``, checked against the
+        shapes this geometry was made for."""
+        x, _ = as_chw(input, "input", dtype)
+        check_made_for("input", x.shape, (self.in_channels, *self.input_size))
+        w, _ = as_weight(weight, "weight", dtype, layout="(C_in, C_out/groups, kH, kW)")
+        c_per_group = self.out_channels // self.groups
+        check_made_for("weight", w.shape, (self.in_channels, c_per_group, *self.kernel_size))
+        return x, w, as_bias(bias, self.out_channels, "bias", dtype)
+
+    def forward(
+        self, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None
+    ) -> np.ndarray:
+        """:func:`conv_transpose2d` with this geometry."""
+        return _forward(self, *self.tensors(input, weight, bias, np.float32))
+
+    def backward(
+        self,
+        grad_output: ArrayLike,
+        input: ArrayLike,
+        weight: ArrayLike,
+        bias: ArrayLike | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """:func:`conv_transpose2d_backward` with this geometry."""
+        return _backward(self, grad_output, *self.tensors(input, weight, bias, np.float32))
+
+    def trace(self, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None) -> Trace:
+        """:func:`conv_transpose2d_trace` with this geometry."""
+        return _trace(self, *self.tensors(input, weight, bias, np.float64))
 
 
 def _padding_pair(padding: IntOrPair) -> tuple[int, int]:
@@ -219,6 +253,12 @@ def conv_transpose2d(
     x, w, b, g = _prepare(
         input, weight, bias, stride, padding, output_padding, groups, dilation, np.float32
     )
+    return _forward(g, x, w, b)
+
+
+def _forward(
+    g: ConvTranspose2dGeometry, x: np.ndarray, w: np.ndarray, b: np.ndarray | None
+) -> np.ndarray:
     full = correlate_grad_input(x, w, g.groups, g.stride, g.dilation, g.conv_padded_size)
     out = np.ascontiguousarray(pad2d_backward(full, g.conv_padding))
     if b is not None:
@@ -262,6 +302,16 @@ def conv_transpose2d_backward(
     x, w, b, g = _prepare(
         input, weight, bias, stride, padding, output_padding, groups, dilation, np.float32
     )
+    return _backward(g, grad_output, x, w, b)
+
+
+def _backward(
+    g: ConvTranspose2dGeometry,
+    grad_output: ArrayLike,
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     d = as_grad_output(grad_output, g.output_shape, np.float32)
     padded = pad2d(d, g.conv_padding)
     grad_input = correlate(padded, w, g.groups, g.stride, g.dilation, g.input_size)
@@ -301,6 +351,10 @@ def conv_transpose2d_trace(
     x, w, b, g = _prepare(
         input, weight, bias, stride, padding, output_padding, groups, dilation, np.float64
     )
+    return _trace(g, x, w, b)
+
+
+def _trace(g: ConvTranspose2dGeometry, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> Trace:
     return transposed_correlation_trace(
         x, w, g.groups, g.stride, g.dilation, g.padding, g.output_size, bias=b
     )

@@ -15,14 +15,14 @@ Forward and backward are :func:`app.engine.conv.conv2d` and
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from app import presets
 from app.engine import conv, losses
+from app.engine.conv import Conv2dParams
 from app.engine.errors import ParameterError, ShapeError
 from app.engine.tensors import as_array, check_shape
 
@@ -39,28 +39,6 @@ STOP_REASONS = ("loss_tolerance", "grad_tolerance", "max_iterations", "diverged"
 
 
 @dataclass(frozen=True)
-class ConvSettings:
-    """The parameters of :func:`app.engine.conv.conv2d` other than the tensors."""
-
-    stride: Any = 1
-    padding: Any = 0
-    dilation: Any = 1
-    groups: int = 1
-    padding_mode: str = "zeros"
-    reduce: str = "sum"
-
-    def kwargs(self) -> dict[str, Any]:
-        return {
-            "stride": self.stride,
-            "padding": self.padding,
-            "dilation": self.dilation,
-            "groups": self.groups,
-            "padding_mode": self.padding_mode,
-            "reduce": self.reduce,
-        }
-
-
-@dataclass(frozen=True)
 class ConvProblem:
     """One conv layer's inputs and loss; the weight is what descent changes.
 
@@ -72,13 +50,16 @@ class ConvProblem:
     loss : {"mse", "sum"}
     targets : tuple of ndarray or None
         One target per input, shaped like that input's conv output (``"mse"``).
-    settings : ConvSettings
+    settings : Conv2dParams
+    geometries : tuple of Conv2dGeometry
+        One per input, made once by :func:`conv_problem` (inputs may differ in size).
     """
 
     inputs: tuple[np.ndarray, ...]
     loss: str
     targets: tuple[np.ndarray, ...] | None
-    settings: ConvSettings = field(default_factory=ConvSettings)
+    settings: Conv2dParams
+    geometries: tuple[conv.Conv2dGeometry, ...]
 
     def evaluate(
         self, weight: np.ndarray, bias: np.ndarray | None
@@ -92,15 +73,14 @@ class ConvProblem:
         grad_weight : ndarray of float32, shape of ``weight``
         grad_bias : ndarray of float32, shape (C_out,), or None without a bias
         """
-        kw = self.settings.kwargs()
         total = 0.0
         grad_w = np.zeros(weight.shape, dtype=np.float64)
         grad_b = None if bias is None else np.zeros(bias.shape, dtype=np.float64)
-        for k, x in enumerate(self.inputs):
-            out = conv.conv2d(x, weight, bias, **kw)
+        for k, (x, g) in enumerate(zip(self.inputs, self.geometries, strict=True)):
+            out = g.forward(x, weight, bias)
             target = None if self.targets is None else self.targets[k]
             loss, grad_out = losses.loss_and_grad(self.loss, out, target)
-            _, gw, gb = conv.conv2d_backward(grad_out, x, weight, bias, **kw)
+            _, gw, gb = g.backward(grad_out, x, weight, bias)
             total += loss
             grad_w += gw
             if grad_b is not None and gb is not None:
@@ -121,7 +101,7 @@ def conv_problem(
     targets: Sequence[ArrayLike] | None = None,
     teacher_weight: ArrayLike | None = None,
     teacher_bias: ArrayLike | None = None,
-    settings: ConvSettings | None = None,
+    settings: Conv2dParams | None = None,
 ) -> ConvProblem:
     """Check a descent problem against the weight it starts from.
 
@@ -137,21 +117,21 @@ def conv_problem(
     teacher_weight, teacher_bias : array_like, optional
         For ``"mse"`` instead of ``targets``: the targets are ``conv2d(input,
         teacher_weight, teacher_bias)`` with the same settings ("learn this filter").
-    settings : ConvSettings, optional
+    settings : Conv2dParams, optional
 
     Returns
     -------
     ConvProblem
     """
-    settings = settings or ConvSettings()
-    kw = settings.kwargs()
+    settings = settings or Conv2dParams()
     if not inputs:
         raise ShapeError("inputs", "give at least one input")
     xs = tuple(as_array(x, "inputs", np.float32) for x in inputs)
     w = as_array(weight, "weight", np.float32)
-    shapes = [conv.conv2d_geometry(x, w, None, **kw).output_shape for x in xs]
+    geometries = tuple(settings.geometry(x, w) for x in xs)
+    shapes = [g.output_shape for g in geometries]
     if loss == "sum":
-        return ConvProblem(xs, "sum", None, settings)
+        return ConvProblem(xs, "sum", None, settings, geometries)
     if loss != "mse":
         raise ParameterError("loss", f"unknown loss {loss!r}; use 'mse' or 'sum'")
     if (targets is None) == (teacher_weight is None):
@@ -164,8 +144,8 @@ def conv_problem(
         teacher = as_array(teacher_weight, "teacher_weight", np.float32)
         check_shape(teacher, w.shape, "teacher_weight", "weight")
         tb = None if teacher_bias is None else as_array(teacher_bias, "teacher_bias", np.float32)
-        made = tuple(conv.conv2d(x, teacher, tb, **kw) for x in xs)
-        return ConvProblem(xs, "mse", made, settings)
+        made = tuple(g.forward(x, teacher, tb) for x, g in zip(xs, geometries, strict=True))
+        return ConvProblem(xs, "mse", made, settings, geometries)
     assert targets is not None
     if len(targets) != len(xs):
         raise ShapeError(
@@ -174,7 +154,7 @@ def conv_problem(
     ts = tuple(as_array(t, "targets", np.float32) for t in targets)
     for k, (t, shape) in enumerate(zip(ts, shapes, strict=True)):
         check_shape(t, shape, "targets", f"the conv output of input {k}")
-    return ConvProblem(xs, "mse", ts, settings)
+    return ConvProblem(xs, "mse", ts, settings, geometries)
 
 
 # --------------------------------------------------------------------------- the update
@@ -355,7 +335,7 @@ class Scenario:
     inputs: tuple[np.ndarray, ...]
     teacher_weight: np.ndarray
     weight: np.ndarray
-    settings: ConvSettings
+    settings: Conv2dParams
     lr: float
     momentum: float
     max_iterations: int
@@ -389,7 +369,7 @@ def diagonal_detector(seed: int = 0, scale: float = 0.5) -> Scenario:
         inputs=tuple(np.asarray(g, dtype=np.float32) for g in glyphs),
         teacher_weight=np.asarray(presets.KERNELS["diagonal"]["weight"], dtype=np.float32),
         weight=rng.normal(0.0, scale, size=(3, 3)).astype(np.float32),
-        settings=ConvSettings(reduce="mean"),
+        settings=Conv2dParams(reduce="mean"),
         lr=5.0,
         momentum=0.5,
         max_iterations=300,
@@ -400,7 +380,6 @@ def diagonal_detector(seed: int = 0, scale: float = 0.5) -> Scenario:
 __all__ = [
     "STOP_REASONS",
     "ConvProblem",
-    "ConvSettings",
     "DescentStep",
     "Scenario",
     "conv_problem",

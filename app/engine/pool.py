@@ -45,8 +45,8 @@ from app.engine.trace import Trace
 _AXES = ("H", "W")
 
 
-class _Pool(NamedTuple):
-    """Validated pooling geometry for one input size."""
+class Pool2dGeometry(NamedTuple):
+    """Validated pooling geometry for one input size (see :func:`pool2d_geometry`)."""
 
     kernel: tuple[int, int]
     stride: tuple[int, int]
@@ -74,6 +74,47 @@ class _Pool(NamedTuple):
         starts = np.arange(self.out[axis]) * self.stride[axis] - self.padding[axis]
         return starts[:, None] + np.arange(self.kernel[axis])[None, :] * self.dilation[axis]
 
+    # The operations with this geometry, without checking the parameters again (the
+    # API checks them once, into the geometry it also sends as the answer's).
+
+    def max_pool(self, input: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`max_pool2d` with this geometry."""
+        x, was_2d = self._input(input)
+        output, indices = _max_pool_fast(x, self)
+        return (output[0], indices[0]) if was_2d else (output, indices)
+
+    def max_trace(self, input: ArrayLike) -> Trace:
+        """:func:`max_pool2d_trace` with this geometry."""
+        return _trace(self._input(input)[0], self, "max", count_include_pad=False)
+
+    def avg_pool(self, input: ArrayLike, count_include_pad: bool = True) -> np.ndarray:
+        """:func:`avg_pool2d` with this geometry (whose dilation must be 1)."""
+        x, was_2d = self._input(input)
+        output = _avg_pool(x, self, _check_flag(count_include_pad, "count_include_pad"))
+        return output[0] if was_2d else output
+
+    def avg_trace(self, input: ArrayLike, count_include_pad: bool = True) -> Trace:
+        """:func:`avg_pool2d_trace` with this geometry."""
+        include = _check_flag(count_include_pad, "count_include_pad")
+        return _trace(self._input(input)[0], self, "avg", count_include_pad=include)
+
+    def avg_backward(
+        self, grad_output: ArrayLike, input_shape: tuple[int, ...], count_include_pad: bool = True
+    ) -> np.ndarray:
+        """:func:`avg_pool2d_backward` with this geometry."""
+        include = _check_flag(count_include_pad, "count_include_pad")
+        return _avg_backward(grad_output, input_shape, self, include)
+
+    def _input(self, input: ArrayLike) -> tuple[np.ndarray, bool]:
+        x, was_2d = _input(input)
+        if x.shape[1:] != self.size:
+            raise ShapeError(
+                "input",
+                f"is {x.shape[1]}x{x.shape[2]} but the geometry was made for"
+                f" {self.size[0]}x{self.size[1]}; build the geometry from this input",
+            )
+        return x, was_2d
+
 
 def _check_flag(value: object, field: str) -> bool:
     if not isinstance(value, bool | np.bool_):
@@ -88,7 +129,7 @@ def _resolve(
     padding: IntOrPair,
     dilation: IntOrPair,
     ceil_mode: bool,
-) -> _Pool:
+) -> Pool2dGeometry:
     """Check the parameters against each other and the input size, in PyTorch's order."""
     kernel = pair(kernel_size, "kernel_size")
     steps = kernel if stride is None else pair(stride, "stride")
@@ -120,7 +161,7 @@ def _resolve(
             f" {pool_formula(size[a], kernel[a], steps[a], pad[a], dil[a], ceil, _AXES[a])};"
             " use a larger input, more padding, or a smaller kernel_size or dilation",
         )
-    geometry = _Pool(kernel, steps, pad, dil, ceil, size, out)  # type: ignore[arg-type]
+    geometry = Pool2dGeometry(kernel, steps, pad, dil, ceil, size, out)  # type: ignore[arg-type]
     for a in (0, 1):
         taps = geometry.taps(a)
         on_input = (taps >= 0) & (taps < size[a])
@@ -135,6 +176,23 @@ def _resolve(
                 " input; use a smaller dilation or padding, or a larger input",
             )
     return geometry
+
+
+def pool2d_geometry(
+    input_shape: tuple[int, ...],
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+    ceil_mode: bool = False,
+) -> Pool2dGeometry:
+    """Check a pooling's parameters against an input shape and return the sizes they fix.
+
+    ``input_shape`` is ``(C, H, W)`` or ``(H, W)``; average pooling passes ``dilation=1``.
+    No tensor is read: this is what an answer's ``geometry`` is made from.
+    """
+    (_, h, w), _ = _input_shape(input_shape)
+    return _resolve((h, w), kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def _input(input: ArrayLike) -> tuple[np.ndarray, bool]:
@@ -176,7 +234,7 @@ def _grad_output(
     return grad.reshape(channels, *out)
 
 
-def _first_on_input(geometry: _Pool) -> np.ndarray:
+def _first_on_input(geometry: Pool2dGeometry) -> np.ndarray:
     """Tap number (kernel order) of each window's first tap on the input: (H_out, W_out).
 
     PyTorch starts each window's maximum at this tap, so it wins when every cell is -inf.
@@ -188,7 +246,7 @@ def _first_on_input(geometry: _Pool) -> np.ndarray:
     return first[0][:, None] * geometry.kernel[1] + first[1][None, :]
 
 
-def _tap_view(grid: np.ndarray, geometry: _Pool, i: int, j: int) -> np.ndarray:
+def _tap_view(grid: np.ndarray, geometry: Pool2dGeometry, i: int, j: int) -> np.ndarray:
     """The cells tap ``(i, j)`` of every window reads: a strided view (C, H_out, W_out)."""
     (sh, sw), (dh, dw), (oh, ow) = geometry.stride, geometry.dilation, geometry.out
     return grid[
@@ -196,8 +254,8 @@ def _tap_view(grid: np.ndarray, geometry: _Pool, i: int, j: int) -> np.ndarray:
     ]
 
 
-def _padded(x: np.ndarray, geometry: _Pool, fill: float) -> np.ndarray:
-    """``x`` (C, H, W) inside a grid of ``fill`` big enough for every tap (:attr:`_Pool.grid`)."""
+def _padded(x: np.ndarray, geometry: Pool2dGeometry, fill: float) -> np.ndarray:
+    """``x`` (C, H, W) inside a grid of ``fill`` big enough for every tap (``geometry.grid``)."""
     (h, w), (ph, pw) = geometry.size, geometry.padding
     if geometry.grid == (h, w):  # no padding and no ceil_mode overhang
         return x
@@ -263,7 +321,7 @@ def max_pool2d(
     return output, indices
 
 
-def _max_pool_fast(x: np.ndarray, geometry: _Pool) -> tuple[np.ndarray, np.ndarray]:
+def _max_pool_fast(x: np.ndarray, geometry: Pool2dGeometry) -> tuple[np.ndarray, np.ndarray]:
     """The maximum over one strided view per tap, then the first tap that attains it.
 
     Both passes are branch-free ufuncs (a masked copy per tap is several times slower
@@ -291,7 +349,7 @@ def _max_pool_fast(x: np.ndarray, geometry: _Pool) -> tuple[np.ndarray, np.ndarr
     return best, _flat_indices(geometry, taps - score.astype(np.int64))
 
 
-def _max_pool_scan(x: np.ndarray, geometry: _Pool) -> tuple[np.ndarray, np.ndarray]:
+def _max_pool_scan(x: np.ndarray, geometry: Pool2dGeometry) -> tuple[np.ndarray, np.ndarray]:
     """PyTorch's CPU rule literally: each window's race starts at its first tap on the
     input; a later tap replaces the maximum if strictly greater or NaN (so the first
     maximum wins a tie and the last NaN wins over everything)."""
@@ -310,7 +368,7 @@ def _max_pool_scan(x: np.ndarray, geometry: _Pool) -> tuple[np.ndarray, np.ndarr
     return best, _flat_indices(geometry, winner)
 
 
-def _flat_indices(geometry: _Pool, winner: np.ndarray) -> np.ndarray:
+def _flat_indices(geometry: Pool2dGeometry, winner: np.ndarray) -> np.ndarray:
     """Flat input index ``h * W + w`` of each window's winning tap: (C, H_out, W_out) int64."""
     (kh, kw), (dh, dw), width = geometry.kernel, geometry.dilation, geometry.size[1]
     offset = (np.arange(kh)[:, None] * dh * width + np.arange(kw)[None, :] * dw).ravel()
@@ -451,7 +509,7 @@ def max_pool2d_trace(
 # ----------------------------------------------------------------------- average pooling
 
 
-def _divisor(geometry: _Pool, count_include_pad: bool) -> np.ndarray:
+def _divisor(geometry: Pool2dGeometry, count_include_pad: bool) -> np.ndarray:
     """PyTorch's CPU divisor of every window, shape (H_out, W_out).
 
     The window's end is clipped to the padded input (``H + pH``) to get its pool
@@ -516,14 +574,17 @@ def avg_pool2d(
     """
     x, was_2d = _input(input)
     geometry = _resolve(x.shape[1:], kernel_size, stride, padding, 1, ceil_mode)
-    include = _check_flag(count_include_pad, "count_include_pad")
+    output = _avg_pool(x, geometry, _check_flag(count_include_pad, "count_include_pad"))
+    return output[0] if was_2d else output
+
+
+def _avg_pool(x: np.ndarray, geometry: Pool2dGeometry, include: bool) -> np.ndarray:
     grid = _padded(x, geometry, 0.0)
     total = np.zeros((x.shape[0], *geometry.out), dtype=np.float32)
     for i in range(geometry.kernel[0]):
         for j in range(geometry.kernel[1]):
             total += _tap_view(grid, geometry, i, j)  # tap order = PyTorch's summation order
-    output = total / _divisor(geometry, include).astype(np.float32)
-    return output[0] if was_2d else output
+    return total / _divisor(geometry, include).astype(np.float32)
 
 
 def avg_pool2d_backward(
@@ -558,9 +619,19 @@ def avg_pool2d_backward(
     ``grad_input[c, r, q] = sum over windows (i, j) covering (r, q) of
     grad_output[c, i, j] / divisor[i, j]``, the divisor as in :func:`avg_pool2d`.
     """
-    (c, h, w), was_2d = _input_shape(input_shape)
+    (_, h, w), _ = _input_shape(input_shape)
     geometry = _resolve((h, w), kernel_size, stride, padding, 1, ceil_mode)
     include = _check_flag(count_include_pad, "count_include_pad")
+    return _avg_backward(grad_output, input_shape, geometry, include)
+
+
+def _avg_backward(
+    grad_output: ArrayLike,
+    input_shape: tuple[int, ...],
+    geometry: Pool2dGeometry,
+    include: bool,
+) -> np.ndarray:
+    (c, h, w), was_2d = _input_shape(input_shape)
     grad = _grad_output(grad_output, c, geometry.out, was_2d)
     share = grad / _divisor(geometry, include).astype(np.float32)
     grid = np.zeros((c, *geometry.grid), dtype=np.float32)
@@ -600,7 +671,7 @@ def avg_pool2d_trace(
 # ------------------------------------------------------------------------- explained path
 
 
-def _trace(x: np.ndarray, geometry: _Pool, kind: str, count_include_pad: bool) -> Trace:
+def _trace(x: np.ndarray, geometry: Pool2dGeometry, kind: str, count_include_pad: bool) -> Trace:
     """A plain loop over output cells and their taps, as a student would pool by hand.
 
     Deliberately shares nothing with the fast paths but the validated geometry, so

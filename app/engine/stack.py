@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from app.engine import activations, conv, losses, pool
-from app.engine.descent import ConvSettings
+from app.engine import activations, losses, pool
+from app.engine.conv import Conv2dGeometry, Conv2dParams
 from app.engine.errors import EngineError, ParameterError
 from app.engine.tensors import as_array, check_shape
 
@@ -65,18 +65,20 @@ class PoolSpec:
     ceil_mode: bool = False
     count_include_pad: bool = True
 
-    def kwargs(self) -> dict[str, object]:
-        common: dict[str, object] = {
-            "kernel_size": self.kernel_size,
-            "stride": self.stride,
-            "padding": self.padding,
-            "ceil_mode": self.ceil_mode,
-        }
-        if self.kind == "max":
-            return {**common, "dilation": self.dilation}
-        if self.kind == "avg":
-            return {**common, "count_include_pad": self.count_include_pad}
-        raise ParameterError("kind", f"unknown pooling {self.kind!r}; use 'max' or 'avg'")
+    def geometry(self, input_shape: tuple[int, ...]) -> pool.Pool2dGeometry:
+        """Check these settings against the pooling input's shape (avg pools undilated)."""
+        if self.kind not in ("max", "avg"):
+            raise ParameterError("pool.kind", f"unknown pooling {self.kind!r}; use 'max' or 'avg'")
+        dilation = self.dilation if self.kind == "max" else 1
+        with _layer("pool"):
+            return pool.pool2d_geometry(
+                input_shape,
+                self.kernel_size,  # type: ignore[arg-type]
+                self.stride,  # type: ignore[arg-type]
+                self.padding,  # type: ignore[arg-type]
+                dilation,  # type: ignore[arg-type]
+                self.ceil_mode,
+            )
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,11 @@ class StackForward:
     Attributes
     ----------
     input : ndarray, (C_in, H, W) or (H, W)
+    geometry : Conv2dGeometry
+        The conv's geometry for this input, made once; the backward pass and the
+        traces take it.
+    pool_geometry : Pool2dGeometry or None
+        The pooling's, when there is one.
     conv : ndarray
         ``Z = conv2d(input, weight, bias)``.
     activated : ndarray or None
@@ -99,6 +106,8 @@ class StackForward:
     """
 
     input: np.ndarray
+    geometry: Conv2dGeometry
+    pool_geometry: pool.Pool2dGeometry | None
     conv: np.ndarray
     activated: np.ndarray | None
     pooled: np.ndarray | None
@@ -121,29 +130,41 @@ class Stack:
 
     weight: np.ndarray
     bias: np.ndarray | None
-    settings: ConvSettings
+    settings: Conv2dParams
     activation: ActivationSpec | None = None
     pool: PoolSpec | None = None
 
-    def forward(self, input: ArrayLike, weight: ArrayLike | None = None) -> StackForward:
-        """Run the stack (with another conv ``weight`` for a teacher)."""
+    def forward(
+        self,
+        input: ArrayLike,
+        weight: ArrayLike | None = None,
+        geometry: Conv2dGeometry | None = None,
+        pool_geometry: pool.Pool2dGeometry | None = None,
+    ) -> StackForward:
+        """Run the stack (with another conv ``weight`` for a teacher, of the same shape).
+
+        ``geometry``, ``pool_geometry``: the conv's and the pooling's, when the caller
+        has made them for this input already (each is checked only once).
+        """
         x = as_array(input, "input", np.float32)
         w = self.weight if weight is None else weight
-        z = conv.conv2d(x, w, self.bias, **self.settings.kwargs())
+        g = self.settings.geometry(x, w, self.bias) if geometry is None else geometry
+        z = g.forward(x, w, self.bias)
         a = None
         if self.activation is not None:
             spec = self.activation
             with _layer("activation"):
                 a = activations.activation(spec.function, z, **spec.kwargs())
-        pooled, indices = None, None
+        pooled, indices, pg = None, None, None
         if self.pool is not None:
             source = a if a is not None else z
+            pg = self.pool.geometry(source.shape) if pool_geometry is None else pool_geometry
             with _layer("pool"):
                 if self.pool.kind == "max":
-                    pooled, indices = pool.max_pool2d(source, **self.pool.kwargs())  # type: ignore[arg-type]
+                    pooled, indices = pg.max_pool(source)
                 else:
-                    pooled = pool.avg_pool2d(source, **self.pool.kwargs())  # type: ignore[arg-type]
-        return StackForward(x, z, a, pooled, indices)
+                    pooled = pg.avg_pool(source, self.pool.count_include_pad)
+        return StackForward(x, g, pg, z, a, pooled, indices)
 
 
 @dataclass(frozen=True)
@@ -187,7 +208,8 @@ def stack_backward(stack: Stack, fwd: StackForward, grad_output: ArrayLike) -> S
             assert fwd.indices is not None
             d = pool.max_pool2d_backward(d, fwd.indices, source.shape)
         else:
-            d = pool.avg_pool2d_backward(d, source.shape, **stack.pool.kwargs())  # type: ignore[arg-type]
+            assert fwd.pool_geometry is not None
+            d = fwd.pool_geometry.avg_backward(d, source.shape, stack.pool.count_include_pad)
         grad_pool_input = d
     gate = None
     if stack.activation is not None:
@@ -196,8 +218,8 @@ def stack_backward(stack: Stack, fwd: StackForward, grad_output: ArrayLike) -> S
             spec.function, np.ones_like(fwd.conv), fwd.conv, **spec.kwargs()
         )
         d = activations.activation_backward(spec.function, d, fwd.conv, **spec.kwargs())
-    grad_input, grad_weight, grad_bias = conv.conv2d_backward(
-        d, fwd.input, stack.weight, stack.bias, **stack.settings.kwargs()
+    grad_input, grad_weight, grad_bias = fwd.geometry.backward(
+        d, fwd.input, stack.weight, stack.bias
     )
     return StackBackward(g, grad_pool_input, gate, d, grad_input, grad_weight, grad_bias)
 
@@ -245,7 +267,7 @@ def stack_loss(
     if teacher_weight is not None:
         teacher = as_array(teacher_weight, "teacher_weight", np.float32)
         check_shape(teacher, stack.weight.shape, "teacher_weight", "weight")
-        t = stack.forward(fwd.input, teacher).output
+        t = stack.forward(fwd.input, teacher, fwd.geometry, fwd.pool_geometry).output
     else:
         t = as_array(target, "target", np.float32)
         check_shape(t, fwd.output.shape, "target", "the stack's output")

@@ -1,27 +1,34 @@
-"""Pillow's built-in font (Aileron, embedded in Pillow) at any size, cached.
+"""DejaVu Sans, shipped beside this module with its licence, at any size, cached.
 
-No font file is downloaded or shipped: ``ImageFont.load_default(size=...)`` needs
-only Pillow built with FreeType. Its digits are tabular (all one width), so a
-number's width follows from its characters. It lacks ``×``, ``∗``, ``→`` and
-``−``; the frames use ``·``, ``*``, ``=`` and ``-`` instead.
+Exported frames speak the page's language, so the font must have Cyrillic as well as
+``×`` and ``−``: Pillow's built-in font (Aileron) has neither. DejaVu Sans has both,
+is freely licensed (Bitstream Vera licence, DejaVu changes public domain; see
+``fonts_data/LICENSE-DejaVu.txt``) and is shipped rather than looked up on the
+system, so a slim Docker image draws the same frames. Its digits are tabular (all
+one width), so a number's width follows from its characters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 from PIL import ImageFont
 
+FONT_FILE = Path(__file__).with_name("fonts_data") / "DejaVuSans.ttf"
 _REFERENCE_SIZE = 100
 
 
 @lru_cache(maxsize=64)
 def font(size: int) -> ImageFont.FreeTypeFont:
-    """The built-in font at ``size`` pixels (at least 1)."""
-    loaded = ImageFont.load_default(size=max(1, int(size)))
-    assert isinstance(loaded, ImageFont.FreeTypeFont), "Pillow was built without FreeType"
-    return loaded
+    """DejaVu Sans at ``size`` pixels (at least 1), laid out without kerning.
+
+    Basic layout (not Raqm) keeps :func:`measure`'s sum of character widths exact.
+    """
+    return ImageFont.truetype(
+        str(FONT_FILE), size=max(1, int(size)), layout_engine=ImageFont.Layout.BASIC
+    )
 
 
 def text_width(text: str, size: int) -> float:
@@ -33,9 +40,10 @@ def text_width(text: str, size: int) -> float:
 def measure(size: int) -> Callable[[str], float]:
     """A fast ``text_width`` at ``size``: the sum of cached character widths.
 
-    Exact for this font: Pillow's basic layout applies no kerning, so a string is as
-    wide as its characters (a test checks it). Wrapping a long sum measures many
-    strings per frame; FreeType's ``getlength`` costs far more per call than a sum.
+    Within a pixel of ``getlength``: basic layout adds only the font's pair kerning,
+    a fraction of a pixel per pair on these strings (a test checks it). Wrapping a long
+    sum measures many strings per frame; FreeType's ``getlength`` costs far more per
+    call than a sum.
     """
     widths: dict[str, float] = {}
     loaded = font(size)

@@ -17,7 +17,7 @@ is what keeps a GIF of a few hundred steps within a second or two.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -27,6 +27,7 @@ from app.export.fonts import font, measure
 from app.export.layout import Grid, Layout, labels
 from app.export.scene import OUTSIDE, PADDING, Scene
 from app.export.theme import Theme
+from app.export.words import Phrase, Words
 
 Box = tuple[int, int, int, int]
 
@@ -34,8 +35,21 @@ Box = tuple[int, int, int, int]
 class FrameRenderer:
     """Draws the frames of one scene at one layout and theme."""
 
-    def __init__(self, scene: Scene, layout: Layout, theme: Theme) -> None:
+    def __init__(
+        self,
+        scene: Scene,
+        layout: Layout,
+        theme: Theme,
+        note: Phrase | None = None,
+        say: Words | None = None,
+    ) -> None:
+        """``note``: which steps the animation shows (a schedule's note, e.g. every 4th
+        step), written beside the step counter; None when it shows every step. ``say``:
+        the words of the page's language (English by default)."""
         self.scene, self.layout, self.theme = scene, layout, theme
+        self.say = say or Words()
+        self.note = self.say.sampling(note)
+        self.title = "  ·  ".join(self.say.phrase(p) for p in scene.description)
         # Formatted once: every frame shows the same grid numbers.
         self.grid_text = np.vectorize(text.number, otypes=[object])(scene.trace.grid)
         self.result_text = [text.number(v) for v in scene.trace.result]
@@ -57,16 +71,28 @@ class FrameRenderer:
         self._step(ImageDraw.Draw(frame), step)
         return frame
 
-    def frames(self) -> Iterator[Image.Image]:
-        """Every frame in order, each an RGB image equal to ``render(step)``."""
-        canvas: Image.Image | None = None
-        for step in range(self.scene.trace.steps):
-            if canvas is None or self._first(step) == step:
-                canvas = self._base(step)  # a new output channel starts
-            frame = canvas.copy()
-            self._step(ImageDraw.Draw(frame), step)
-            yield frame
+    def frames(self, steps: Sequence[int] | None = None) -> Iterator[Image.Image]:
+        """The frames of ``steps`` (ascending; default every step) in order, each an RGB
+        image equal to ``render(step)``. Steps not drawn still fill their output cell."""
+        wanted = sorted(set(range(self.scene.trace.steps) if steps is None else steps))
+        if not wanted:
+            return
+        canvas = Image.new("RGB", (1, 1))
+        next_frame, step = 0, 0  # index into wanted; the step being drawn
+        while step <= wanted[-1]:
+            if self._first(step) == step:  # a new output channel starts
+                end = self._last(step)
+                if wanted[next_frame] > end:  # no frame in this channel: skip it
+                    step = end + 1
+                    continue
+                canvas = self._base(step)
+            if step == wanted[next_frame]:
+                frame = canvas.copy()
+                self._step(ImageDraw.Draw(frame), step)
+                yield frame
+                next_frame += 1
             self._filled(ImageDraw.Draw(canvas), step)
+            step += 1
 
     # ------------------------------------------------------------------ layers
 
@@ -75,13 +101,17 @@ class FrameRenderer:
         _, row, col = (int(v) for v in self.scene.trace.out_index[step])
         return step - (row * self.layout.output.cols + col)
 
+    def _last(self, step: int) -> int:
+        """The last step of ``step``'s output channel."""
+        return self._first(step) + self.layout.output.rows * self.layout.output.cols - 1
+
     def _base(self, step: int) -> Image.Image:
         """Everything that stays while ``step``'s output channel is computed."""
         lay, theme, scene = self.layout, self.theme, self.scene
         image = Image.new("RGB", (lay.width, lay.height), theme.background)
         draw = ImageDraw.Draw(image)
         self._title(draw)
-        in_labels, k_labels, out_label = labels(scene, step)
+        in_labels, k_labels, out_label = labels(scene, step, self.say)
         for panel, channel in enumerate(scene.step_channels(step)):
             self._label(draw, lay.inputs[panel], in_labels[panel])
             self._input(draw, lay.inputs[panel], int(channel))
@@ -120,17 +150,18 @@ class FrameRenderer:
     # ------------------------------------------------------------------ parts
 
     def _counter_text(self, step: int) -> str:
-        return f"step {step + 1} / {self.scene.trace.steps}"
+        counter = self.say("counter", step + 1, self.scene.trace.steps)
+        return f"{counter}  ·  {self.note}" if self.note else counter
 
     def _title(self, draw: ImageDraw.ImageDraw) -> None:
         lay = self.layout
         widest = font(lay.title_size).getlength(self._counter_text(self.scene.trace.steps - 1))
         room = lay.width - 2 * lay.margin - widest - lay.title_size
         size = lay.title_size
-        while size > 8 and font(size).getlength(self.scene.description) > room:
+        while size > 8 and font(size).getlength(self.title) > room:
             size -= 1  # a long description shrinks rather than running into the counter
         y = lay.margin + (lay.title_size - size) / 2
-        draw.text((lay.margin, y), self.scene.description, font=font(size), fill=self.theme.text)
+        draw.text((lay.margin, y), self.title, font=font(size), fill=self.theme.text)
 
     def _counter(self, draw: ImageDraw.ImageDraw, step: int) -> None:
         lay = self.layout

@@ -17,16 +17,26 @@ from PIL import Image
 from app.export.frames import FrameRenderer
 from app.export.layout import make_layout
 from app.export.scene import Scene
+from app.export.schedule import Schedule, every_step
 from app.export.theme import THEMES, ThemeName
+from app.export.words import Lang, Phrase, Words
 
 DEFAULT_WIDTH = 1280
 DEFAULT_FRAME_MS = 700
 DEFAULT_HOLD_MS = 2000
 
 
-def renderer(scene: Scene, width: int = DEFAULT_WIDTH, theme: ThemeName = "light") -> FrameRenderer:
-    """A renderer for ``scene`` at ``width`` pixels (height ``width * 9/16``)."""
-    return FrameRenderer(scene, make_layout(scene, width), THEMES[theme])
+def renderer(
+    scene: Scene,
+    width: int = DEFAULT_WIDTH,
+    theme: ThemeName = "light",
+    note: Phrase | None = None,
+    lang: Lang = "en",
+) -> FrameRenderer:
+    """A renderer for ``scene`` at ``width`` pixels (height ``width * 9/16``) in ``lang``;
+    ``note`` says which steps an animation shows (see :class:`app.export.schedule.Schedule`)."""
+    say = Words(lang)
+    return FrameRenderer(scene, make_layout(scene, width, say), THEMES[theme], note, say)
 
 
 def _palette_image(colours: list[tuple[int, int, int]]) -> Image.Image:
@@ -51,8 +61,11 @@ def gif_bytes(
     hold_ms: int = DEFAULT_HOLD_MS,
     width: int = DEFAULT_WIDTH,
     theme: ThemeName = "light",
+    frames: Schedule | None = None,
+    lang: Lang = "en",
 ) -> bytes:
-    """The animation of ``scene``: exactly one frame per trace step, looping forever.
+    """The animation of ``scene``, looping forever: one frame per trace step, or those
+    of ``frames`` (every k-th step, or one per output row; each frame says which).
 
     Parameters
     ----------
@@ -65,12 +78,17 @@ def gif_bytes(
     width : int
         Frame width in pixels; the height is ``round(width * 9 / 16)``.
     theme : {"light", "dark", "high-contrast"}
+    frames : Schedule, optional
+        The steps to draw (default: every step).
+    lang : {"en", "ru"}
+        The language of the frames' words (title, labels, counter).
 
     Returns
     -------
     bytes
-        A GIF89a file with ``scene.trace.steps`` frames.
+        A GIF89a file with ``scene.trace.steps`` frames, or ``frames.frames``.
     """
+    chosen = every_step(scene.trace.steps) if frames is None else frames
     colours = THEMES[theme].palette()
     # One index past the theme's colours marks "unchanged since the previous frame":
     # each frame after the first is stored as only what changed (transparent
@@ -80,7 +98,7 @@ def gif_bytes(
     to_palette = _palette_image(colours)
     frames: list[Image.Image] = []
     previous: np.ndarray | None = None
-    for rgb in renderer(scene, width, theme).frames():
+    for rgb in renderer(scene, width, theme, chosen.note, lang).frames(chosen.steps):
         indices = np.asarray(rgb.quantize(palette=to_palette, dither=Image.Dither.NONE))
         stored = indices
         if previous is not None:
@@ -106,10 +124,14 @@ def gif_bytes(
 
 
 def png_bytes(
-    scene: Scene, step: int, width: int = DEFAULT_WIDTH, theme: ThemeName = "light"
+    scene: Scene,
+    step: int,
+    width: int = DEFAULT_WIDTH,
+    theme: ThemeName = "light",
+    lang: Lang = "en",
 ) -> bytes:
     """Frame ``step`` (0-based) of the animation as a full-colour PNG."""
-    image = renderer(scene, width, theme).render(step)
+    image = renderer(scene, width, theme, lang=lang).render(step)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False, compress_level=6)
     return buffer.getvalue()

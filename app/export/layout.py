@@ -24,6 +24,7 @@ import numpy as np
 from app.export import text
 from app.export.fonts import fit_size, measure, text_width
 from app.export.scene import OUTSIDE, PADDING, Scene
+from app.export.words import Words
 
 MIN_NUMBER_SIZE = 8
 """Below this font size (pixels) numbers are left out of the cells: colours only."""
@@ -107,28 +108,31 @@ class Layout:
         return round(self.label_size * 0.8)
 
 
-def labels(scene: Scene, step: int) -> tuple[list[str], list[str], str]:
+def labels(scene: Scene, step: int, say: Words) -> tuple[list[str], list[str], str]:
     """Labels of the input panels, the kernel panels and the output at ``step``."""
     t = scene.trace
     channel = int(t.out_index[step, 0])
     grid_channels = scene.step_channels(step)
     many_inputs = t.grid.shape[0] > 1
-    inputs = [f"input channel {c}" if many_inputs else scene.grid_label for c in grid_channels]
+    inputs = [
+        say("input_channel", c) if many_inputs else say(scene.grid_label) for c in grid_channels
+    ]
     kernels: list[str] = []
     if scene.op == "conv2d":
         single = scene.out_shape[0] == 1 and len(grid_channels) == 1
         kernels = [
-            "kernel" if single else f"weight[{channel}, {j}]" for j in range(len(grid_channels))
+            say("kernel") if single else say("weight", channel, j)
+            for j in range(len(grid_channels))
         ]
     elif scene.op == "conv_transpose2d":
         per_group = scene.tensors["weight"].shape[1] if scene.tensors["weight"].ndim == 4 else 1
         kernels = [
-            f"weight[{a}, {channel % per_group}], rotated 180°"
+            say("weight_rotated", a, channel % per_group)
             if many_inputs or scene.out_shape[0] > 1
-            else "kernel, rotated 180°"
+            else say("kernel_rotated")
             for a in grid_channels
         ]
-    output = "output" if scene.out_shape[0] == 1 else f"output channel {channel}"
+    output = say("output") if scene.out_shape[0] == 1 else say("output_channel", channel)
     return inputs, kernels, output
 
 
@@ -180,7 +184,7 @@ def _sum_lines(scene: Scene, size: int, width: float) -> int:
     return needed
 
 
-def make_layout(scene: Scene, width: int) -> Layout:
+def make_layout(scene: Scene, width: int, say: Words | None = None) -> Layout:
     """The layout of ``scene`` on a ``width`` x ``width * 9/16`` frame."""
     height = round(width * 9 / 16)
     margin = round(width * 0.025)
@@ -201,8 +205,9 @@ def make_layout(scene: Scene, width: int) -> Layout:
     kh, kw = scene.kernel_size
     _, ho, wo = scene.out_shape
     panels = scene.channels_per_step
-    in_labels, k_labels, out_label = labels(scene, scene.trace.steps - 1)
-    first_in, first_k, _ = labels(scene, 0)
+    say = say or Words()
+    in_labels, k_labels, out_label = labels(scene, scene.trace.steps - 1, say)
+    first_in, first_k, _ = labels(scene, 0, say)
     label_in = max(text_width(s, label_size) for s in in_labels + first_in)
     label_k = max((text_width(s, label_size) for s in k_labels + first_k), default=0.0)
     label_out = text_width(out_label, label_size)

@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike
 from app.engine import conv, conv_transpose, pool
 from app.engine.arithmetic import IntOrPair, PaddingArg, pair
 from app.engine.trace import Trace
+from app.export.words import Phrase
 
 Op = Literal["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d"]
 
@@ -45,10 +46,11 @@ class Scene:
         The result in the API's shape (2-D in, 2-D out).
     tensors : dict of str to ndarray or None
         The request's tensors (``input``, ``weight``, ``bias``) in their own shapes.
-    description : str
-        One line for the frame's title, e.g. ``"conv2d  ·  padding 1  ·  stride 2"``.
+    description : tuple of Phrase
+        The frame's title as phrases of :mod:`app.export.words`, e.g. "conv2d  ·  5x5
+        input, 3x3 kernel", "padding 1", "stride 2" (joined by "  ·  " when drawn).
     grid_label : str
-        What ``trace.grid`` is, for the panel label and the JSON export.
+        The key of what ``trace.grid`` is (``"input_padded"``...), for the panel label.
     """
 
     op: Op
@@ -58,7 +60,7 @@ class Scene:
     out_shape: tuple[int, int, int]
     output: np.ndarray
     tensors: dict[str, np.ndarray | None]
-    description: str
+    description: tuple[Phrase, ...]
     grid_label: str
 
     @property
@@ -116,30 +118,32 @@ def conv2d_scene(
     reduce: str = "sum",
 ) -> Scene:
     """The scene of :func:`app.engine.conv.conv2d` (arguments as there)."""
+    params = conv.Conv2dParams(stride, padding, dilation, groups, padding_mode, reduce)
+    return conv_scene(params.geometry(input, weight, bias), input, weight, bias)
+
+
+def conv_scene(
+    g: conv.Conv2dGeometry, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None
+) -> Scene:
+    """The scene of a conv2d whose geometry ``g`` is already checked."""
     x, w = np.asarray(input), np.asarray(weight)
-    params = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
-    g = conv.conv2d_geometry(x, w, bias, padding_mode=padding_mode, reduce=reduce, **params)
-    trace = conv.conv2d_trace(x, w, bias, padding_mode=padding_mode, reduce=reduce, **params)
+    trace = g.trace(x, w, bias)
     shape, output = _traced_output(trace, len(g.output_shape) == 2)
     p = g.padding
-    parts = [f"conv2d  ·  {_shape(x)} input, {_shape(w)} kernel"]
+    parts: list[Phrase] = [("title_conv", ("conv2d", _shape(x), _shape(w)))]
     if not p.is_zero:
-        sides = (
-            _text((p.top, p.left), "padding")
-            if (p.top, p.left) == (p.bottom, p.right)
-            else f"left {p.left} right {p.right} top {p.top} bottom {p.bottom}"
-        )
-        mode = "" if padding_mode == "zeros" else f" ({padding_mode})"
-        parts.append(f"padding {sides}{mode}")
-    for name, value in (("stride", stride), ("dilation", dilation)):
-        if pair(value, name) != (1, 1):
-            parts.append(f"{name} {_text(value, name)}")
-    if groups != 1:
-        parts.append(f"groups {groups}")
-    if reduce == "mean":
-        parts.append(f"mean of {g.window_size}")
+        mode = "" if g.padding_mode == "zeros" else f" ({g.padding_mode})"  # PyTorch's names
+        if (p.top, p.left) == (p.bottom, p.right):
+            parts.append(("padding", (_text((p.top, p.left), "padding") + mode,)))
+        else:
+            parts.append(("padding_sides", (p.left, p.right, p.top, f"{p.bottom}{mode}")))
+    parts += _pairs_text({"stride": g.stride, "dilation": g.dilation}, 1)
+    if g.groups != 1:
+        parts.append(("groups", (g.groups,)))
+    if g.reduce == "mean":
+        parts.append(("mean_of", (g.window_size,)))
     if bias is not None:
-        parts.append("bias")
+        parts.append(("bias", ()))
     return Scene(
         op="conv2d",
         trace=trace,
@@ -148,9 +152,18 @@ def conv2d_scene(
         out_shape=shape,
         output=output,
         tensors={"input": x, "weight": w, "bias": None if bias is None else np.asarray(bias)},
-        description="  ·  ".join(parts),
-        grid_label="input, padded" if not p.is_zero else "input",
+        description=tuple(parts),
+        grid_label="input_padded" if not p.is_zero else "input",
     )
+
+
+def _pairs_text(values: dict[str, tuple[int, int]], default: int) -> list[Phrase]:
+    """ "stride 2", "output padding 1x0": a phrase for each pair that is not ``default``."""
+    return [
+        (name, (_text(value, name),))
+        for name, value in values.items()
+        if value != (default, default)
+    ]
 
 
 def conv_transpose2d_scene(
@@ -164,27 +177,30 @@ def conv_transpose2d_scene(
     dilation: IntOrPair = 1,
 ) -> Scene:
     """The scene of :func:`app.engine.conv_transpose.conv_transpose2d` (gather view)."""
+    g = conv_transpose.conv_transpose2d_geometry(
+        input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
+    return conv_transpose_scene(g, input, weight, bias)
+
+
+def conv_transpose_scene(
+    g: conv_transpose.ConvTranspose2dGeometry,
+    input: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None,
+) -> Scene:
+    """The scene of a conv_transpose2d whose geometry ``g`` is already checked."""
     x, w = np.asarray(input), np.asarray(weight)
-    params = {
-        "stride": stride,
-        "padding": padding,
-        "output_padding": output_padding,
-        "groups": groups,
-        "dilation": dilation,
-    }
-    g = conv_transpose.conv_transpose2d_geometry(x, w, bias, **params)
-    trace = conv_transpose.conv_transpose2d_trace(x, w, bias, **params)
+    trace = g.trace(x, w, bias)
     shape, output = _traced_output(trace, len(g.output_shape) == 2)
-    parts = [f"conv_transpose2d  ·  {_shape(x)} input, {_shape(w)} kernel"]
-    defaults = {"stride": 1, "padding": 0, "output_padding": 0, "dilation": 1}
-    for name, default in defaults.items():
-        value = params[name]
-        if pair(value, name, minimum=0) != (default, default):  # type: ignore[arg-type]
-            parts.append(f"{name.replace('_', ' ')} {_text(value, name)}")  # type: ignore[arg-type]
-    if groups != 1:
-        parts.append(f"groups {groups}")
+    parts: list[Phrase] = [("title_conv", ("conv_transpose2d", _shape(x), _shape(w)))]
+    parts += _pairs_text({"stride": g.stride}, 1)
+    parts += _pairs_text({"padding": g.padding, "output_padding": g.output_padding}, 0)
+    parts += _pairs_text({"dilation": g.dilation}, 1)
+    if g.groups != 1:
+        parts.append(("groups", (g.groups,)))
     if bias is not None:
-        parts.append("bias")
+        parts.append(("bias", ()))
     return Scene(
         op="conv_transpose2d",
         trace=trace,
@@ -193,46 +209,9 @@ def conv_transpose2d_scene(
         out_shape=shape,
         output=output,
         tensors={"input": x, "weight": w, "bias": None if bias is None else np.asarray(bias)},
-        description="  ·  ".join(parts),
-        grid_label="input, stride-dilated and padded",
+        description=tuple(parts),
+        grid_label="input_dilated",
     )
-
-
-def _pool_scene(
-    op: Op, x: np.ndarray, trace: Trace, kernel: tuple[int, int], padding: IntOrPair, parts: list
-) -> Scene:
-    h, w = x.shape[-2:]
-    ph, pw = pair(padding, "padding", minimum=0)
-    kinds = _kinds(trace.grid.shape[1:], trace.grid_origin, (h, w))
-    kinds[h + 2 * ph :, :] = OUTSIDE
-    kinds[:, w + 2 * pw :] = OUTSIDE
-    shape, output = _traced_output(trace, x.ndim == 2)
-    label = "input" if (ph, pw) == (0, 0) else "input, padded"
-    if op == "max_pool2d" and (ph, pw) != (0, 0):
-        label += " (padding counts as -inf)"
-    return Scene(
-        op=op,
-        trace=trace,
-        cell_kind=kinds,
-        kernel_size=kernel,
-        out_shape=shape,
-        output=output,
-        tensors={"input": x, "weight": None, "bias": None},
-        description="  ·  ".join(parts),
-        grid_label=label,
-    )
-
-
-def _pool_parts(
-    op: str, x: np.ndarray, kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair
-) -> list[str]:
-    kh, kw = pair(kernel_size, "kernel_size")
-    parts = [f"{op}  ·  {_shape(x)} input, {kh}x{kw} window"]
-    stride_text = _text(stride if stride is not None else kernel_size, "stride")
-    parts.append(f"stride {stride_text}")
-    if pair(padding, "padding", minimum=0) != (0, 0):
-        parts.append(f"padding {_text(padding, 'padding')}")
-    return parts
 
 
 def max_pool2d_scene(
@@ -245,14 +224,8 @@ def max_pool2d_scene(
 ) -> Scene:
     """The scene of :func:`app.engine.pool.max_pool2d` (arguments as there)."""
     x = np.asarray(input)
-    trace = pool.max_pool2d_trace(x, kernel_size, stride, padding, dilation, ceil_mode)
-    parts = _pool_parts("max_pool2d", x, kernel_size, stride, padding)
-    if pair(dilation, "dilation") != (1, 1):
-        parts.append(f"dilation {_text(dilation, 'dilation')}")
-    if ceil_mode:
-        parts.append("ceil_mode")
-    kernel = pair(kernel_size, "kernel_size")
-    return _pool_scene("max_pool2d", x, trace, kernel, padding, parts)
+    g = pool.pool2d_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    return pool_scene("max_pool2d", g, x)
 
 
 def avg_pool2d_scene(
@@ -265,11 +238,46 @@ def avg_pool2d_scene(
 ) -> Scene:
     """The scene of :func:`app.engine.pool.avg_pool2d` (arguments as there)."""
     x = np.asarray(input)
-    trace = pool.avg_pool2d_trace(x, kernel_size, stride, padding, ceil_mode, count_include_pad)
-    parts = _pool_parts("avg_pool2d", x, kernel_size, stride, padding)
-    if ceil_mode:
-        parts.append("ceil_mode")
-    if not count_include_pad and pair(padding, "padding", minimum=0) != (0, 0):
-        parts.append("padding not counted")
-    kernel = pair(kernel_size, "kernel_size")
-    return _pool_scene("avg_pool2d", x, trace, kernel, padding, parts)
+    g = pool.pool2d_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
+    return pool_scene("avg_pool2d", g, x, count_include_pad)
+
+
+def pool_scene(
+    op: Literal["max_pool2d", "avg_pool2d"],
+    g: pool.Pool2dGeometry,
+    input: ArrayLike,
+    count_include_pad: bool = True,
+) -> Scene:
+    """The scene of a pooling whose geometry ``g`` is already checked."""
+    x = np.asarray(input)
+    trace = g.max_trace(x) if op == "max_pool2d" else g.avg_trace(x, count_include_pad)
+    (kh, kw), (h, w), (ph, pw) = g.kernel, g.size, g.padding
+    parts: list[Phrase] = [
+        ("title_pool", (op, _shape(x), f"{kh}x{kw}")),
+        ("stride", (_text(g.stride, "stride"),)),
+    ]
+    parts += _pairs_text({"padding": g.padding}, 0)
+    if op == "max_pool2d":
+        parts += _pairs_text({"dilation": g.dilation}, 1)
+    if g.ceil_mode:
+        parts.append(("ceil_mode", ()))
+    if op == "avg_pool2d" and not count_include_pad and (ph, pw) != (0, 0):
+        parts.append(("padding_not_counted", ()))
+    kinds = _kinds(trace.grid.shape[1:], trace.grid_origin, (h, w))
+    kinds[h + 2 * ph :, :] = OUTSIDE
+    kinds[:, w + 2 * pw :] = OUTSIDE
+    shape, output = _traced_output(trace, x.ndim == 2)
+    label = "input" if (ph, pw) == (0, 0) else "input_padded"
+    if op == "max_pool2d" and (ph, pw) != (0, 0):
+        label = "input_padded_max"
+    return Scene(
+        op=op,
+        trace=trace,
+        cell_kind=kinds,
+        kernel_size=g.kernel,
+        out_shape=shape,
+        output=output,
+        tensors={"input": x, "weight": None, "bias": None},
+        description=tuple(parts),
+        grid_label=label,
+    )

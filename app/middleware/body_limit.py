@@ -30,6 +30,8 @@ def body_limit(path: str) -> int:
     """The largest body, in bytes, that ``path`` accepts."""
     if path == "/api/images":
         return limits.MAX_UPLOAD_BODY_BYTES
+    if path.startswith("/api/rooms"):  # a view's query, never a tensor
+        return limits.MAX_ROOM_BODY_BYTES
     if path.startswith("/api/"):
         return limits.MAX_JSON_BODY_BYTES
     return limits.MAX_OTHER_BODY_BYTES
@@ -42,6 +44,8 @@ def _mib(size: int) -> str:
 def too_large_message(path: str, limit: int) -> str:
     if path == "/api/images":  # the limit adds the form's framing to the file's
         return f"the upload is larger than {_mib(limits.MAX_UPLOAD_BYTES)}; upload a smaller image"
+    if path.startswith("/api/rooms"):
+        return f"a room's view is at most {_mib(limit)}; use a smaller input or a preset"
     if path.startswith("/api/"):
         return (
             f"the request body is larger than {_mib(limit)}; send large tensors in the"

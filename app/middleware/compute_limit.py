@@ -85,7 +85,11 @@ class Slots:
 
 
 def is_computation(scope: Scope) -> bool:
-    return scope["method"] == "POST" and scope["path"].startswith("/api/")
+    # A room's publish computes nothing, and must not wait behind a class's requests.
+    path: str = scope["path"]
+    return (
+        scope["method"] == "POST" and path.startswith("/api/") and not path.startswith("/api/rooms")
+    )
 
 
 BUSY_MESSAGE = (

@@ -82,6 +82,30 @@ export async function post(path, body, signal) {
   return revive(await answer(await request(`${path}?encoding=base64`, sent)));
 }
 
+/**
+ * POST /api/backprop with each tensor sent once (`repeat: false`: a 64x64 backward
+ * view is 150 KB instead of 226 KB), then the repeated fields filled back in from
+ * where they first appear (docs/STEPS.md), so the rest of the page reads the answer
+ * as the API documents it with `repeat: true`.
+ */
+export async function backprop(body, signal) {
+  return refillBackprop(await post('/api/backprop', { ...body, repeat: false }, signal));
+}
+
+/** The `repeat: true` form of a `repeat: false` /api/backprop answer (same objects, filled). */
+export function refillBackprop(a) {
+  const { conv, activation, pool } = a;
+  a.grad_input ??= conv.grad_input;
+  a.grad_weight ??= conv.grad_weight;
+  a.grad_bias ??= conv.grad_bias;
+  const last = pool || activation || conv;
+  last.output ??= a.output;
+  last.grad_output ??= a.grad_output;
+  if (activation) activation.grad_input ??= conv.grad_output;
+  if (pool) pool.grad_input ??= (activation || conv).grad_output;
+  return a;
+}
+
 export const conv2d = (body, signal) => post('/api/conv2d', body, signal);
 export const maxPool2d = (body, signal) => post('/api/max_pool2d', body, signal);
 export const avgPool2d = (body, signal) => post('/api/avg_pool2d', body, signal);
@@ -105,6 +129,9 @@ export async function uploadImage(file, mode, maxSide) {
   return revive(await answer(await fetch('/api/images?encoding=base64', { method: 'POST', body: form })));
 }
 
+/** The bias the view sends: one per filter (missing ones 0), or null. */
+export const biasOf = (s, weight) => (s.bias ? weight.map((_, o) => s.bias[o] ?? 0) : null);
+
 /**
  * The conv2d request for the current view.
  * @param {Record<string, any>} s view state
@@ -115,14 +142,41 @@ export function convBody(s, input, weight) {
   return {
     input,
     weight,
-    bias: s.bias ? weight.map((_, o) => s.bias[o] ?? 0) : null,
+    bias: biasOf(s, weight),
     stride: s.stride,
     padding: s.padding,
     dilation: s.dilation,
     groups: s.groups,
     padding_mode: s.paddingMode,
     reduce: s.reduce,
-    trace: true,
+  };
+}
+
+/**
+ * The page's weight (filters, C_in/groups, kH, kW) in ConvTranspose2d's layout
+ * (C_in, filters/groups, kH, kW): filter o still makes output channel o from the
+ * input channels of its group.
+ */
+export function transposedWeight(weight, groups) {
+  const og = weight.length / groups;
+  const cg = weight[0].length;
+  return Array.from({ length: cg * groups }, (_, ci) => {
+    const g = Math.floor(ci / cg);
+    return Array.from({ length: og }, (_, j) => weight[g * og + j][ci % cg]);
+  });
+}
+
+/** The conv_transpose2d request for the current view (`weight` as the page holds it). */
+export function convTransposeBody(s, input, weight) {
+  return {
+    input,
+    weight: transposedWeight(weight, s.groups),
+    bias: biasOf(s, weight),
+    stride: s.stride,
+    padding: s.padding,
+    output_padding: s.outputPadding,
+    groups: s.groups,
+    dilation: s.dilation,
   };
 }
 
@@ -133,7 +187,6 @@ export function poolBody(s, x) {
     kernel_size: s.poolKernel,
     padding: s.poolPadding,
     ceil_mode: s.ceil,
-    trace: true,
   };
   if (s.poolStride) body.stride = s.poolStride;
   if (s.pool === 'avg') body.count_include_pad = s.countIncludePad;

@@ -44,7 +44,7 @@ export function backpropBody(state, input, weight, presets) {
     body.activation = act;
   }
   if (state.pool !== 'none') {
-    const { input: _, trace: __, ...pool } = api.poolBody(state, null);
+    const { input: _, ...pool } = api.poolBody(state, null);
     body.pool = { kind: state.pool, ...pool };
   }
   body.loss = state.loss === 'grad' ? 'grad_output' : state.loss;
@@ -80,17 +80,17 @@ export function init(app, stage) {
       if (drawn === 'grad_output') body.grad_output = s.gout ? fitMap(s.gout, shape, 0) : full(shape, 1);
     };
     try {
-      if (drawn && !outShape) outShape = (await api.post('/api/backprop', { ...body, loss: 'sum', trace: false })).output_shape;
+      if (drawn && !outShape) outShape = (await api.backprop({ ...body, loss: 'sum' })).output_shape;
       if (drawn) fill(outShape);
       let answer;
       try {
-        answer = await api.post('/api/backprop', body);
+        answer = await api.backprop(body);
       } catch (e) {
         // The layer changed shape since the map was drawn: learn the new shape, refit.
         if (!drawn || !(e instanceof api.ApiError) || !e.problems.some((p) => p.field === drawn)) throw e;
-        outShape = (await api.post('/api/backprop', { ...body, loss: 'sum', trace: false, target: undefined, grad_output: undefined })).output_shape;
+        outShape = (await api.backprop({ ...body, loss: 'sum', target: undefined, grad_output: undefined })).output_shape;
         fill(outShape);
-        answer = await api.post('/api/backprop', body);
+        answer = await api.backprop(body);
       }
       outShape = answer.output_shape;
       return { conv: { ...answer.conv, feature_count: answer.feature_count }, act: null, pool: answer.pool, failure: null, bp: answer };
@@ -111,6 +111,7 @@ export function init(app, stage) {
       bp: answer,
       input,
       weight,
+      bias: api.biasOf(s, weight),
       groups: s.groups,
       editable: { target: s.loss === 'mse' && Array.isArray(s.target), gout: s.loss === 'grad' },
     }, app.t);
@@ -122,7 +123,7 @@ export function init(app, stage) {
     sync();
     if (fresh && app.results.bp !== bp) {
       bp = app.results.bp;
-      writeEquations(bp, input, weight);
+      writeEquations(bp, model.derivers, input, weight);
     }
     descent.show(weight);
     shown = model;
@@ -229,11 +230,11 @@ export function init(app, stage) {
 
   // ------------------------------------------------------------ slides 12 and 13
 
-  function writeEquations(answer, input, weight) {
+  function writeEquations(answer, derivers, input, weight) {
     const root = $('eq-cols');
     eqLists = {};
     const conv = answer && answer.conv;
-    if (!conv || !conv.trace || !conv.grad_weight_trace || !conv.grad_input_trace) {
+    if (!conv || !derivers || !derivers.conv) {
       const p = document.createElement('p');
       p.className = 'note';
       p.textContent = app.t('bw.eq.none');
@@ -245,17 +246,18 @@ export function init(app, stage) {
       weight: shapeOf(weight),
       input: shapeOf(input),
       dOut: shapeOf(conv.grad_output),
-      pad: conv.trace.grid_origin,
-      stride: app.state.stride,
+      pad: derivers.conv.gridOrigin,
+      stride: conv.geometry.stride,
       out,
       t: app.t,
     };
+    // Only the equations shown are written: each is derived from its step.
     const kinds = [
-      ['conv', app.t('bw.eq.forward'), forwardEquations(conv.trace, o)],
-      ['gradw', app.t('bw.eq.weight', { z: out }), weightEquations(conv.grad_weight_trace, o)],
-      ['gradx', app.t('bw.eq.input', { z: out }), inputEquations(conv.grad_input_trace, o)],
+      ['conv', app.t('bw.eq.forward'), forwardEquations(derivers.conv, o, MAX_EQUATIONS)],
+      ['gradw', app.t('bw.eq.weight', { z: out }), weightEquations(derivers.gradw, o, MAX_EQUATIONS)],
+      ['gradx', app.t('bw.eq.input', { z: out }), inputEquations(derivers.gradx, o, MAX_EQUATIONS)],
     ];
-    root.replaceChildren(...kinds.map(([kind, title, eqs]) => {
+    root.replaceChildren(...kinds.map(([kind, title, { items: eqs, total }]) => {
       const box = document.createElement('section');
       box.className = 'eq';
       const h = document.createElement('h3');
@@ -263,16 +265,16 @@ export function init(app, stage) {
       const ol = document.createElement('ol');
       ol.setAttribute('aria-label', title);
       const items = new Map();
-      for (const e of eqs.slice(0, MAX_EQUATIONS)) {
+      for (const e of eqs) {
         const li = document.createElement('li');
         li.textContent = e.text;
         ol.append(li);
         items.set(e.n, li);
       }
-      if (eqs.length > MAX_EQUATIONS) {
+      if (total > eqs.length) {
         const li = document.createElement('li');
         li.className = 'more';
-        li.textContent = app.t('bw.eq.more', { n: eqs.length - MAX_EQUATIONS });
+        li.textContent = app.t('bw.eq.more', { n: total - eqs.length });
         ol.append(li);
       }
       eqLists[kind] = { ol, items, current: null };

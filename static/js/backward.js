@@ -15,9 +15,10 @@
  */
 
 import { ACTIVATION_NAMES, convSumLines, factor, fmt, joinTerms } from './format.js';
-import { flat2d, inputGrid, kernelGrid, productsGrid, scaleOf, windowStage } from './render.js';
+import { derive } from './model/derive.js';
+import { flat2d, gridChannels, inputGrid, kernelGrid, productsGrid, scaleOf, windowStage } from './render.js';
 import { shapeOf } from './tensor.js';
-import { stepsReading, totalSteps, windowBoxes } from './trace.js';
+import { totalSteps } from './trace.js';
 import { cellName } from './equations.js';
 
 /**
@@ -51,11 +52,23 @@ export function cellOf(t3, n) {
   return [Math.floor(n / (H * W)), Math.floor(n / W) % H, n % W];
 }
 
-/** Whether a trace's window skips cells (dilation, or dE/dZ's cells set apart by the stride). */
-function spaced(trace) {
-  if (!trace || !trace.cells.length) return false;
-  const area = windowBoxes(trace, 0).reduce((a, b) => a + (b.r1 - b.r0 + 1) * (b.c1 - b.c0 + 1), 0);
-  return trace.cells[0].length < area;
+/**
+ * The derivers of one /api/backprop answer (model/derive.js): the forward conv,
+ * dE/dW, dE/dX, and the pooling's routing; null where the answer has no geometry.
+ * @param {object} bp @param {number[][][]} input @param {number[][][][]} weight as sent
+ * @param {number[] | null} [bias]
+ */
+export function backpropDerivers(bp, input, weight, bias = null) {
+  const g = bp.conv && bp.conv.geometry;
+  const grads = { input, weight, grad_output: bp.conv && bp.conv.grad_output };
+  const pool = bp.pool;
+  const src = pool && (bp.activation ? bp.activation.output : bp.conv.output);
+  return {
+    conv: g ? derive('conv2d', g, { input, weight, bias }) : null,
+    gradw: g ? derive('conv2d_grad_weight', g, grads) : null,
+    gradx: g ? derive('conv2d_grad_input', g, grads) : null,
+    pool: pool && pool.geometry ? derive(`${pool.kind}_pool2d`, pool.geometry, { input: src, indices: pool.indices }) : null,
+  };
 }
 
 /**
@@ -64,11 +77,12 @@ function spaced(trace) {
  * @param {object | null} o.bp the /api/backprop answer (null: none yet)
  * @param {number[][][]} o.input (C, H, W) as the state holds it
  * @param {number[][][][]} o.weight (C_out, C_in/groups, kH, kW)
+ * @param {number[] | null} [o.bias] as sent
  * @param {number} o.groups
  * @param {{target?: boolean, gout?: boolean}} [o.editable] grids the user paints
  * @param {(key: string, params?: object) => string} t
  */
-export function buildBackwardModel({ bp, input, weight, groups = 1, editable = {} }, t) {
+export function buildBackwardModel({ bp, input, weight, bias = null, groups = 1, editable = {} }, t) {
   const [cOut, cG, kH, kW] = shapeOf(weight);
   if (!bp) {
     const grids = [inputGrid(input, null), kernelGrid('kernel', weight, { noTable: true })];
@@ -77,6 +91,7 @@ export function buildBackwardModel({ bp, input, weight, groups = 1, editable = {
   const conv = bp.conv;
   const act = bp.activation;
   const pool = bp.pool;
+  const derivers = backpropDerivers(bp, input, weight, bias);
   const after = !!(act || pool);
   const Z = after ? 'Z' : 'O'; // the convolution's output, as the equations name it
   const grids = [];
@@ -99,6 +114,7 @@ export function buildBackwardModel({ bp, input, weight, groups = 1, editable = {
       label: 'bw.stage.loss',
       section: 'loss',
       count: N,
+      shape: shapeOf(bp.output),
       outs: ['go'],
       hoverGrids: ['o', 't'],
       describe(n, mark) {
@@ -119,58 +135,72 @@ export function buildBackwardModel({ bp, input, weight, groups = 1, editable = {
     const src = act ? act.output : conv.output;
     grids.push(mapGrid('pa', src, `route_${pool.kind}`, { title: act ? 'bw.grid.pa' : 'bw.grid.pz' }));
     grids.push(mapGrid('ga', pool.grad_input, `route_${pool.kind}`));
-    const pt = pool.trace;
-    if (pt) {
-      const [oy, ox] = pt.grid_origin;
-      const inView = (ch, r, c) => r - oy >= 0 && c - ox >= 0 && r - oy < src[0].length && c - ox < src[0][0].length;
+    const pd = derivers.pool;
+    if (pd) {
+      const [oy, ox] = pd.gridOrigin;
+      const [C, H, W] = shapeOf(src);
+      const inView = (r, c) => r - oy >= 0 && c - ox >= 0 && r - oy < H && c - ox < W;
+      // The first step whose window reaches each cell of dE/dA, found once per
+      // model (O(cells * taps)); the veil of step n is then the cells past n.
+      let first = null;
+      const firstReader = () => {
+        if (first) return first;
+        first = new Float64Array(C * H * W);
+        for (let c = 0; c < C; c++) for (let r = 0; r < H; r++) for (let col = 0; col < W; col++) {
+          const steps = pd.stepsReading(c, r + oy, col + ox);
+          first[(c * H + r) * W + col] = steps.length ? steps[0] : Infinity;
+        }
+        return first;
+      };
       stages.push({
         stage: 'route',
         label: 'bw.stage.route',
         section: `route_${pool.kind}`,
-        count: pt.out_index.length,
+        count: pd.count,
+        shape: pd.outShape,
         outs: [],
         hoverGrids: ['go', 'pa', 'ga'],
         stepAt(h) {
-          if (h.grid === 'go') return pt.out_index.findIndex(([c, r, col]) => c === h.ch && r === h.r && col === h.c);
-          const steps = stepsReading(pt, h.ch, h.r + oy, h.c + ox);
+          if (h.grid === 'go') return pd.stepOfCell(h.ch, h.r, h.c);
+          const steps = pd.stepsReading(h.ch, h.r + oy, h.c + ox);
           return steps.length ? steps[0] : -1;
         },
         // dE/dA fills window by window: hide the cells no window up to n has reached.
         cover(n) {
-          const seen = new Set();
-          for (let k = 0; k <= n; k++) pt.cells[k].forEach(([ch, r, c], j) => (!pt.mask || pt.mask[k][j]) && seen.add(`${ch},${r},${c}`));
+          const f = firstReader();
           const out = {};
-          pool.grad_input.forEach((g, ch) => {
+          for (let c = 0; c < C; c++) {
             const cells = [];
-            g.forEach((row, r) => row.forEach((_, c) => !seen.has(`${ch},${r + oy},${c + ox}`) && cells.push([r, c])));
-            out[`ga:${ch}`] = cells;
-          });
+            for (let r = 0; r < H; r++) for (let col = 0; col < W; col++) if (f[(c * H + r) * W + col] > n) cells.push([r, col]);
+            out[`ga:${c}`] = cells;
+          }
           return out;
         },
         describe(n, mark) {
-          const [c, r, col] = pt.out_index[n];
+          const s = pd.step(n);
+          const [c, r, col] = s.out;
           mark(`go:${c}`).current = [r, col];
           const taps = [];
-          pt.cells[n].forEach(([ch, gr, gc], k) => {
-            if ((pt.mask && !pt.mask[n][k]) || !inView(ch, gr, gc)) return;
+          s.cells.forEach(([ch, gr, gc], k) => {
+            if (!s.mask[k] || !inView(gr, gc)) return;
             taps.push([gr - oy, gc - ox]);
             for (const id of ['pa', 'ga']) {
               const m = mark(`${id}:${ch}`);
               (m.taps ??= []).push([gr - oy, gc - ox]);
-              if (pt.argmax && pt.argmax[n] === k) m.winner = [gr - oy, gc - ox];
+              if (s.argmax === k) m.winner = [gr - oy, gc - ox];
             }
           });
-          for (const b of windowBoxes(pt, n)) {
+          for (const b of pd.windowBoxes(n)) {
             for (const id of ['pa', 'ga']) (mark(`${id}:${b.channel}`).boxes ??= []).push([b.r0 - oy, b.c0 - ox, b.r1 - oy, b.c1 - ox]);
           }
           const g = pool.grad_output[c][r][col];
           const from = cellName('dE/dP', c, r, col, cOut > 1);
-          if (pt.argmax) {
-            const [, wr, wc] = pt.cells[n][pt.argmax[n]];
+          if (s.argmax !== null) {
+            const [, wr, wc] = s.cells[s.argmax];
             const to = cellName('dE/dA', c, wr - oy, wc - ox, cOut > 1);
-            return { lines: [t('bw.route.max', { to, from, g: fmt(g), v: fmt(pt.values[n][pt.argmax[n]]) })] };
+            return { lines: [t('bw.route.max', { to, from, g: fmt(g), v: fmt(s.values[s.argmax]) })] };
           }
-          const k = pt.divisor ? pt.divisor[n] : taps.length;
+          const k = s.divisor ?? taps.length;
           return { lines: [t('bw.route.avg', { from, g: fmt(g), k: fmt(k), q: fmt(g / k), n: taps.length })] };
         },
       });
@@ -188,6 +218,7 @@ export function buildBackwardModel({ bp, input, weight, groups = 1, editable = {
       label: 'bw.stage.gate',
       section: 'gate',
       count: shapeOf(conv.output).reduce((a, b) => a * b, 1),
+      shape: shapeOf(conv.output),
       outs: ['gz'],
       hoverGrids: ['z', 'gate'],
       describe(n, mark) {
@@ -209,11 +240,11 @@ export function buildBackwardModel({ bp, input, weight, groups = 1, editable = {
   }
 
   // 4. dE/dW = conv(X, dE/dZ), and dE/db.
-  const gwt = conv.grad_weight_trace;
+  const gw = derivers.gradw;
   const dZ = conv.grad_output;
   const [, hOut, wOut] = shapeOf(dZ);
   section('gradw', { z: Z });
-  const x = inputGrid(input, gwt);
+  const x = inputGrid(input, gw);
   x.title = 'bw.grid.x';
   x.section = 'gradw';
   grids.push(x);
@@ -221,25 +252,23 @@ export function buildBackwardModel({ bp, input, weight, groups = 1, editable = {
   gzk.title = after ? 'bw.grid.gzk' : 'bw.grid.gok';
   gzk.channels.forEach((ch, o) => (ch.o = o));
   grids.push(gzk);
-  if (gwt && gwt.products) grids.push({ ...productsGrid('pw', 1, hOut, wOut, gwt), section: 'gradw', title: 'grid.products' });
+  if (gw) grids.push({ ...productsGrid('pw', 1, hOut, wOut, gw), section: 'gradw', title: 'grid.products' });
   grids.push(kernelGrid('gw', conv.grad_weight, { small: false, section: 'gradw', title: 'bw.grid.gw' }));
-  const nameW = (n) => {
-    const [oc, r, c] = gwt.out_index[n];
+  const nameW = (s) => {
+    const [oc, r, c] = s.out;
     return `${cellName('dE/dF', Math.floor(oc / cG), r, c, cOut * cG > 1, oc % cG)} = `;
   };
   stages.push(windowStage({
     section: 'gradw',
     stage: 'gradw',
     label: 'bw.stage.gradw',
-    trace: gwt,
+    steps: gw,
     src: 'input',
     outs: ['gw'],
     kernel: gzk,
     dim: (k, oc) => k.o !== Math.floor(oc / cG),
     products: 'pw',
-    kernelShape: [hOut, wOut],
-    spaced: spaced(gwt),
-    lines: (n, tr) => prefixLast(convSumLines(gwt, n, tr), nameW(n)),
+    lines: (s, tr) => prefixLast(convSumLines(s, tr), nameW(s)),
   }));
   if (conv.grad_bias) {
     grids.push({ ...mapGrid('gb', [[conv.grad_bias]], 'gradw'), label: 'channel' });
@@ -260,33 +289,33 @@ export function buildBackwardModel({ bp, input, weight, groups = 1, editable = {
   }
 
   // 5. dE/dX: full correlation of the padded, dilated dE/dZ with the turned kernel.
-  const git = conv.grad_input_trace;
-  section('gradx', { z: Z }, spaced(gwt) ? t('bw.note.dilated') : '');
-  const fwd = conv.trace;
-  if (git) {
-    const gzp = { ...mapGrid('gzp', git.grid, 'gradx'), title: after ? 'bw.grid.gzp' : 'bw.grid.gop' };
+  const gd = derivers.gradx;
+  const stride = conv.geometry ? conv.geometry.stride : [1, 1];
+  section('gradx', { z: Z }, gw && gw.spaced ? t('bw.note.dilated') : '');
+  const [pr, pc] = gw ? gw.gridOrigin : [0, 0];
+  const [, H, W] = shapeOf(input);
+  if (gd) {
+    const gzp = { id: 'gzp', title: after ? 'bw.grid.gzp' : 'bw.grid.gop', channels: gridChannels(gd), label: 'filter', section: 'gradx' };
+    gzp.scale = scaleOf(gzp.channels);
     // Set dE/dZ's own cells apart from the zeros around and between them.
-    const [r0, c0] = git.grid_origin;
-    const dil = gwt ? gapOf(gwt) : [1, 1];
-    const inner = { r0, c0, rows: (hOut - 1) * dil[0] + 1, cols: (wOut - 1) * dil[1] + 1 };
+    const [r0, c0] = gd.gridOrigin;
+    const inner = { r0, c0, rows: (hOut - 1) * stride[0] + 1, cols: (wOut - 1) * stride[1] + 1 };
     gzp.channels.forEach((ch) => (ch.inner = inner.rows !== ch.rows || inner.cols !== ch.cols ? inner : null));
     grids.push(gzp);
-    const wr = kernelGrid('wr', rot180(weight), { section: 'gradx', title: 'bw.grid.wr' });
-    grids.push(wr);
-    if (git.products) grids.push({ ...productsGrid('px', cOut / groups, kH, kW, git), section: 'gradx', title: 'grid.products' });
+    grids.push(kernelGrid('wr', rot180(weight), { section: 'gradx', title: 'bw.grid.wr' }));
+    grids.push({ ...productsGrid('px', cOut / groups, kH, kW, gd), section: 'gradx', title: 'grid.products' });
   }
-  const gx = { ...mapGrid('gx', git ? padLike(conv.grad_input, git, fwd) : conv.grad_input, 'gradx'), label: 'channel' };
-  if (git && fwd) {
-    const [pr, pc] = fwd.grid_origin;
-    const [, H, W] = shapeOf(input);
-    gx.channels.forEach((ch) => (ch.inner = ch.rows !== H || ch.cols !== W ? { r0: pr, c0: pc, rows: H, cols: W } : null));
-  }
+  // dE/dX on the padded input's grid, as the dE/dX steps compute it (padding
+  // cells included): one result per cell, nothing else kept.
+  const gx = gd
+    ? { id: 'gx', title: 'bw.grid.gx', channels: resultChannels(gd), label: 'channel', section: 'gradx' }
+    : { ...mapGrid('gx', conv.grad_input, 'gradx'), label: 'channel' };
+  gx.scale = scaleOf(gx.channels);
+  if (gd) gx.channels.forEach((ch) => (ch.inner = ch.rows !== H || ch.cols !== W ? { r0: pr, c0: pc, rows: H, cols: W } : null));
   grids.push(gx);
   const outPerGroup = cOut / groups;
-  const nameX = (n) => {
-    const [c, r, col] = git.out_index[n];
-    const [pr, pc] = fwd ? fwd.grid_origin : [0, 0];
-    const [, H, W] = shapeOf(input);
+  const nameX = (s) => {
+    const [c, r, col] = s.out;
     const inside = r - pr >= 0 && col - pc >= 0 && r - pr < H && col - pc < W;
     return inside ? `${cellName('dE/dX', c, r - pr, col - pc, input.length > 1)} = ` : `${t('bw.padCell')}: `;
   };
@@ -294,18 +323,17 @@ export function buildBackwardModel({ bp, input, weight, groups = 1, editable = {
     section: 'gradx',
     stage: 'gradx',
     label: 'bw.stage.gradx',
-    trace: git,
+    steps: gd,
     src: 'gzp',
     outs: ['gx'],
     kernel: gridOf('wr'),
     dim: (k, c) => k.c !== c % cG || Math.floor(k.o / outPerGroup) !== Math.floor(c / cG),
     products: 'px',
-    kernelShape: [kH, kW],
-    spaced: spaced(git),
-    lines: (n, tr) => prefixLast(convSumLines(git, n, (k, p) => tr(k === 'sum.channel' ? 'grid.filter' : k, p)), nameX(n)),
+    lines: (s, tr) => prefixLast(convSumLines(s, (k, p) => tr(k === 'sum.channel' ? 'grid.filter' : k, p)), nameX(s)),
   }));
 
-  return { grids, sections, stages, total: totalSteps(stages) };
+  return { grids, sections, stages, total: totalSteps(stages), derivers };
+
 }
 
 /** Write `name` before the last line (the total). */
@@ -314,24 +342,12 @@ function prefixLast(lines, name) {
   return lines;
 }
 
-/** How far apart dE/dZ's cells sit in the dE/dW trace's window (the stride). */
-function gapOf(trace) {
-  const cells = trace.cells[0];
-  const rows = [...new Set(cells.map((x) => x[1]))].sort((a, b) => a - b);
-  const cols = [...new Set(cells.map((x) => x[2]))].sort((a, b) => a - b);
-  return [rows.length > 1 ? rows[1] - rows[0] : 1, cols.length > 1 ? cols[1] - cols[0] : 1];
-}
-
-/**
- * dE/dX on the padded input's grid, as the dE/dX trace computes it: its results
- * in step order (padding cells included), or the answer's dE/dX when the trace
- * does not cover the padded grid.
- */
-function padLike(gradInput, git, fwd) {
-  if (!fwd) return gradInput;
-  const [C, Hp, Wp] = shapeOf(fwd.grid);
-  if (git.out_index.length !== C * Hp * Wp) return gradInput;
-  const out = Array.from({ length: C }, () => Array.from({ length: Hp }, () => new Array(Wp).fill(0)));
-  git.out_index.forEach(([c, r, col], n) => (out[c][r][col] = git.result[n]));
-  return out;
+/** Every result of a deriver as views' channels over its output (C, H, W). */
+function resultChannels(d) {
+  const [C, H, W] = d.outShape;
+  return Array.from({ length: C }, (_, c) => {
+    const values = new Float64Array(H * W);
+    for (let i = 0; i < H * W; i++) values[i] = d.result(c * H * W + i);
+    return { values, rows: H, cols: W };
+  });
 }

@@ -11,7 +11,7 @@
 import * as api from './api.js';
 import { background, rescale, resizeInput, SCHEMES } from './editors.js';
 import { fmt } from './format.js';
-import { SPEEDS } from './player.js';
+import { SPEEDS, speedText } from './player.js';
 import { clone, fitWeight, range, resize2d, shapeOf } from './tensor.js';
 
 const $ = (id) => document.getElementById(id);
@@ -47,7 +47,7 @@ export function clearErrors() {
 
 // Where an API field's complaint belongs when no control was just changed.
 const FIELD_OF = {
-  conv: { input: 'input', weight: 'weight', bias: 'weight', stride: 'stride', padding: 'padding', dilation: 'dilation', groups: 'groups', padding_mode: 'padding-mode', reduce: 'reduce' },
+  conv: { input: 'input', weight: 'weight', bias: 'weight', stride: 'stride', padding: 'padding', dilation: 'dilation', groups: 'groups', padding_mode: 'padding-mode', reduce: 'reduce', output_padding: 'out-pad' },
   act: { negative_slope: 'slope', function: 'act' },
   pool: { kernel_size: 'pool-k', stride: 'pool-s', padding: 'pool-p', ceil_mode: 'pool-k', input: 'pool' },
 };
@@ -223,6 +223,13 @@ export function initControls(app) {
   on('flip', 'flip', () => $('flip').checked, (v) => {
     s().flip = v;
   });
+  on('transposed', 'transposed', () => $('transposed').checked, (v) => {
+    s().transposed = v;
+  });
+  on(['out-pad', 'out-pad-w'], 'out-pad', (show, id) => readInt(app, id, 0, 16, 'out-pad', show), (v, id) => {
+    const [h, w] = s().outputPadding;
+    s().outputPadding = id === 'out-pad' ? [v, h === w ? v : w] : [h, v];
+  });
 
   // The kernel's shape and presets.
   on('kpreset', 'weight', sel('kpreset'), (v) => {
@@ -361,6 +368,9 @@ export function syncControls(app) {
   $('groups').value = state.groups;
   $('reduce').value = state.reduce;
   $('flip').checked = state.flip;
+  $('transposed').checked = state.transposed;
+  [$('out-pad').value, $('out-pad-w').value] = state.outputPadding;
+  document.querySelector('[data-field="out-pad"]').hidden = !state.transposed;
   $('act').value = state.activation;
   $('slope').value = state.slope;
   document.querySelector('[data-field="slope"]').hidden = state.activation !== 'leaky_relu';
@@ -410,10 +420,8 @@ export function showFacts(app, input, weight) {
   $('params').textContent = conv
     ? t('facts.paramsValue', { o, c: cg, kh, kw, bias: app.state.bias ? ` + ${o}` : '', n: conv.parameter_count })
     : '—';
-  const noTrace = conv && !conv.trace && conv.trace_note;
   const text = [
     app.uploadLost ? t('upload.missing') : '',
-    noTrace ? t('facts.noTrace', { note: conv.trace_note }) : '',
     ...app.urlWarnings.map((x) => t('url.warning', x)),
   ].filter(Boolean).join(' ');
   $('notice').hidden = !text;
@@ -444,5 +452,5 @@ export function fillOptions(app) {
     opt('', t('examples.none')),
     ...presets.examples.map((ex) => opt(ex.id, `${ex.slide}. ${ex[`title_${lang}`]}`)),
   );
-  $('speed').replaceChildren(...SPEEDS.map((n) => opt(String(n), t('speed.value', { n: fmt(n) }))));
+  $('speed').replaceChildren(...SPEEDS.map((n) => opt(String(n), speedText(t, n, fmt))));
 }

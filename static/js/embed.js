@@ -77,14 +77,28 @@ player.speed = state.speed;
 function draw() {
   if (!model) return;
   stage.draw(describeFrame(model, player.step, hover, t));
+  if (!player.playing) writeStep();
   const total = model.total;
   $('step-status').textContent = total ? `${player.step + 1} / ${total}` : t('player.none');
   $('scrub').value = String(player.step);
   $('scrub').setAttribute('aria-valuetext', t('player.status', { n: player.step + 1, total, stage: '' }));
 }
 
+/**
+ * The step into the address, as the visualizer keeps it: the URL holds the view,
+ * and a live room (room/lead.js) publishes it on "convviz:state".
+ */
+function writeStep() {
+  const url = new URL(location.href);
+  if ((url.searchParams.get('step') ?? '0') === String(player.step)) return;
+  url.searchParams.set('step', String(player.step));
+  history.replaceState(history.state, '', url);
+  document.dispatchEvent(new Event('convviz:state'));
+}
+
 function onPlayState() {
   const playing = player.playing;
+  if (!playing) writeStep();
   $('play-icon').textContent = playing ? '⏸' : '▶';
   $('play-text').textContent = t(playing ? 'player.pause' : 'player.play');
   $('btn-play').setAttribute('aria-pressed', String(playing));
@@ -161,6 +175,7 @@ async function start() {
   model = buildModel({
     input,
     weight: appliedWeight(state, weight),
+    bias: api.biasOf(state, weight),
     conv,
     act,
     pool,
@@ -168,7 +183,7 @@ async function start() {
     poolKind: state.pool,
   });
   model.grids[0].editable = false;
-  if (state.flip) model.grids[1].title = 'grid.kernelFlipped';
+  if (state.flip) model.grids.find((g) => g.id === 'kernel').title = 'grid.kernelFlipped';
   stage.setModel(model, t);
   player.setTotal(model.total);
   $('scrub').max = String(Math.max(0, model.total - 1));

@@ -5,7 +5,7 @@
  * shown as the server words it.
  */
 
-import { ApiError, answer, convBody, poolBody } from './api.js';
+import { ApiError, answer, convBody, convTransposeBody, poolBody } from './api.js';
 import { download, fileName } from './clip.js';
 import { THEMES } from './embed-options.js';
 import { applyLecture } from './lecture-i18n.js';
@@ -21,6 +21,7 @@ export const WIDTHS = [640, 960, 1280, 1920];
  * @param {{conv: object | null, act: object | null}} results the last answers
  */
 export function exportBody(stage, state, input, weight, results) {
+  if (stage === 'conv' && state.transposed) return { op: 'conv_transpose2d', ...convTransposeBody(state, input, appliedWeight(state, weight)) };
   if (stage === 'conv') return { op: 'conv2d', ...convBody(state, input, appliedWeight(state, weight)), trace: false };
   if (state.pool === 'none' || !results.conv) return null;
   const x = results.act ? results.act.output : results.conv.output;
@@ -35,6 +36,7 @@ const HTML = `
   <div class="field"><label for="ex-hold" data-l="export.holdMs"></label><input id="ex-hold" type="number" min="0" max="60000" step="10" value="2000"></div>
   <div class="field"><label for="ex-width" data-l="export.width"></label><select id="ex-width">${WIDTHS.map((w) => `<option${w === 1280 ? ' selected' : ''}>${w}</option>`).join('')}</select></div>
   <div class="field"><label for="ex-theme" data-l="export.theme"></label><select id="ex-theme"></select></div>
+  <div class="field"><label for="ex-per" data-l="export.per"></label><select id="ex-per"><option value="step" data-l="export.perStep"></option><option value="row" data-l="export.perRow"></option></select></div>
 </div>
 <div class="tools">
   <button type="button" id="ex-gif" data-l="export.gif"></button>
@@ -46,11 +48,15 @@ const HTML = `
 <img id="ex-preview" class="preview" hidden alt="">`;
 
 /** The query of an export: only the numbers the endpoint takes. */
-export function exportQuery(kind, { frameMs, holdMs, width, theme, step }) {
+export function exportQuery(kind, { frameMs, holdMs, width, theme, step, per = 'step', lang = 'en' }) {
   const q = new URLSearchParams({ width: String(width), theme });
+  // The frames' words in the page's language (English is the server's default).
+  if (lang !== 'en') q.set('lang', lang);
   if (kind === 'gif') {
     q.set('frame_ms', String(frameMs));
     q.set('hold_ms', String(holdMs));
+    // Any size: past the frame budget the server draws every k-th step, or one frame a row.
+    if (per === 'row') q.set('per', 'row');
   }
   if (kind === 'png') q.set('step', String(step));
   return q.toString();
@@ -86,8 +92,8 @@ export function mount(body, { app, L }) {
 
   /** Steps of the convolution (the pooling's follow them in the player). */
   const convSteps = () => {
-    const tr = app.results.conv && app.results.conv.trace;
-    return tr ? tr.out_index.length : 0;
+    const g = app.results.conv && app.results.conv.geometry;
+    return g ? g.steps : 0;
   };
 
 
@@ -130,6 +136,8 @@ export function mount(body, { app, L }) {
       width: Number($('ex-width').value),
       theme: $('ex-theme').value,
       step: stageStep(),
+      per: $('ex-per').value,
+      lang: app.state.lang,
     };
     const path = `/api/export/${kind}${kind === 'json' ? '' : `?${exportQuery(kind, params)}`}`;
     $('ex-err').hidden = true;

@@ -4,6 +4,8 @@
  * `{update(L)}`, called after main.js writes the URL or gets answers.
  */
 
+import './room/hook.js';
+
 const LOAD = { share: () => import('./share.js'), export: () => import('./exporter.js'), code: () => import('./codepanel.js') };
 const mounted = new Map();
 const app = () => window.convviz && window.convviz.app;

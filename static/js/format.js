@@ -1,7 +1,7 @@
 /**
- * How numbers and sums are written on the page. Pure string building: the
- * arithmetic was done by the server; this only lays the trace's numbers out the
- * way a lecturer writes them on the board ("0*2 + 0*0 + ... = 1").
+ * How numbers and sums are written on the page. Pure string building: this only
+ * lays one step's numbers (model/derive.js) out the way a lecturer writes them
+ * on the board ("0*2 + 0*0 + ... = 1").
  */
 
 /**
@@ -40,21 +40,21 @@ export function joinTerms(terms, t, max = 12, head = 6, tail = 2) {
 }
 
 /**
- * The taps of trace step `n` grouped by input channel: each channel's terms and
+ * The taps of step `s` grouped by input channel: each channel's terms and
  * partial sum (what "several channels: each channel's partial sum" shows).
  * Taps outside the mask (cut by ceil_mode) are left out.
+ * @param {object} s a derived step (model/derive.js)
  * @returns {{channel: number, taps: number[], sum: number}[]}
  */
-export function channelGroups(trace, n) {
+export function channelGroups(s) {
   const groups = new Map();
-  const cells = trace.cells[n];
-  for (let k = 0; k < cells.length; k++) {
-    if (trace.mask && !trace.mask[n][k]) continue;
-    const c = cells[k][0];
+  for (let k = 0; k < s.cells.length; k++) {
+    if (!s.mask[k]) continue;
+    const c = s.cells[k][0];
     if (!groups.has(c)) groups.set(c, { channel: c, taps: [], sum: 0 });
     const g = groups.get(c);
     g.taps.push(k);
-    g.sum += trace.products ? trace.products[n][k] : trace.values[n][k];
+    g.sum += s.products ? s.products[k] : s.values[k];
   }
   return [...groups.values()];
 }
@@ -63,20 +63,18 @@ export function channelGroups(trace, n) {
  * The worked sum of one convolution step, as lines of text.
  * One channel: `(1*1 + (-1)*(-1) + ...) / 9 = 0.78`. Several: one line per
  * channel with its partial sum, then the total (divided for "mean") plus the bias.
- * @param {object} trace the API's conv trace
- * @param {number} n step
+ * @param {object} step a derived convolution step (model/derive.js)
  * @param {(key: string, params?: object) => string} t translator
  * @returns {string[]}
  */
-export function convSumLines(trace, n, t) {
-  const groups = channelGroups(trace, n);
-  const term = (k) => `${factor(trace.values[n][k])}*${factor(trace.weights[n][k])}`;
-  const divisor = trace.divisor ? trace.divisor[n] : null;
-  const bias = trace.bias ? trace.bias[n] : null;
+export function convSumLines(step, t) {
+  const groups = channelGroups(step);
+  const term = (k) => `${factor(step.values[k])}*${factor(step.weights[k])}`;
+  const { divisor, bias } = step;
   const tail = (expr) => {
     let s = divisor !== null && divisor !== 1 ? `(${expr}) / ${fmt(divisor)}` : expr;
     if (bias !== null) s += bias < 0 ? ` - ${fmt(-bias)}` : ` + ${fmt(bias)}`;
-    return `${s} = ${fmt(trace.result[n])}`;
+    return `${s} = ${fmt(step.result)}`;
   };
   if (groups.length <= 1) {
     const terms = groups.length ? groups[0].taps.map(term) : ['0'];
@@ -94,14 +92,11 @@ export function convSumLines(trace, n, t) {
  * `(0.78 + -0.11 + 1 + 0.33) / 4 = 0.5`.
  * @param {'max' | 'avg'} kind
  */
-export function poolSumLines(trace, n, kind, t) {
-  const values = [];
-  for (let k = 0; k < trace.values[n].length; k++) {
-    if (!trace.mask || trace.mask[n][k]) values.push(fmt(trace.values[n][k]));
-  }
-  if (kind === 'max') return [`max(${joinTerms(values, t).replaceAll(' + ', ', ')}) = ${fmt(trace.result[n])}`];
-  const divisor = trace.divisor ? trace.divisor[n] : values.length;
-  return [`(${joinTerms(values.map((v) => (v.startsWith('-') ? `(${v})` : v)), t)}) / ${fmt(divisor)} = ${fmt(trace.result[n])}`];
+export function poolSumLines(step, kind, t) {
+  const values = step.values.filter((_, k) => step.mask[k]).map(fmt);
+  if (kind === 'max') return [`max(${joinTerms(values, t).replaceAll(' + ', ', ')}) = ${fmt(step.result)}`];
+  const divisor = step.divisor ?? values.length;
+  return [`(${joinTerms(values.map((v) => (v.startsWith('-') ? `(${v})` : v)), t)}) / ${fmt(divisor)} = ${fmt(step.result)}`];
 }
 
 /** Names of the activations as written in formulas. */

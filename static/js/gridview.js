@@ -95,8 +95,11 @@ export class GridView {
     const img = ctx.createImageData(cols, rows);
     paint(values, scale, img.data);
     ctx.putImageData(img, 0, 0);
-    if (resized) this.fit(this.box || [320, 320, 40]);
-    else this.drawInk();
+    // A new view is sized by the stage's layout, which follows: sizing its canvases
+    // twice cost a big model (16 maps) a tenth of its first frame.
+    if (resized) {
+      if (this.box) this.fit(this.box);
+    } else this.drawInk();
     this.lastMarks = '';
   }
 

@@ -13,6 +13,7 @@ import { clearErrors, fieldError, fillOptions, initControls, kernelHandlers, sho
 import { KernelEditor } from './editors.js';
 import { pageStrings, translator } from './i18n.js';
 import { bindKeys, Player } from './player.js';
+import { jumpStep } from './trace.js';
 import { buildModel, describeFrame, Stage } from './render.js';
 import { appliedWeight, compute, resolveInput, resolveWeight } from './pipeline.js';
 import { defaults, fromQuery, needsPush, toQuery } from './state.js';
@@ -53,7 +54,8 @@ const kernelEditor = new KernelEditor($('kernel-tables'), kernelHandlers(app));
 // for the panels loaded on demand (extras.js), told of every URL write by the
 // "convviz:state" event.
 const frames = [];
-window.convviz = { frames, app, get step() { return player.step; }, get total() { return player.total; } };
+// `builtAt`: when the last model was drawn (the first frame after an answer).
+window.convviz = { frames, app, builtAt: 0, get step() { return player.step; }, get total() { return player.total; } };
 
 // ---------------------------------------------------------------- state -> tensors
 
@@ -74,11 +76,14 @@ function shapesOf(input, weight) {
 
 // ---------------------------------------------------------------- URL and history
 
+/** A copy of the state to compare the next one with; the input (never changed in place) shared. */
+const written = (s) => ({ ...structuredClone({ ...s, input: null }), input: s.input });
+
 /** Write the state into the URL: a new history entry for real changes, else replace. */
 function commit(mode = 'auto') {
   const q = toQuery(app.state);
   const push = mode === 'push' || (mode === 'auto' && needsPush(app.written, app.state));
-  app.written = structuredClone(app.state);
+  app.written = written(app.state);
   const url = location.pathname + q;
   if (url === location.pathname + location.search) return;
   if (push) history.pushState(null, '', url);
@@ -89,7 +94,7 @@ function commit(mode = 'auto') {
 window.addEventListener('popstate', async () => {
   const before = app.state.lang;
   app.state = fromQuery(location.search).state;
-  app.written = structuredClone(app.state);
+  app.written = written(app.state);
   if (app.state.lang !== before) await setLanguage(app.state.lang, false);
   syncControls(app);
   rebuild();
@@ -149,22 +154,31 @@ function rebuild({ deferTables = false } = {}) {
   model = mode ? mode.buildModel(input, appliedWeight(state, weight), fresh) : buildModel({
     input,
     weight: appliedWeight(state, weight), // what slides: turned for true convolution
+    bias: api.biasOf(state, weight),
     conv: fresh ? results.conv : null,
     act: fresh ? results.act : null,
     pool: fresh ? results.pool : null,
     activation: state.activation,
     poolKind: state.pool,
   });
-  if (state.flip && !mode) model.grids[1].title = 'grid.kernelFlipped';
-  stage.setModel(model, app.t, { deferTables });
+  if (state.flip && !mode) model.grids.find((g) => g.id === 'kernel').title = 'grid.kernelFlipped';
+  // A model waiting for its answers (a new input's shape) is replaced as soon as
+  // they come: its tables wait, so that writing them does not delay the answer.
+  stage.setModel(model, app.t, { deferTables: deferTables || !fresh });
   player.setTotal(model.total);
   $('scrub').max = String(Math.max(0, model.total - 1));
   for (const id of ['btn-start', 'btn-back', 'btn-play', 'btn-forward', 'btn-end', 'scrub']) {
     $(id).disabled = model.total < 2;
   }
-  kernelEditor.render(weight, state.bias ? weight.map((_, o) => state.bias[o] ?? 0) : null, app.t);
+  // Jumps by output row and channel, where stepping one by one would take long.
+  const many = (i) => model.stages.some((s) => s.count >= JUMP_FROM && s.shape && s.shape[i] > 1);
+  $('jumps').hidden = !many(1) && !many(0);
+  $('btn-row-back').hidden = $('btn-row-next').hidden = !many(1);
+  $('btn-chan-back').hidden = $('btn-chan-next').hidden = !many(0);
+  kernelEditor.render(weight, api.biasOf(state, weight), app.t);
   syncShapeFields(input, weight);
   renderFrame();
+  window.convviz.builtAt = performance.now();
 }
 
 // ---------------------------------------------------------------- drawing a frame
@@ -226,6 +240,18 @@ $('btn-back').addEventListener('click', () => player.back());
 $('btn-play').addEventListener('click', () => player.toggle());
 $('btn-forward').addEventListener('click', () => player.forward());
 $('btn-end').addEventListener('click', () => player.end());
+
+/** Stages of this many steps or more offer jumps by row and channel. */
+const JUMP_FROM = 100;
+
+function jump(unit, dir) {
+  if (!model) return;
+  player.pause();
+  player.set(jumpStep(model.stages, player.step, unit, dir));
+}
+for (const [id, unit, dir] of [['row-back', 'row', -1], ['row-next', 'row', 1], ['chan-back', 'channel', -1], ['chan-next', 'channel', 1]]) {
+  $(`btn-${id}`).addEventListener('click', () => jump(unit, dir));
+}
 $('scrub').addEventListener('input', () => {
   player.pause();
   player.set(Number($('scrub').value));
@@ -235,7 +261,7 @@ $('speed').addEventListener('change', () => {
   app.state.speed = player.speed;
   commit('replace');
 });
-bindKeys(player);
+bindKeys(player, document, jump);
 
 // ---------------------------------------------------------------- painting the input
 
@@ -281,7 +307,8 @@ $('lang').addEventListener('change', () => setLanguage($('lang').value, true));
 function viewLinks() {
   for (const a of document.querySelectorAll('[data-view-link]')) {
     const view = a.dataset.viewLink;
-    if (view === 'network') a.href = `/network${app.state.lang === 'ru' ? '?lang=ru' : ''}`;
+    // The other pages keep only the language.
+    if (['network', 'stack', 'digits'].includes(view)) a.href = `/${view}${app.state.lang === 'ru' ? '?lang=ru' : ''}`;
     else a.href = location.pathname + toQuery({ ...app.state, view, step: 0 });
   }
 }
@@ -292,7 +319,7 @@ document.addEventListener('convviz:state', viewLinks);
 async function start() {
   const parsed = fromQuery(location.search);
   app.state = parsed.state;
-  app.written = structuredClone(app.state);
+  app.written = written(app.state);
   app.urlWarnings = parsed.warnings;
   initControls(app);
   try {

@@ -11,10 +11,13 @@ import { Curve } from './curve.js';
 import { setCell, strokeValue } from './editors.js';
 import { fmt } from './format.js';
 import { applyTo, loadLocale, pageStrings, translator } from './i18n.js';
-import { flat2d, scaleOf, Stage } from './render.js';
+import { derive } from './model/correlate.js';
+import './model/pool.js';
+import { describeFrame, flat2d, scaleOf, Stage, windowStage } from './render.js';
 import { postStream } from './sse.js';
 import { fromQuery, needsPush, toQuery } from './state.js';
 import { full, map } from './tensor.js';
+import { totalSteps } from './trace.js';
 import { NET_PROPS, percent, pooledChanges, prob, trainBody, voteText } from './xo.js';
 
 const $ = (id) => document.getElementById(id);
@@ -33,6 +36,7 @@ const app = {
 };
 let written = structuredClone(app.state);
 let hover = null;
+let shownModel = null; // the maps on show, with their window stages (for hover)
 let training = null; // the AbortController of the run in hand
 let stroke = null;
 
@@ -143,9 +147,10 @@ function draw() {
       mapGrid('relu', a.relu, { names }),
       mapGrid('pooled', a.pooled, { names }),
     ],
-    stages: [],
-    total: 0,
+    stages: windowStages(a),
   };
+  model.total = totalSteps(model.stages);
+  shownModel = model;
   maps.setModel(model, app.t);
   const change = app.base ? pooledChanges(a.pooled, app.base.pooled) : null;
   marks();
@@ -154,12 +159,31 @@ function draw() {
   $('shift-status').textContent = app.t('net.shiftValue', { dy: app.state.shift[0], dx: app.state.shift[1] });
 }
 
-/** The marks of a frame: the cursor, and the pooled features a shift changed (outlined). */
+/**
+ * The convolution and the pooling as window stages, each step derived from the
+ * answer's geometry (model/): hovering a map's cell outlines the window it came
+ * from, hovering a cell that is read outlines what it feeds.
+ */
+function windowStages(a) {
+  const g = a.geometry;
+  if (!g) return [];
+  const { conv_weight: weight, conv_bias: bias } = a.params;
+  return [
+    windowStage({ stage: 'conv', steps: derive('conv2d', g.conv, { input: [a.input], weight, bias }), src: 'input', outs: ['conv', 'relu'] }),
+    windowStage({ stage: 'pool', steps: derive('max_pool2d', g.pool, { input: a.relu, indices: a.pool_indices }), src: 'relu', outs: ['pooled'], lines: () => [] }),
+  ];
+}
+
+/**
+ * The marks of a frame: the cursor, the hovered cell's window (or what it
+ * feeds), and the pooled features a shift changed (outlined).
+ */
 function marks() {
   const a = app.answer;
   if (!a) return;
-  const views = {};
-  if (hover) views[`${hover.grid}:${hover.ch}`] = { cursor: [hover.r, hover.c] };
+  // Nothing is animated here: the frame is that of the last step (no veil), and only hover marks.
+  const views = hover && shownModel ? describeFrame(shownModel, shownModel.total - 1, hover, app.t).views : {};
+  if (hover) (views[`${hover.grid}:${hover.ch}`] ??= {}).cursor = [hover.r, hover.c];
   const change = app.base ? pooledChanges(a.pooled, app.base.pooled) : null;
   if (change) for (const [k, r, c] of change.changed) ((views[`pooled:${k}`] ??= {}).fed ??= []).push([r, c]);
   maps.draw({ views, products: null, sum: [], focus: null, progress: null });
@@ -398,7 +422,7 @@ function sync() {
   for (const a of document.querySelectorAll('[data-view-link]')) {
     const ru = s.lang === 'ru';
     const view = a.dataset.viewLink;
-    a.href = view === 'network' ? `/network${ru ? '?lang=ru' : ''}` : view === 'backward' ? `/?view=backward${ru ? '&lang=ru' : ''}` : `/${ru ? '?lang=ru' : ''}`;
+    a.href = ['network', 'stack', 'digits'].includes(view) ? `/${view}${ru ? '?lang=ru' : ''}` : view === 'backward' ? `/?view=backward${ru ? '&lang=ru' : ''}` : `/${ru ? '?lang=ru' : ''}`;
   }
   buttons();
 }

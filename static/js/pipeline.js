@@ -53,7 +53,11 @@ export async function compute(state, input, weight) {
   let pool = null;
   let failure = null;
   try {
-    conv = await api.conv2d(api.convBody(state, input, appliedWeight(state, weight)));
+    const w = appliedWeight(state, weight);
+    conv = state.transposed
+      ? // Its steps are derived by model/gradients.js, loaded only for a transposed view.
+        (await Promise.all([api.post('/api/conv_transpose2d', api.convTransposeBody(state, input, w)), import('./model/gradients.js')]))[0]
+      : await api.conv2d(api.convBody(state, input, w));
     let x = conv.output;
     if (state.activation !== 'none') {
       act = await api.activation(api.activationBody(state, x));
@@ -62,7 +66,8 @@ export async function compute(state, input, weight) {
     if (state.pool !== 'none') {
       try {
         const call = state.pool === 'max' ? api.maxPool2d : api.avgPool2d;
-        pool = await call(api.poolBody(state, x));
+        // Its steps are derived by model/pool.js, loaded only for a view that pools.
+        [pool] = await Promise.all([call(api.poolBody(state, x)), import('./model/pool.js')]);
       } catch (e) {
         failure = { stage: 'pool', e };
       }

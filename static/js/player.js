@@ -6,7 +6,11 @@
 
 import { advance } from './trace.js';
 
-export const SPEEDS = [0.5, 1, 2, 4, 8, 16, 60];
+/** Steps per second; past 60 (one a frame) Play takes several steps a frame (65,000 in a minute at 1200). */
+export const SPEEDS = [0.5, 1, 2, 4, 8, 16, 60, 240, 1200, 4800];
+
+/** A speed as the menus say it: "4 steps/s", or past one a frame "1200 steps/s, 20 a frame". */
+export const speedText = (t, n, fmt) => (n > 60 ? t('speed.fast', { n: fmt(n), k: Math.round(n / 60) }) : t('speed.value', { n: fmt(n) }));
 
 export class Player {
   /**
@@ -104,18 +108,22 @@ export function ownsKey(el, key) {
 }
 
 /**
- * Space plays or pauses; left and right step; Home and End jump. Only when the
- * focus is not in something that uses those keys itself (a field, a grid).
+ * Space plays or pauses; left and right step; Home and End jump; Page Down and
+ * Page Up jump an output row (with Shift, a channel) when `jump(unit, dir)` is
+ * given. Only when the focus is not in something that uses those keys itself (a
+ * field, a grid).
  */
-export function bindKeys(player, target = document) {
+export function bindKeys(player, target = document, jump = null) {
   target.addEventListener('keydown', (ev) => {
     if (ev.altKey || ev.ctrlKey || ev.metaKey || ownsKey(ev.target, ev.key)) return;
+    const unit = ev.shiftKey ? 'channel' : 'row';
     const actions = {
       ' ': () => player.toggle(),
       ArrowRight: () => player.forward(),
       ArrowLeft: () => player.back(),
       Home: () => player.start(),
       End: () => player.end(),
+      ...(jump && { PageDown: () => jump(unit, 1), PageUp: () => jump(unit, -1) }),
     };
     if (actions[ev.key]) {
       ev.preventDefault();

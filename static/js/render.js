@@ -14,9 +14,11 @@
 
 import { DIVERGING, SEQUENTIAL, scaleFor } from './colormap.js';
 import { activationLine, convSumLines, fmt, poolSumLines } from './format.js';
+import { transposedWeight } from './api.js';
 import { GridView } from './gridview.js';
 import { shapeOf } from './tensor.js';
-import { locate, stepOfCell, stepsReading, totalSteps, windowBoxes } from './trace.js';
+import { derive } from './model/correlate.js';
+import { locate, totalSteps } from './trace.js';
 
 /** @param {number[][]} g */
 export function flat2d(g) {
@@ -35,59 +37,66 @@ export function scaleOf(channels) {
 
 /**
  * A stage whose steps slide a window over the grid `src` (a convolution, a
- * pooling, or a gradient computed as one), from the API's step trace.
+ * pooling, or a gradient computed as one), each step derived when it is shown.
  * @param {object} o
  * @param {string} o.stage id; `o.label` its name's locale key
- * @param {object | null} o.trace the API's trace
- * @param {string} o.src grid the window reads; `o.offset` = trace grid - view cell
+ * @param {object | null} o.steps the deriver (model/derive.js), null: no answer
+ * @param {string} o.src grid the window reads; `o.offset` = deriver grid - view cell
  * @param {string[]} o.outs grids whose cells the steps fill, in step order
  * @param {object} [o.kernel] the kernel grid, its channels dimmed when
  *   `o.dim(channel, outChannel)` says they take no part in the step
- * @param {string} [o.products] grid that shows the step's products, `o.kernelShape` each
- * @param {(n: number, t: Function) => string[]} [o.lines] the worked sum (default: convSumLines)
- * @param {(n: number, cell: number[]) => string[]} [o.more] lines after it
+ * @param {string} [o.products] grid that shows the step's products, one block per kernel channel
+ * @param {(s: object, t: Function) => string[]} [o.lines] the worked sum of step s (default: convSumLines)
+ * @param {(s: object) => string[]} [o.more] lines after it
  */
 export function windowStage(o) {
-  const { trace } = o;
+  const d = o.steps;
   const [oy, ox] = o.offset || [0, 0];
+  // describeFrame asks for the step it shows once per frame; hover and play ask
+  // for the same one again and again.
+  let last = null;
+  const stepOf = (n) => (last && last.n === n ? last.s : (last = { n, s: d.step(n) }).s);
   return {
     stage: o.stage,
     label: o.label,
     section: o.section,
-    count: trace ? trace.out_index.length : 0,
-    trace,
+    count: d ? d.count : 0,
+    shape: d ? d.outShape : null,
+    steps: d,
     src: o.src,
     offset: o.offset,
     outs: o.outs,
     products: o.products,
     describe(n, mark, t) {
-      const [oc, r, c] = trace.out_index[n];
+      const s = stepOf(n);
+      const [oc, r, c] = s.out;
       // A window of thousands of taps (dE/dW of a photo) gets no "×w" labels: none would fit.
-      const subs = trace.weights && trace.cells[n].length <= 400;
-      trace.cells[n].forEach(([ch, gr, gc], k) => {
-        if (trace.mask && !trace.mask[n][k]) return;
+      const subs = s.weights && s.cells.length <= 400;
+      s.cells.forEach(([ch, gr, gc], k) => {
+        if (!s.mask[k]) return;
         const m = mark(`${o.src}:${ch}`);
         (m.taps ??= []).push([gr - oy, gc - ox]);
-        if (subs) (m.subs ??= []).push([gr - oy, gc - ox, `×${fmt(trace.weights[n][k])}`]);
-        if (trace.argmax && trace.argmax[n] === k) m.winner = [gr - oy, gc - ox];
+        if (subs) (m.subs ??= []).push([gr - oy, gc - ox, `×${fmt(s.weights[k])}`]);
+        if (s.argmax === k) m.winner = [gr - oy, gc - ox];
       });
-      for (const b of windowBoxes(trace, n)) {
+      for (const b of d.windowBoxes(n)) {
         const m = mark(`${o.src}:${b.channel}`);
         (m.boxes ??= []).push([b.r0 - oy, b.c0 - ox, b.r1 - oy, b.c1 - ox]);
-        if (o.spaced !== undefined) m.spaced = o.spaced;
+        // With dilation the window's box holds cells it skips: mark each tap too.
+        m.spaced = d.spaced;
       }
       if (o.kernel && o.kernel.channels.length > 1) o.kernel.channels.forEach((k, i) => {
         if (o.dim(k, oc)) mark(`${o.kernel.id}:${i}`).dim = true;
       });
       for (const id of o.outs) mark(`${id}:${oc}`).current = [r, c];
       let products = null;
-      if (o.products && trace.products) {
-        const per = o.kernelShape[0] * o.kernelShape[1];
+      if (o.products && s.products) {
+        const per = d.kernelShape[0] * d.kernelShape[1];
         products = [];
-        for (let j = 0; j * per < trace.products[n].length; j++) products.push(Float64Array.from(trace.products[n].slice(j * per, (j + 1) * per)));
+        for (let j = 0; j * per < s.products.length; j++) products.push(Float64Array.from(s.products.slice(j * per, (j + 1) * per)));
       }
-      const lines = o.lines ? o.lines(n, t) : convSumLines(trace, n, t);
-      if (o.more) lines.push(...o.more(n, [oc, r, c]));
+      const lines = o.lines ? o.lines(s, t) : convSumLines(s, t);
+      if (o.more) lines.push(...o.more(s));
       return { products, lines };
     },
   };
@@ -97,18 +106,33 @@ export function windowStage(o) {
  * Grids and stages of the forward pass, for one set of answers.
  * @param {object} o
  * @param {number[][][]} o.input (C, H, W) as the state holds it
- * @param {number[][][][]} o.weight (C_out, C_in/groups, kH, kW)
+ * @param {number[][][][]} o.weight (C_out, C_in/groups, kH, kW), as sent
+ * @param {number[] | null} [o.bias] as sent
  * @param {object | null} o.conv conv2d answer (null: none yet, or it failed)
  * @param {object | null} o.act activation answer
  * @param {object | null} o.pool pooling answer
  * @param {string} o.activation "none" or the function's name
  * @param {string} o.poolKind "none", "max" or "avg"
  */
-export function buildModel({ input, weight, conv, act, pool, activation = 'none', poolKind = 'none' }) {
-  const trace = conv && conv.trace;
-  const grids = [inputGrid(input, trace), kernelGrid('kernel', weight, { noTable: true })];
+export function buildModel({ input, weight, bias = null, conv, act, pool, activation = 'none', poolKind = 'none' }) {
+  const geo = conv && conv.geometry;
+  // Transposed: the window slides over the input spread out by the stride and
+  // padded ("tin"), with each filter turned 180 degrees (model/gradients.js).
+  const transposed = !!geo && geo.op === 'conv_transpose2d';
+  const d = !geo ? null : transposed
+    ? derive(geo.op, geo, { input, weight: transposedWeight(weight, geo.groups), bias })
+    : derive('conv2d', geo, { input, weight, bias });
+  const grids = [inputGrid(input, transposed ? null : d), kernelGrid('kernel', weight, { noTable: true })];
+  if (transposed) {
+    const channels = gridChannels(d);
+    const [r0, c0] = d.gridOrigin;
+    const [, H, W] = shapeOf(input);
+    const inner = { r0, c0, rows: (H - 1) * geo.stride[0] + 1, cols: (W - 1) * geo.stride[1] + 1 };
+    for (const ch of channels) ch.inner = inner.rows !== ch.rows || inner.cols !== ch.cols ? inner : null;
+    grids.splice(1, 0, { id: 'tin', channels, scale: scaleOf(channels) });
+  }
   const [kH, kW] = shapeOf(weight).slice(2);
-  if (trace && trace.products) grids.push(productsGrid('products', shapeOf(weight)[1], kH, kW, trace));
+  if (d) grids.push(productsGrid('products', shapeOf(weight)[1], kH, kW, d));
 
   const mapGrid = (id, t3) => {
     const channels = t3.map(flat2d);
@@ -120,48 +144,54 @@ export function buildModel({ input, weight, conv, act, pool, activation = 'none'
   const poolOn = !!pool && poolKind !== 'none';
   if (poolOn) grids.push(mapGrid('pool', pool.output));
 
-  const kernel = grids[1];
+  const kernel = grids.find((g) => g.id === 'kernel');
   const stages = [windowStage({
     stage: 'conv',
-    trace,
-    src: 'input',
+    steps: d,
+    src: transposed ? 'tin' : 'input',
     outs: actOn ? ['output', 'act'] : ['output'],
     kernel,
     dim: (k, o) => k.o !== o,
     products: 'products',
-    kernelShape: [kH, kW],
-    // With dilation the window's box holds cells it skips: mark each tap too.
-    spaced: trace && trace.cells.length ? trace.cells[0].length < boxArea(trace) : false,
-    more: actOn ? (n, [o, r, c]) => [activationLine(activation, trace.result[n], act.output[o][r][c])] : null,
+    more: actOn ? (s) => [activationLine(activation, s.result, act.output[s.out[0]][s.out[1]][s.out[2]])] : null,
   })];
   if (poolOn) {
-    const pt = pool.trace;
+    // model/pool.js is loaded with the pooling's answer (pipeline.js).
+    const pd = pool.geometry ? derive(`${poolKind}_pool2d`, pool.geometry, { input: actOn ? act.output : conv.output, indices: pool.indices }) : null;
     stages.push(windowStage({
       stage: 'pool',
-      trace: pt,
+      steps: pd,
       src: actOn ? 'act' : 'output',
-      offset: pt ? pt.grid_origin : [0, 0],
+      offset: pd ? pd.gridOrigin : [0, 0],
       outs: ['pool'],
-      lines: (n, t) => poolSumLines(pt, n, poolKind, t),
+      lines: (s, t) => poolSumLines(s, poolKind, t),
     }));
   }
   return { grids, stages, total: totalSteps(stages) };
 }
 
+/** A deriver's grid as views' channels ({values, rows, cols}), cell by cell. */
+export function gridChannels(d) {
+  const [C, H, W] = d.gridShape;
+  return Array.from({ length: C }, (_, c) => {
+    const values = new Float64Array(H * W);
+    for (let r = 0; r < H; r++) for (let col = 0; col < W; col++) values[r * W + col] = d.gridValue(c, r, col);
+    return { values, rows: H, cols: W };
+  });
+}
+
 /**
- * The input as the window sees it: the padded grid of `trace` (when it fits),
- * with the state's own numbers inside it (so a painted cell shows before the
- * server has answered); `inner` marks where the input sits.
+ * The input as the window sees it: the padded grid of deriver `d` (when it
+ * fits), with the state's own numbers inside it (so a painted cell shows before
+ * the server has answered); `inner` marks where the input sits.
  */
-export function inputGrid(input, trace, id = 'input') {
+export function inputGrid(input, d, id = 'input') {
   const [C, H, W] = shapeOf(input);
   let channels;
-  const fits = trace && trace.grid.length === C && trace.grid[0].length >= trace.grid_origin[0] + H &&
-    trace.grid[0][0].length >= trace.grid_origin[1] + W;
+  const fits = d && d.gridShape[0] === C && d.gridShape[1] >= d.gridOrigin[0] + H && d.gridShape[2] >= d.gridOrigin[1] + W;
   if (fits) {
-    const [r0, c0] = trace.grid_origin;
-    channels = trace.grid.map((g, c) => {
-      const ch = flat2d(g);
+    const [r0, c0] = d.gridOrigin;
+    channels = gridChannels(d).map((ch, c) => {
       for (let r = 0; r < H; r++) ch.values.set(input[c][r], (r + r0) * ch.cols + c0);
       // `inner`: null when there is no padding to set apart.
       ch.inner = ch.rows !== H || ch.cols !== W ? { r0, c0, rows: H, cols: W } : null;
@@ -182,14 +212,10 @@ export function kernelGrid(id, weight, extra = {}) {
 }
 
 /** The products of the current step, one kH x kW block per channel the window reads. */
-export function productsGrid(id, channels, kH, kW, trace) {
+export function productsGrid(id, channels, kH, kW, d) {
   const chans = [];
   for (let c = 0; c < channels; c++) chans.push({ values: new Float64Array(kH * kW), rows: kH, cols: kW, c });
-  return { id, channels: chans, scale: scaleFor(trace.products.flat()), small: true, dynamic: true };
-}
-
-function boxArea(trace) {
-  return windowBoxes(trace, 0).reduce((a, b) => a + (b.r1 - b.r0 + 1) * (b.c1 - b.c0 + 1), 0);
+  return { id, channels: chans, scale: scaleFor(d.productRange()), small: true, dynamic: true };
 }
 
 /**
@@ -239,18 +265,18 @@ export function describeFrame(model, step, hover, t) {
     // The stage that fills the hovered cell shows how; the stages that read it
     // outline what it feeds.
     const owner = stages.find((s) => s.count && (s.outs.includes(hover.grid) || (s.hoverGrids || []).includes(hover.grid)));
-    const readers = stages.filter((s) => s.trace && s.src === hover.grid);
+    const readers = stages.filter((s) => s.steps && s.src === hover.grid);
     for (const s of readers) {
       const [oy, ox] = s.offset || [0, 0];
-      const steps = stepsReading(s.trace, hover.ch, hover.r + oy, hover.c + ox);
+      const steps = s.steps.stepsReading(hover.ch, hover.r + oy, hover.c + ox);
       for (const n of steps) {
-        const [o, r, c] = s.trace.out_index[n];
+        const [o, r, c] = s.steps.outOf(n);
         for (const id of s.outs) (mark(`${id}:${o}`).fed ??= []).push([r, c]);
       }
       if (!owner) sum = [t('hover.feeds', { n: steps.length })];
     }
     if (owner) {
-      const n = owner.stepAt ? owner.stepAt(hover) : owner.trace ? stepOfCell(owner.trace, hover.ch, hover.r, hover.c) : cellStep(gridOf(hover.grid), hover);
+      const n = owner.stepAt ? owner.stepAt(hover) : owner.steps ? owner.steps.stepOfCell(hover.ch, hover.r, hover.c) : cellStep(gridOf(hover.grid), hover);
       focus = { stage: owner.stage, n };
     }
     else if (readers.length) focus = null;
@@ -275,6 +301,8 @@ function esc(s) {
 
 /** Most rows and columns a numeric table shows (a 256x256 photo would be 65k cells). */
 export const TABLE_LIMIT = 64;
+/** Past this many cells in all, the tables are written after the first frame. */
+const TABLE_NOW = 4096;
 
 /**
  * The numeric alternative of one grid: an HTML table named `name`, row and column
@@ -332,6 +360,7 @@ export class Stage {
     this.lastSum = '';
     this.sumHeight = 0;
     this.tableTimer = 0;
+    this.tableRun = 0; // tables being written one by one stop when a new model comes
     // The worked sum never shrinks while the model stays: a shorter one (a hover,
     // another step) would pull the grids up under the pointer, which would then
     // hover another cell. Observed, not measured per frame: reading offsetHeight
@@ -464,10 +493,18 @@ export class Stage {
       this.sumHeight = 0;
       this.sumEl.style.minHeight = '';
     }
-    clearTimeout(this.tableTimer);
-    if (deferTables) this.tableTimer = setTimeout(() => this.renderTables(), 250);
-    else this.renderTables();
+    // Sized before the tables go in: laying out thousands of table cells (16 maps
+    // of 62x62) took seconds when the sizing read the layout with them in it. Many
+    // cells are written after the first frame, a table a task, so that an answer
+    // arriving meanwhile is drawn at once.
     this.layout();
+    clearTimeout(this.tableTimer);
+    const cells = model.grids.reduce((a, g) => a + (g.noTable ? 0 : g.channels.reduce((b, ch) => b + ch.rows * ch.cols, 0)), 0);
+    if (deferTables) this.tableTimer = setTimeout(() => this.renderTables(), 250);
+    else if (cells > TABLE_NOW) {
+      const mine = ++this.tableRun;
+      requestAnimationFrame(() => mine === this.tableRun && this.renderTables(true));
+    } else this.renderTables();
   }
 
   channelLabel(g, ch, i) {
@@ -502,14 +539,26 @@ export class Stage {
     return fig;
   }
 
-  /** The numeric tables (the forward kernel's are its editor, in the settings). */
-  renderTables() {
+  /** The numeric tables (the forward kernel's are its editor, in the settings); `oneByOne`: a table a task. */
+  renderTables(oneByOne = false) {
     if (!this.model) return;
+    const jobs = [];
     for (const g of this.model.grids) {
       const fig = this.figs.get(g.id);
       if (!fig || g.noTable) continue;
-      fig.tables.innerHTML = g.channels.map((ch, i) => this.channelTable(g, ch, i)).join('');
+      if (!oneByOne) fig.tables.innerHTML = g.channels.map((ch, i) => this.channelTable(g, ch, i)).join('');
+      else {
+        fig.tables.replaceChildren();
+        g.channels.forEach((ch, i) => jobs.push(() => fig.tables.insertAdjacentHTML('beforeend', this.channelTable(g, ch, i))));
+      }
     }
+    const mine = ++this.tableRun;
+    const next = () => {
+      if (mine !== this.tableRun || !jobs.length) return;
+      jobs.shift()();
+      this.tableTimer = setTimeout(next, 0);
+    };
+    next();
   }
 
   channelTable(g, ch, i) {

@@ -8,7 +8,7 @@ import { copyText } from './clip.js';
 import { FONT_SCALE, THEMES, embedDefaults } from './embed-options.js';
 import { applyLecture } from './lecture-i18n.js';
 import { fmt } from './format.js';
-import { SPEEDS } from './player.js';
+import { SPEEDS, speedText } from './player.js';
 import { SIZES, embedURL, iframeSnippet, revealSnippet } from './snippets.js';
 
 const HTML = `
@@ -46,7 +46,7 @@ export function mount(body, { app, L }) {
   let lang = null;
 
   function fillSelects() {
-    $('sh-speed').replaceChildren(...SPEEDS.map((n) => new Option(app.t('speed.value', { n: fmt(n) }), String(n))));
+    $('sh-speed').replaceChildren(...SPEEDS.map((n) => new Option(speedText(app.t, n, fmt), String(n))));
     $('sh-theme').replaceChildren(...THEMES.map((th) => new Option(L(`theme.${th}`), th)));
   }
 

@@ -141,13 +141,20 @@ const padding = {
  */
 export const inherited = (name) => name in Object.prototype;
 
+// Tensors in the state are replaced, never changed in place (editors.js setCell),
+// so each is encoded once: a 256x256 photo took 40 ms a step to write into the URL.
+const encoded = new WeakMap();
+
 /** A preset name, an explicit tensor of `rank` dimensions, or (inputs only) a lost upload. */
 export const tensorOrName = (rank) => ({
   encode(v) {
     if (v === null) return 'upload';
     if (typeof v === 'string') return v;
-    const s = encodeTensor(v);
-    return s.length <= MAX_TENSOR_CHARS ? s : 'upload';
+    if (!encoded.has(v)) {
+      const s = encodeTensor(v);
+      encoded.set(v, s.length <= MAX_TENSOR_CHARS ? s : 'upload');
+    }
+    return encoded.get(v);
   },
   decode(s) {
     if (s === 'upload') return null;
@@ -185,6 +192,9 @@ export const PROPS = [
   { name: 'reduce', key: 'r', def: 'mean', codec: oneOf(['sum', 'mean']), push: true },
   // True convolution: the kernel turned 180 degrees before the (cross-correlation) API.
   { name: 'flip', key: 'flip', def: false, codec: bool, push: true },
+  // Transposed convolution (ConvTranspose2d): each filter makes one output channel.
+  { name: 'transposed', key: 'tc', def: false, codec: bool, push: true },
+  { name: 'outputPadding', key: 'op', def: [0, 0], codec: ints([2], 0, 16), push: true },
   {
     name: 'activation', key: 'act', def: 'none',
     codec: oneOf(['none', 'relu', 'leaky_relu', 'sigmoid', 'tanh']), push: true,
@@ -220,6 +230,8 @@ export function defaults(props = PROPS) {
 }
 
 function same(a, b) {
+  if (a === b) return true;
+  if (typeof a !== typeof b || Array.isArray(a) !== Array.isArray(b)) return false;
   return JSON.stringify(a) === JSON.stringify(b);
 }
 

@@ -1,9 +1,9 @@
 /**
- * Stepping through traces. The player's only state is one integer, the global
+ * Stepping through stages. The player's only state is one integer, the global
  * step; this module says what that integer means. Steps run over the stages in
  * order: first every output cell of the convolution, then every cell of the
  * pooling (when there is one). Within a stage, step n is the n-th output cell in
- * row-major order (channel, row, column), as the API's trace lists them.
+ * row-major order (channel, row, column); model/derive.js says what it computes.
  */
 
 /**
@@ -41,77 +41,26 @@ export function totalSteps(stages) {
   return stages.reduce((a, s) => a + s.count, 0);
 }
 
-const key = (c, r, col) => `${c},${r},${col}`;
-const outIndexCache = new WeakMap();
-const feedCache = new WeakMap();
-
 /**
- * The step that computes output cell (c, r, col), or -1.
- * @param {object} trace
+ * The step a jump by one output row (`unit` "row") or one channel ("channel")
+ * lands on, `dir` = +1 or -1: the same column (and row) of the next row (or
+ * channel) of the stage being played, or the stage's first or last step when
+ * there is no such one (then on into the next or previous stage). `shape` of a
+ * stage is [C, H, W] of what its steps fill (row-major), default one row.
  */
-export function stepOfCell(trace, c, r, col) {
-  let m = outIndexCache.get(trace);
-  if (!m) {
-    m = new Map(trace.out_index.map((o, n) => [key(o[0], o[1], o[2]), n]));
-    outIndexCache.set(trace, m);
-  }
-  const n = m.get(key(c, r, col));
-  return n === undefined ? -1 : n;
-}
-
-/**
- * Every step whose window reads grid cell (c, r, col): the output cells an input
- * cell feeds. Built once per trace (N*T work), then each hover is a lookup.
- * @returns {number[]}
- */
-export function stepsReading(trace, c, r, col) {
-  let m = feedCache.get(trace);
-  if (!m) {
-    m = new Map();
-    trace.cells.forEach((taps, n) => {
-      taps.forEach((cell, k) => {
-        if (trace.mask && !trace.mask[n][k]) return;
-        const id = key(cell[0], cell[1], cell[2]);
-        const list = m.get(id);
-        if (list) {
-          if (list[list.length - 1] !== n) list.push(n);
-        } else m.set(id, [n]);
-      });
-    });
-    feedCache.set(trace, m);
-  }
-  return m.get(key(c, r, col)) || [];
-}
-
-/**
- * The taps of step n that count, as {cell: [c, r, col], k}.
- */
-export function taps(trace, n) {
-  const out = [];
-  trace.cells[n].forEach((cell, k) => {
-    if (!trace.mask || trace.mask[n][k]) out.push({ cell, k });
-  });
-  return out;
-}
-
-/**
- * Bounding box of step n's window in grid rows and columns, per channel read:
- * [{channel, r0, c0, r1, c1}] (inclusive), for the window outline. With
- * dilation the taps are spaced out; the box spans all of them.
- */
-export function windowBoxes(trace, n) {
-  const boxes = new Map();
-  for (const [c, r, col] of trace.cells[n]) {
-    const b = boxes.get(c);
-    if (!b) boxes.set(c, { channel: c, r0: r, c0: col, r1: r, c1: col });
-    else {
-      b.r0 = Math.min(b.r0, r);
-      b.c0 = Math.min(b.c0, col);
-      b.r1 = Math.max(b.r1, r);
-      b.c1 = Math.max(b.c1, col);
-    }
-  }
-  return [...boxes.values()];
+export function jumpStep(stages, step, unit, dir) {
+  const at = locate(step, stages);
+  const total = totalSteps(stages);
+  if (!at) return 0;
+  const s = stages.find((x) => x.stage === at.stage);
+  const [, H, W] = s.shape || [1, 1, s.count];
+  const by = unit === 'row' ? W : H * W;
+  const n = at.n + dir * by;
+  const first = globalStep(at.stage, 0, stages);
+  if (n >= 0 && n < s.count) return first + n;
+  // Past the stage's edge: its first or last step, or, from there, the next stage.
+  const edge = dir > 0 ? first + s.count - 1 : first;
+  return step === edge ? Math.max(0, Math.min(total - 1, step + dir)) : edge;
 }
 
 /**

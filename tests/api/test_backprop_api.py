@@ -82,6 +82,7 @@ def test_traces_agree_with_the_gradients(client: TestClient) -> None:
         weight=[[1, -1], [2, 0]],
         loss="grad_output",
         grad_output=[[1, 0], [-1, 2]],
+        trace=True,
     )
     assert body["loss"] is None
     assert body["activation"] is None and body["pool"] is None
@@ -111,7 +112,12 @@ def test_teacher_target_and_sum_loss(client: TestClient) -> None:
     assert np.abs(body["grad_weight"]).max() == 0.0
     np.testing.assert_array_equal(body["target"], body["output"])
     body = _post(
-        client, input=X, weight=DIAGONAL, loss="sum", pool={"kind": "avg", "kernel_size": 2}
+        client,
+        input=X,
+        weight=DIAGONAL,
+        loss="sum",
+        pool={"kind": "avg", "kernel_size": 2},
+        trace=True,
     )
     assert body["grad_output"] == np.ones((3, 3)).tolist()
     assert body["pool"]["indices"] is None
@@ -121,12 +127,15 @@ def test_teacher_target_and_sum_loss(client: TestClient) -> None:
 
 def test_traces_are_left_out_past_the_limit(client: TestClient) -> None:
     big = np.zeros((150, 150)).tolist()
-    body = _post(client, input=big, weight=DIAGONAL, loss="sum", pool={"kernel_size": 2})
+    body = _post(
+        client, input=big, weight=DIAGONAL, loss="sum", pool={"kernel_size": 2}, trace=True
+    )
     assert body["conv"]["trace"] is None and body["conv"]["grad_input_trace"] is None
     assert body["conv"]["trace_note"].startswith("trace left out: 21,904 steps")
     assert body["pool"]["trace"] is not None  # 74 x 74 windows: within the limit
-    body = _post(client, input=X, weight=DIAGONAL, trace=False)
+    body = _post(client, input=X, weight=DIAGONAL)  # the default: geometry, no trace
     assert body["conv"]["trace"] is None and body["conv"]["trace_note"] == "trace not requested"
+    assert body["conv"]["geometry"]["steps"] == 49
 
 
 def test_bad_losses_are_refused_with_the_field(client: TestClient) -> None:
@@ -148,3 +157,44 @@ def test_bad_losses_are_refused_with_the_field(client: TestClient) -> None:
     d = _error(client, input=X, weight=DIAGONAL, pool={"kernel_size": 2, "padding": 2})
     assert d["loc"] == ["pool.padding"]
     assert d["msg"].startswith("pool.padding: pad should be at most half of the kernel size")
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [{}, {"activation": {}}, {"pool": {"kernel_size": 2}}, {"activation": {}, "pool": {}}],
+    ids=["conv", "conv-relu", "conv-pool", "conv-relu-pool"],
+)
+def test_repeat_false_sends_each_tensor_once(client: TestClient, layers: dict[str, Any]) -> None:
+    body = {"input": X, "weight": DIAGONAL, "padding": 1, "loss": "sum", **layers}
+    full = _post(client, **body)
+    lean = _post(client, **body, repeat=False)
+    stages = [s for s in ("conv", "activation", "pool") if full[s] is not None]
+    last = stages[-1]
+    # Where each nulled field's numbers still are.
+    moved = {
+        ("grad_input",): ("conv", "grad_input"),
+        ("grad_weight",): ("conv", "grad_weight"),
+        (last, "output"): ("output",),
+        (last, "grad_output"): ("grad_output",),
+    }
+    if "activation" in stages:
+        moved[("activation", "grad_input")] = ("conv", "grad_output")
+    if "pool" in stages:
+        moved[("pool", "grad_input")] = (stages[-2], "grad_output")  # relu's, or conv's
+
+    def at(doc: dict[str, Any], path: tuple[str, ...]) -> Any:
+        for key in path:
+            doc = doc[key]
+        return doc
+
+    for gone, kept in moved.items():
+        assert at(lean, gone) is None, gone
+        np.testing.assert_array_equal(at(lean, kept), at(full, gone))
+    # Everything else is as before.
+    for key, value in full.items():
+        if key in stages:
+            for field, v in value.items():
+                if (key, field) not in moved:
+                    assert lean[key][field] == v, (key, field)
+        elif (key,) not in moved:
+            assert lean[key] == value, key

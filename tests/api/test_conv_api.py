@@ -31,7 +31,13 @@ def x_glyph() -> list[list[int]]:
 def test_conv2d_padding_slide(client: TestClient) -> None:
     r = client.post(
         "/api/conv2d",
-        json={"input": PADDING_INPUT, "weight": PADDING_KERNEL, "padding": 1, "stride": 2},
+        json={
+            "input": PADDING_INPUT,
+            "weight": PADDING_KERNEL,
+            "padding": 1,
+            "stride": 2,
+            "trace": True,
+        },
     )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -51,7 +57,10 @@ def test_conv2d_padding_slide(client: TestClient) -> None:
 
 def test_conv2d_lecture_x_glyph_mean(client: TestClient) -> None:
     diagonal = [[1, -1, -1], [-1, 1, -1], [-1, -1, 1]]
-    r = client.post("/api/conv2d", json={"input": x_glyph(), "weight": diagonal, "reduce": "mean"})
+    r = client.post(
+        "/api/conv2d",
+        json={"input": x_glyph(), "weight": diagonal, "reduce": "mean", "trace": True},
+    )
     assert r.status_code == 200, r.text
     out = np.array(r.json()["output"])
     assert out.shape == (7, 7)
@@ -92,6 +101,7 @@ def test_conv2d_backward_matches_torch(client: TestClient) -> None:
             "weight": w.tolist(),
             "bias": b.tolist(),
             "grad_output": g.tolist(),
+            "trace": True,
             **params,
         },
     )
@@ -176,6 +186,7 @@ def test_conv2d_base64_response_holds_every_array_of_the_plain_one(client: TestC
         "bias": [0.5, -1.0, 2.0],
         "grad_output": rng.integers(-2, 3, size=(3, 3, 4)).tolist(),
         "stride": 1,
+        "trace": True,
     }
     plain = client.post("/api/conv2d", json=request)
     compact = client.post("/api/conv2d?encoding=base64", json=request)
@@ -189,7 +200,9 @@ def test_conv2d_base64_response_holds_every_array_of_the_plain_one(client: TestC
 def test_conv2d_trace_left_out_past_the_limit(client: TestClient) -> None:
     x = np.zeros((3, 128, 128), np.float32)
     w = np.zeros((8, 3, 3, 3), np.float32)
-    r = client.post("/api/conv2d", json={"input": _b64(x), "weight": _b64(w), "padding": 1})
+    r = client.post(
+        "/api/conv2d", json={"input": _b64(x), "weight": _b64(w), "padding": 1, "trace": True}
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["trace"] is None
@@ -199,7 +212,7 @@ def test_conv2d_trace_left_out_past_the_limit(client: TestClient) -> None:
 def test_conv2d_trace_left_out_past_the_taps_limit(client: TestClient) -> None:
     x = np.zeros((64, 40, 40), np.float32)
     w = np.zeros((2, 64, 3, 3), np.float32)
-    r = client.post("/api/conv2d", json={"input": _b64(x), "weight": _b64(w)})
+    r = client.post("/api/conv2d", json={"input": _b64(x), "weight": _b64(w), "trace": True})
     assert r.status_code == 200
     assert r.json()["trace_note"].startswith("trace left out: 2,888 steps x 576 taps")
 
@@ -212,7 +225,13 @@ def test_conv2d_padding_modes(client: TestClient, mode: str) -> None:
     expected = F.conv2d(F.pad(torch.tensor(x)[None], (1, 1, 1, 1), mode=mode), torch.tensor(w))[0]
     r = client.post(
         "/api/conv2d",
-        json={"input": x.tolist(), "weight": w.tolist(), "padding": 1, "padding_mode": mode},
+        json={
+            "input": x.tolist(),
+            "weight": w.tolist(),
+            "padding": 1,
+            "padding_mode": mode,
+            "trace": True,
+        },
     )
     assert r.status_code == 200, r.text
     np.testing.assert_allclose(r.json()["output"], expected.numpy(), rtol=1e-4, atol=1e-4)
@@ -235,7 +254,13 @@ def test_conv_transpose2d_matches_torch(client: TestClient) -> None:
     out.backward(torch.tensor(g))
     r = client.post(
         "/api/conv_transpose2d",
-        json={"input": x.tolist(), "weight": w.tolist(), "grad_output": g.tolist(), **params},
+        json={
+            "input": x.tolist(),
+            "weight": w.tolist(),
+            "grad_output": g.tolist(),
+            "trace": True,
+            **params,
+        },
     )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -256,7 +281,13 @@ def test_each_gradient_trace_has_its_own_limit(client: TestClient) -> None:
     g = np.zeros((124, 124), np.float32)
     r = client.post(
         "/api/conv2d",
-        json={"input": _b64(x), "weight": [[1.0] * 3] * 3, "stride": 2, "grad_output": _b64(g)},
+        json={
+            "input": _b64(x),
+            "weight": [[1.0] * 3] * 3,
+            "stride": 2,
+            "grad_output": _b64(g),
+            "trace": True,
+        },
     )
     assert r.status_code == 200, r.text
     body = r.json()

@@ -124,27 +124,34 @@ def _error(r) -> dict:
     return r.json()["detail"][0]
 
 
-def test_too_many_frames(client: TestClient) -> None:
-    side = 17  # 17 x 17 = 289 output cells with a 1x1 kernel
+def _frames(r) -> int:
+    assert r.status_code == 200, r.text
+    return Image.open(io.BytesIO(r.content)).n_frames
+
+
+def test_more_steps_than_frames_exports_every_kth_step(client: TestClient) -> None:
+    """Issue 10, item 6: past the frame limit the GIF samples the steps instead of a 422."""
+    side = 17  # 17 x 17 = 289 output cells with a 1x1 kernel, over the 256-frame limit
     body = {"input": np.ones((side, side)).tolist(), "weight": [[1]]}
-    error = _error(client.post("/api/export/gif", json=body))
-    assert error["loc"] == ["input"]
-    assert error["type"] == "limit"
-    assert error["msg"] == (
-        f"input: the animation would have 289 frames (one per output cell), over the limit of"
-        f" {limits.MAX_GIF_FRAMES}; use a smaller input, a larger stride or fewer filters, or"
-        " export single frames as PNG"
-    )
-    # One frame of it is fine.
+    assert limits.MAX_GIF_FRAMES == 256
+    # Every 2nd step (0, 2, ..., 286) and the last, 288: 145 frames.
+    assert _frames(client.post("/api/export/gif?width=480", json=body)) == 145
+    # One frame per output row instead.
+    assert _frames(client.post("/api/export/gif?width=480&per=row", json=body)) == side
     assert client.post("/api/export/png", json=body).status_code == 200
 
 
-def test_too_many_pixels(client: TestClient) -> None:
-    body = {"input": np.ones((14, 14)).tolist(), "weight": [[1]]}  # 196 frames
-    assert client.post("/api/export/gif?width=960", json=body).status_code == 200
-    error = _error(client.post("/api/export/gif?width=1920", json=body))
-    assert error["loc"] == ["width"]
-    assert "over the limit of 160,000,000 pixels per GIF" in error["msg"]
+def test_wide_frames_fit_the_pixel_budget_by_sampling(client: TestClient) -> None:
+    body = {"input": np.ones((14, 14)).tolist(), "weight": [[1]]}  # 196 steps
+    assert _frames(client.post("/api/export/gif?width=960", json=body)) == 196
+    # 1920 x 1080 frames: 160,000,000 // 2,073,600 = 77 fit, so every 3rd step: 0..192
+    # (65 frames) and the last.
+    assert _frames(client.post("/api/export/gif?width=1920", json=body)) == 66
+
+
+def test_per_must_be_step_or_row(client: TestClient) -> None:
+    error = _error(client.post("/api/export/gif?per=column", json=PADDING))
+    assert error["loc"] == ["per"]
 
 
 def test_too_many_cells_per_frame(client: TestClient) -> None:

@@ -18,7 +18,13 @@ def test_max_pool2d_matches_torch(client: TestClient) -> None:
     out.backward(torch.tensor(g))
     r = client.post(
         "/api/max_pool2d",
-        json={"input": x.tolist(), "kernel_size": 2, "ceil_mode": True, "grad_output": g.tolist()},
+        json={
+            "input": x.tolist(),
+            "kernel_size": 2,
+            "ceil_mode": True,
+            "grad_output": g.tolist(),
+            "trace": True,
+        },
     )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -46,6 +52,7 @@ def test_avg_pool2d_matches_torch(client: TestClient) -> None:
             "padding": 1,
             "count_include_pad": False,
             "grad_output": g.tolist(),
+            "trace": True,
         },
     )
     assert r.status_code == 200, r.text

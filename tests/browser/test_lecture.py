@@ -314,14 +314,52 @@ def test_exports_download_a_gif_a_png_and_the_tensors(page, server) -> None:
     assert doc["output"] == [[[1, 5, 6], [7, 8, 3], [3, 10, 4]]]
 
 
+def test_a_gif_exported_from_the_russian_page_is_russian(page, server) -> None:
+    page.goto(server + "/lecture/padding?lang=ru")
+    page.locator('table[aria-label^="Выход"]').first.wait_for(state="attached")
+    page.get_by_text("Экспорт: GIF, PNG, JSON").click()
+    page.select_option("#ex-width", "640")
+    with page.expect_request(lambda r: "/api/export/gif" in r.url) as sent:
+        with page.expect_download() as download:
+            page.click("#ex-gif")
+    query = parse_qs(urlparse(sent.value.url).query)
+    assert query["lang"] == ["ru"]
+    body = json.loads(sent.value.post_data or "{}")
+    exported = Path(download.value.path()).read_bytes()
+    # What the page downloaded is the server's Russian GIF, not its English one (the
+    # Russian words themselves are checked in tests/export/test_words.py).
+    url = server + "/api/export/gif?" + urlparse(sent.value.url).query
+    russian = page.request.post(url, data=body).body()
+    english = page.request.post(url.replace("lang=ru", "lang=en"), data=body).body()
+    assert exported == russian and exported != english
+
+
 def test_an_export_over_the_limits_says_why(page, server, watch) -> None:
     watch.expected.append("status of 422")
-    ready(page, server + "/?in=1x30x30:0*900&sch=unit")
+    # 40x40 with a 1x1 kernel: a frame would draw 3,201 cells, too small to read. (A
+    # step count over the frame budget is no longer refused: the GIF samples the steps.)
+    ready(page, server + "/?in=1x40x40:0*1600&sch=unit")
     page.get_by_text("Export: GIF, PNG, JSON").click()
     page.click("#ex-gif")
     err = page.locator("#ex-err")
     err.wait_for()
     assert "over the limit" in err.inner_text()
+
+
+def test_a_gif_of_any_size_every_k_th_step_or_one_frame_a_row(page, server) -> None:
+    # 28 x 28 = 784 steps, past the 256-frame budget: every 4th step, or one frame a row.
+    ready(page, server + "/?in=1x30x30:0*900&sch=unit")
+    page.get_by_text("Export: GIF, PNG, JSON").click()
+    page.select_option("#ex-width", "640")
+    with page.expect_download() as download:
+        page.click("#ex-gif")
+    gif = Image.open(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert gif.n_frames == len(range(0, 783, 4)) + 1
+    page.get_by_label("Frames").select_option("row")
+    with page.expect_download() as download:
+        page.click("#ex-gif")
+    gif = Image.open(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert gif.n_frames == 28
 
 
 def _run(code: str) -> list:

@@ -101,3 +101,45 @@ def test_every_control_of_the_network_page_has_a_name(page, server) -> None:
           .map(el => el.id || el.className || el.tagName)"""
     )
     assert unnamed == []
+
+
+def test_hover_shows_a_map_cell_s_window_and_what_a_glyph_cell_feeds(page, server) -> None:
+    from tests.browser.test_page import cell_centre
+
+    ready(page, server + "/network")
+
+    def ink(view: str, cells: list[tuple[int, int]]) -> list[int]:
+        """Alpha of the overlay at the top edge of each cell (outlines are drawn there)."""
+        return page.locator(f'.gv[data-view="{view}"] canvas.over').evaluate(
+            """(c, cells) => {
+              const ctx = c.getContext('2d');
+              const n = c.parentElement.querySelector('canvas.heat').width, s = c.width / n;
+              return cells.map(([r, k]) =>
+                ctx.getImageData(Math.floor((k + 0.5) * s), Math.floor(r * s + 1), 1, 1).data[3]);
+            }""",
+            cells,
+        )
+
+    # A feature map's cell: its 3x3 window in the glyph (rows 2..4, columns 3..5).
+    page.mouse.move(*cell_centre(page, "conv:0", 2, 3))
+    page.wait_for_function(
+        "() => { const c = document.querySelector('.gv[data-view=\"input:0\"] canvas.over');"
+        " return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v) => v); }"
+    )
+    on = ink("input:0", [(2, 3), (2, 5)])
+    off = ink("input:0", [(0, 0), (7, 7)])
+    assert min(on) > 0 and max(off) == 0, (on, off)
+    # A pooled cell: its 2x2 window in the map after ReLU.
+    page.mouse.move(*cell_centre(page, "pooled:1", 1, 2))
+    page.wait_for_function(
+        "() => { const c = document.querySelector('.gv[data-view=\"relu:1\"] canvas.over');"
+        " return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v) => v); }"
+    )
+    assert min(ink("relu:1", [(2, 4), (2, 5)])) > 0 and max(ink("relu:1", [(0, 0)])) == 0
+    # A glyph cell: the map cells it feeds, in all three maps.
+    page.mouse.move(*cell_centre(page, "input:0", 4, 4))
+    page.wait_for_function(
+        "() => [0, 1, 2].every((k) => { const c = document.querySelector("
+        '`.gv[data-view="conv:${k}"] canvas.over`);'
+        " return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v) => v); })"
+    )

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from app import presets
 from app.engine import descent
+from app.engine.conv import Conv2dParams
 from app.engine.errors import ParameterError, ShapeError
 
 
@@ -46,7 +47,7 @@ def test_sgd_step_matches_torch_optim(momentum: float) -> None:
 def test_problem_gradient_matches_autograd(seed: int) -> None:
     """Mean over inputs of the mse (or sum) of a strided, padded conv with bias."""
     rng = np.random.default_rng(seed)
-    settings = descent.ConvSettings(stride=2, padding=1, reduce=("sum", "mean")[seed % 2])
+    settings = Conv2dParams(stride=2, padding=1, reduce=("sum", "mean")[seed % 2])
     inputs = [rng.normal(size=(2, 7, 6)).astype(np.float32) for _ in range(3)]
     weight = rng.normal(size=(3, 2, 3, 3)).astype(np.float32)
     bias = rng.normal(size=3).astype(np.float32)
@@ -165,7 +166,7 @@ def test_bias_is_trained_too() -> None:
         "mse",
         teacher_weight=DIAGONAL,
         teacher_bias=np.array([0.5], np.float32),
-        settings=descent.ConvSettings(reduce="mean"),
+        settings=Conv2dParams(reduce="mean"),
     )
     *_, last = descent.descend(
         problem,

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from app.engine import stack
-from app.engine.descent import ConvSettings
+from app.engine.conv import Conv2dParams
 from app.engine.errors import ParameterError, ShapeError
 
 
@@ -32,7 +32,7 @@ POOLS = [None, "max", "avg"]
 def _case(seed: int) -> tuple[stack.Stack, np.ndarray]:
     rng = np.random.default_rng(seed)
     c_in, c_out = int(rng.integers(1, 3)), int(rng.integers(1, 4))
-    settings = ConvSettings(
+    settings = Conv2dParams(
         stride=int(rng.integers(1, 3)),
         padding=int(rng.integers(0, 2)),
         dilation=int(rng.integers(1, 3)),
@@ -116,7 +116,7 @@ def test_stack_matches_torch(seed: int, loss: str) -> None:
 
 def test_relu_gate_is_the_local_derivative() -> None:
     layer = stack.Stack(
-        np.array([[1.0, -1.0]], np.float32), None, ConvSettings(), stack.ActivationSpec("relu")
+        np.array([[1.0, -1.0]], np.float32), None, Conv2dParams(), stack.ActivationSpec("relu")
     )
     fwd = layer.forward(np.array([[1.0, 0.0, 2.0]], np.float32))  # conv: [1, -2]
     _, g, _ = stack.stack_loss(layer, fwd, "sum")

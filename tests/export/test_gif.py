@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.export import gif
+from app.export import gif, schedule
 from app.export.layout import Grid, make_layout
 from app.export.scene import INPUT, OUTSIDE, PADDING
+from app.export.words import Words
 from tests.export.scenes import PADDING_OUTPUT, assorted_scenes, padding_scene
 
 SCENES = assorted_scenes()
@@ -133,3 +134,71 @@ def test_numbers_are_legible_on_the_lecture_scenes() -> None:
         assert lay.value_size >= 16, name
         assert lay.sum_size >= 20
     assert make_layout(SCENES["padding"], 1280).factor_size >= 14
+
+
+# --- more steps than frames (issue 10, item 6) ------------------------------------------
+
+
+def test_schedule_every_kth_step_keeps_the_last_and_fits() -> None:
+    for steps, most in [(9, 256), (289, 256), (1000, 77), (257, 256), (40_000, 256)]:
+        s = schedule.schedule(steps, (1, 1, steps), most)
+        assert s.frames <= most and s.steps[0] == 0 and s.steps[-1] == steps - 1
+        gaps = {b - a for a, b in pairwise(s.steps[:-1])}
+        k = 1 if steps <= most else max(gaps)
+        assert gaps <= {k} and s.steps[-1] - s.steps[-2] <= k
+        # The smallest k that fits: k - 1 would need more frames than allowed.
+        if k > 1:
+            assert -(-(steps - 1) // (k - 1)) + 1 > most
+        assert s.note == (None if k == 1 else ("every_step", (k,)))
+    english = Words("en")
+    assert [english.ordinal(k) for k in (1, 2, 3, 4, 11, 12, 13, 21, 22, 103, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "103rd", "111th",
+    ]  # fmt: skip
+
+
+def test_schedule_notes_in_both_languages() -> None:
+    en, ru = Words("en"), Words("ru")
+    assert en.sampling(("every_step", (2,))) == "every 2nd step"
+    assert ru.sampling(("every_step", (2,))) == "каждый 2-й шаг"
+    assert en.sampling(("every_row", (4,))) == "every 4th row"
+    assert ru.sampling(("every_row", (4,))) == "каждая 4-я строка"
+    assert ru.sampling(("per_row", ())) == "кадр на строку"
+    assert en.sampling(None) == ru.sampling(None) == ""
+
+
+def test_schedule_one_frame_per_row() -> None:
+    s = schedule.schedule(2 * 3 * 4, (2, 3, 4), 256, "row")
+    assert s.steps == (3, 7, 11, 15, 19, 23) and s.note == ("per_row", ())
+    many = schedule.schedule(300 * 2, (1, 300, 2), 100, "row")  # 300 rows, 100 frames
+    assert many.frames <= 100 and many.steps[-1] == 599 and many.note == ("every_row", (4,))
+
+
+@pytest.mark.parametrize("name", ["channels_bias", "max_pool_padding", "xo_mean"])
+def test_sampled_frames_equal_single_frames_with_the_note(name: str) -> None:
+    scene = SCENES[name]
+    frames = schedule.schedule(scene.trace.steps, scene.out_shape, 5)
+    assert frames.note is not None and frames.note[0] == "every_step"
+    renderer = gif.renderer(scene, 960, note=frames.note)
+    drawn = list(renderer.frames(frames.steps))
+    assert len(drawn) == frames.frames
+    for step, frame in zip(frames.steps, drawn, strict=True):
+        assert np.array_equal(np.asarray(frame), np.asarray(renderer.render(step))), step
+    # The note is drawn: a frame with it differs from the same frame without it.
+    plain = gif.renderer(scene, 960).render(frames.steps[1])
+    assert not np.array_equal(np.asarray(plain), np.asarray(drawn[1]))
+
+
+def test_gif_of_a_schedule_has_its_frames_and_durations() -> None:
+    scene = SCENES["xo_mean"]  # 49 steps
+    frames = schedule.schedule(scene.trace.steps, scene.out_shape, 10, "step")
+    data = gif.gif_bytes(scene, frame_ms=100, hold_ms=900, width=480, frames=frames)
+    assert len(frames_of(data)) == frames.frames == 9  # 0, 6, ..., 42 and 48
+    assert durations_of(data) == [100] * 8 + [1000]
+
+
+def test_frames_of_a_later_channel_only_skip_the_first() -> None:
+    scene = SCENES["channels_bias"]  # 2 output channels of 3x3 steps
+    renderer = gif.renderer(scene, 960)
+    drawn = list(renderer.frames([10, 17]))
+    for step, frame in zip([10, 17], drawn, strict=True):
+        assert np.array_equal(np.asarray(frame), np.asarray(renderer.render(step)))

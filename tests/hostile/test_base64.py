@@ -59,6 +59,7 @@ def test_a_compact_request_computes_what_nested_lists_do(client: TestClient) -> 
 def test_every_response_array_travels_compact_when_asked(client: TestClient) -> None:
     body = {"input": [[1, 2, 3], [4, 5, 6], [7, 8, 9]], "weight": [[1, 0], [0, -1]]}
     body["grad_output"] = [[1, 1], [1, 1]]
+    body["trace"] = True
     plain = client.post("/api/conv2d", json=body).json()
     compact = client.post("/api/conv2d?encoding=base64", json=body).json()
     assert compact["output"]["shape"] == [2, 2]

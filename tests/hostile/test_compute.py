@@ -149,12 +149,14 @@ def test_hostile_compact_payloads(client: TestClient, claim: dict[str, Any], msg
 
 def test_a_large_trace_is_left_out_not_computed(client: TestClient) -> None:
     r = client.post(
-        "/api/conv2d", json={"input": _zeros(1, 200, 200), "weight": _zeros(1, 1, 3, 3)}
+        "/api/conv2d",
+        json={"input": _zeros(1, 200, 200), "weight": _zeros(1, 1, 3, 3), "trace": True},
     )
     assert r.status_code == 200
     body = r.json()
     assert body["trace"] is None
     assert body["trace_note"] == (
-        "trace left out: 39,204 steps is over the limit of 20,000; use a smaller input to"
-        " animate every step"
+        "trace left out: 39,204 steps is over the limit of 20,000; `geometry` gives every"
+        " step (docs/STEPS.md), or use a smaller input"
     )
+    assert body["geometry"]["steps"] == 39_204

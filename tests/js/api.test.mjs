@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { activationBody, ApiError, convBody, parseProblems, poolBody } from '../../static/js/api.js';
+import { activationBody, ApiError, convBody, parseProblems, poolBody, refillBackprop } from '../../static/js/api.js';
 import { defaults } from '../../static/js/state.js';
 
 test('error bodies become messages tied to fields', () => {
@@ -33,9 +33,10 @@ test('the conv request carries every parameter, bias fitted to the filters', () 
     groups: 1,
     padding_mode: 'zeros',
     reduce: 'mean',
-    trace: true,
   });
   assert.equal(convBody(defaults(), [[[1]]], w).bias, null);
+  assert.ok(!('trace' in body), 'no full trace: the page derives every step from the geometry');
+  assert.ok(!('trace' in poolBody({ ...defaults(), pool: 'max' }, [[[1]]])));
 });
 
 test('pooling: stride left out when it follows the kernel; count_include_pad for average only', () => {
@@ -50,4 +51,14 @@ test('pooling: stride left out when it follows the kernel; count_include_pad for
 test('activation: the slope only for leaky ReLU', () => {
   assert.deepEqual(activationBody({ ...defaults(), activation: 'relu' }, [1]), { function: 'relu', input: [1] });
   assert.equal(activationBody({ ...defaults(), activation: 'leaky_relu', slope: 0.2 }, [1]).negative_slope, 0.2);
+});
+
+test('a repeat:false backprop answer, refilled, is the repeat:true answer (captured from the app)', async () => {
+  const { readFileSync } = await import('node:fs');
+  for (const name of ['backprop_slide12', 'backprop_two_avg', 'backprop_x_relu_pool']) {
+    const f = JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8'));
+    const nulled = JSON.stringify(f.once).split('null').length;
+    assert.ok(nulled > JSON.stringify(f.answer).split('null').length, `${name}: repeat:false sends fewer tensors`);
+    assert.deepEqual(refillBackprop(f.once), f.answer, name);
+  }
 });

@@ -15,7 +15,7 @@ const XO = load('backprop_x_relu_pool');
 const TWO = load('backprop_two_avg');
 
 const model = (f, tr = t) =>
-  buildBackwardModel({ bp: f.answer, input: f.request.input, weight: f.request.weight, groups: 1 }, tr);
+  buildBackwardModel({ bp: f.answer, input: f.request.input, weight: f.request.weight, bias: f.request.bias ?? null, groups: 1 }, tr);
 const stagesOf = (m) => m.stages.map((s) => `${s.stage}:${s.count}`);
 
 test('slide 12: dE/dW then dE/dX, one step per cell, in titled sections', () => {

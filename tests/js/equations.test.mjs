@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { cellName, forwardEquations, inputEquations, sub, weightEquations } from '../../static/js/equations.js';
+import { derive } from '../../static/js/model/derive.js';
+import { backpropSteps, load } from './answers.mjs';
 
-const load = (name) => JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url)));
-const SLIDE = load('backprop_slide12').answer.conv;
-const TWO = load('backprop_two_avg');
+const SLIDE = backpropSteps(load('backprop_slide12'));
+const TWO = backpropSteps(load('backprop_two_avg'));
 const shapes = { weight: [1, 1, 2, 2], input: [1, 3, 3], dOut: [1, 2, 2] };
 
 test('names count from 1 with subscripts, like the slides', () => {
@@ -18,7 +18,7 @@ test('names count from 1 with subscripts, like the slides', () => {
 });
 
 test('slide 12: each output is a sum of products of named weights and inputs', () => {
-  const eqs = forwardEquations(SLIDE.trace, shapes).map((e) => e.text);
+  const eqs = forwardEquations(SLIDE.conv, shapes).items.map((e) => e.text);
   assert.deepEqual(eqs, [
     'O₁₁ = F₁₁·X₁₁ + F₁₂·X₁₂ + F₂₁·X₂₁ + F₂₂·X₂₂',
     'O₁₂ = F₁₁·X₁₂ + F₁₂·X₁₃ + F₂₁·X₂₂ + F₂₂·X₂₃',
@@ -28,14 +28,15 @@ test('slide 12: each output is a sum of products of named weights and inputs', (
 });
 
 test('slide 13: dE/dF = conv(X, dE/dO), written the same way', () => {
-  const eqs = weightEquations(SLIDE.grad_weight_trace, shapes).map((e) => e.text);
+  const eqs = weightEquations(SLIDE.gradw, shapes).items.map((e) => e.text);
   assert.equal(eqs[0], 'dE/dF₁₁ = dE/dO₁₁·X₁₁ + dE/dO₁₂·X₁₂ + dE/dO₂₁·X₂₁ + dE/dO₂₂·X₂₂');
   assert.equal(eqs[3], 'dE/dF₂₂ = dE/dO₁₁·X₂₂ + dE/dO₁₂·X₂₃ + dE/dO₂₁·X₃₂ + dE/dO₂₂·X₃₃');
 });
 
 test('slide 13: dE/dX pairs each output gradient with the weight that used the input', () => {
-  const eqs = inputEquations(SLIDE.grad_input_trace, { ...shapes, pad: [0, 0], stride: [1, 1] });
+  const { items: eqs, total } = inputEquations(SLIDE.gradx, { ...shapes, pad: [0, 0], stride: [1, 1] });
   assert.equal(eqs.length, 9);
+  assert.equal(total, 9);
   assert.equal(eqs[0].text, 'dE/dX₁₁ = dE/dO₁₁·F₁₁');
   // The centre is read by all four outputs, each through a different weight.
   assert.deepEqual(new Set(eqs[4].text.split(' = ')[1].split(' + ')), new Set(['dE/dO₁₁·F₂₂', 'dE/dO₁₂·F₂₁', 'dE/dO₂₁·F₁₂', 'dE/dO₂₂·F₁₁']));
@@ -43,29 +44,30 @@ test('slide 13: dE/dX pairs each output gradient with the weight that used the i
 });
 
 test('padding, means, biases, strides and several channels', () => {
-  const conv = TWO.answer.conv;
   const o = { weight: [2, 2, 2, 2], input: [2, 4, 4], dOut: [2, 3, 3], pad: [1, 1], stride: [2, 2], out: 'Z' };
-  const fwd = forwardEquations(conv.trace, o);
+  const fwd = forwardEquations(TWO.conv, o).items;
   assert.equal(fwd[0].text, 'Z[1]₁₁ = (F[1,1]₁₁·0 + F[1,1]₁₂·0 + F[1,1]₂₁·0 + F[1,1]₂₂·X[1]₁₁ + F[1,2]₁₁·0 + F[1,2]₁₂·0 + F[1,2]₂₁·0 + F[1,2]₂₂·X[2]₁₁) / 8 + b₁');
-  const gw = weightEquations(conv.grad_weight_trace, o);
+  const gw = weightEquations(TWO.gradw, o).items;
   assert.match(gw[4].text, /^dE\/dF\[1,2\]₁₁ = \(dE\/dZ\[1\]₁₁·0 \+ dE\/dZ\[1\]₁₂·0 \+ /);
-  const gx = inputEquations(conv.grad_input_trace, o);
+  const gx = inputEquations(TWO.gradx, o).items;
   assert.equal(gx.length, 2 * 16, 'padding cells of the input are left out');
+  // Only as many as are shown are written; the count says how many there are.
+  const few = inputEquations(TWO.gradx, o, 5);
+  assert.deepEqual([few.items.length, few.total], [5, 32]);
+  assert.deepEqual(few.items, gx.slice(0, 5));
   // Stride 2: X₁₁ (padded (1, 1)) is read by output (1, 1) only, through F₂₂.
   assert.equal(gx[0].text, 'dE/dX[1]₁₁ = (dE/dZ[1]₁₁·F[1,1]₂₂ + dE/dZ[2]₁₁·F[2,1]₂₂) / 8');
 });
 
 test('a long equation keeps its first and last terms and says how many it leaves out', () => {
   const n = 40;
-  const trace = {
-    out_index: [[0, 0, 0]],
-    cells: [Array.from({ length: n }, (_, k) => [0, 0, k])],
-    values: [Array(n).fill(1)],
-    grid_origin: [0, 0],
-    divisor: null,
-    bias: null,
+  const geometry = {
+    op: 'conv2d', in_channels: 1, out_channels: 1, groups: 1, input_size: [1, n], kernel_size: [1, n],
+    stride: [1, 1], dilation: [1, 1], padding: { top: 0, bottom: 0, left: 0, right: 0 }, padding_mode: 'zeros',
+    reduce: 'sum', output_size: [1, 1], padded_size: [1, n],
   };
-  const [eq] = forwardEquations(trace, { weight: [1, 1, 1, n], input: [1, 1, n], t: (k, p) => `… ${p.n} more` });
+  const d = derive('conv2d', geometry, { input: [[Array(n).fill(1)]], weight: [[[Array(n).fill(1)]]] });
+  const [eq] = forwardEquations(d, { weight: [1, 1, 1, n], input: [1, 1, n], t: (k, p) => `… ${p.n} more` }).items;
   assert.equal(eq.text.split(' + ').length, 9 + 1 + 3);
   assert.match(eq.text, /^O₁₁ = F₁₁·X₁₁ \+ .* \+ … 28 more \+ F₁,₃₈·X₁,₃₈ \+ F₁,₃₉·X₁,₃₉ \+ F₁,₄₀·X₁,₄₀$/);
 });

@@ -4,12 +4,13 @@ import { test } from 'node:test';
 
 import { activationLine, channelGroups, convSumLines, factor, fmt, joinTerms, poolSumLines } from '../../static/js/format.js';
 import { translator } from '../../static/js/i18n.js';
+import { convSteps, load, poolSteps } from './answers.mjs';
 
 const en = JSON.parse(readFileSync(new URL('../../static/locales/en.json', import.meta.url)));
 const ru = JSON.parse(readFileSync(new URL('../../static/locales/ru.json', import.meta.url)));
 const t = translator(en);
-const X = JSON.parse(readFileSync(new URL('./fixtures/x_diagonal_mean.json', import.meta.url)));
-const TWO = JSON.parse(readFileSync(new URL('./fixtures/two_channels_bias.json', import.meta.url)));
+const X = load('x_diagonal_mean');
+const TWO = load('two_channels_bias');
 
 test('numbers round to two decimals, without trailing zeros or -0', () => {
   assert.equal(fmt(7 / 9), '0.78', 'rounded, not truncated like the deck');
@@ -27,7 +28,7 @@ test('numbers round to two decimals, without trailing zeros or -0', () => {
 });
 
 test("the X's first window, written out: (sum of products) / 9 = 0.78", () => {
-  const [line] = convSumLines(X.conv.trace, 0, t);
+  const [line] = convSumLines(convSteps(X).step(0), t);
   assert.equal(
     line,
     '((-1)*1 + (-1)*(-1) + (-1)*(-1) + (-1)*(-1) + 1*1 + (-1)*(-1) + (-1)*(-1) + (-1)*(-1) + 1*1) / 9 = 0.78',
@@ -35,15 +36,17 @@ test("the X's first window, written out: (sum of products) / 9 = 0.78", () => {
 });
 
 test('several channels: a partial sum per channel, then the total plus bias', () => {
-  const tr = TWO.conv.trace;
-  const lines = convSumLines(tr, 0, t);
+  const d = convSteps(TWO);
+  const s = d.step(0);
+  const lines = convSumLines(s, t);
   assert.equal(lines.length, 3);
   assert.match(lines[0], /^channel 1: .* = 1$/);
   assert.match(lines[1], /^channel 2: .* = 0$/);
-  assert.equal(lines[2], `total: 1 + 0 + 0.5 = ${fmt(tr.result[0])}`);
-  const groups = channelGroups(tr, 0);
-  assert.equal(groups.reduce((a, g) => a + g.sum, 0) + tr.bias[0], tr.result[0]);
-  assert.match(convSumLines(tr, 4, translator(ru))[2], /^итого: .* - 1 = /, 'negative bias, Russian');
+  assert.equal(lines[2], `total: 1 + 0 + 0.5 = ${fmt(s.result)}`);
+  assert.equal(s.result, TWO.conv.output[0][0][0], 'the derived step gives the answer\'s output');
+  const groups = channelGroups(s);
+  assert.equal(groups.reduce((a, g) => a + g.sum, 0) + s.bias, s.result);
+  assert.match(convSumLines(d.step(4), translator(ru))[2], /^итого: .* - 1 = /, 'negative bias, Russian');
 });
 
 test('long sums keep their head and tail and count the rest', () => {
@@ -54,10 +57,10 @@ test('long sums keep their head and tail and count the rest', () => {
 });
 
 test('pooling: max over the window, partial windows included', () => {
-  assert.equal(poolSumLines(X.pool.trace, 0, 'max', t)[0], 'max(0.78, -0.11, -0.11, 1) = 1');
-  assert.equal(poolSumLines(X.pool.trace, 15, 'max', t)[0], 'max(0.78) = 0.78');
-  const avg = TWO.avg.trace;
-  assert.match(poolSumLines(avg, 0, 'avg', t)[0], /^\(.*\) \/ 4 = /);
+  const p = poolSteps(X, 'pool');
+  assert.equal(poolSumLines(p.step(0), 'max', t)[0], 'max(0.78, -0.11, -0.11, 1) = 1');
+  assert.equal(poolSumLines(p.step(15), 'max', t)[0], 'max(0.78) = 0.78');
+  assert.match(poolSumLines(poolSteps(TWO, 'avg').step(0), 'avg', t)[0], /^\(.*\) \/ 4 = /);
 });
 
 test('activation line', () => {

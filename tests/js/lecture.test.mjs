@@ -58,6 +58,10 @@ test('export queries carry only what each endpoint takes', () => {
   const p = { frameMs: 700, holdMs: 2000, width: 1280, theme: 'dark', step: 3 };
   assert.equal(exportQuery('gif', p), 'width=1280&theme=dark&frame_ms=700&hold_ms=2000');
   assert.equal(exportQuery('png', p), 'width=1280&theme=dark&step=3');
+  assert.equal(exportQuery('gif', { ...p, per: 'row' }), 'width=1280&theme=dark&frame_ms=700&hold_ms=2000&per=row');
+  assert.equal(exportQuery('png', { ...p, per: 'row' }), 'width=1280&theme=dark&step=3', 'one frame: no per');
+  assert.equal(exportQuery('png', { ...p, lang: 'ru' }), 'width=1280&theme=dark&lang=ru&step=3');
+  assert.equal(exportQuery('png', { ...p, lang: 'en' }), 'width=1280&theme=dark&step=3');
 });
 
 test('the scenes\' sums', () => {

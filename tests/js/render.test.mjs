@@ -2,13 +2,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
+import { transposedWeight } from '../../static/js/api.js';
+import { fmt } from '../../static/js/format.js';
 import { translator } from '../../static/js/i18n.js';
 import { buildModel, describeFrame, tableHTML } from '../../static/js/render.js';
+import { load } from './answers.mjs';
 
 const en = JSON.parse(readFileSync(new URL('../../static/locales/en.json', import.meta.url)));
 const t = translator(en);
-const X = JSON.parse(readFileSync(new URL('./fixtures/x_diagonal_mean.json', import.meta.url)));
-const TWO = JSON.parse(readFileSync(new URL('./fixtures/two_channels_bias.json', import.meta.url)));
+const X = load('x_diagonal_mean');
+const TWO = load('two_channels_bias');
 
 const xModel = (withPool = true) =>
   buildModel({
@@ -31,7 +34,7 @@ test('the model lists the grids in order, with one step per output cell', () => 
 });
 
 test('the input grid is the padded grid, with the padding marked', () => {
-  const m = buildModel({ input: TWO.request.input, weight: TWO.request.weight, conv: TWO.conv, act: null, pool: null });
+  const m = buildModel({ input: TWO.request.input, weight: TWO.request.weight, bias: TWO.request.bias, conv: TWO.conv, act: null, pool: null });
   const ch = m.grids[0].channels[0];
   assert.deepEqual([ch.rows, ch.cols], [5, 5]);
   assert.deepEqual(ch.inner, { r0: 1, c0: 1, rows: 3, cols: 3 });
@@ -93,7 +96,7 @@ test('pooling steps mark the window and its winner in the map they read', () => 
 });
 
 test('several filters: the other filters are dimmed, partial sums listed', () => {
-  const m = buildModel({ input: TWO.request.input, weight: TWO.request.weight, conv: TWO.conv, act: null, pool: null });
+  const m = buildModel({ input: TWO.request.input, weight: TWO.request.weight, bias: TWO.request.bias, conv: TWO.conv, act: null, pool: null });
   const f = describeFrame(m, 5, null, t);
   assert.deepEqual(f.views['output:1'].current, [0, 1]);
   assert.equal(f.views['kernel:0'].dim, true);
@@ -113,7 +116,7 @@ test('no answer yet: input and kernel only, no steps', () => {
 });
 
 test('tables: named, with row and column numbers, padding left out', () => {
-  const m = buildModel({ input: TWO.request.input, weight: TWO.request.weight, conv: TWO.conv, act: null, pool: null });
+  const m = buildModel({ input: TWO.request.input, weight: TWO.request.weight, bias: TWO.request.bias, conv: TWO.conv, act: null, pool: null });
   const html = tableHTML('Input, channel 1', m.grids[0].channels[0]);
   assert.match(html, /^<table class="numbers" aria-label="Input, channel 1">/);
   const body = html.slice(html.indexOf('<tbody>'));
@@ -122,4 +125,37 @@ test('tables: named, with row and column numbers, padding left out', () => {
   const big = { values: new Float64Array(100 * 80), rows: 100, cols: 80 };
   const cut = tableHTML('Input', big, 'cut');
   assert.equal((cut.slice(cut.indexOf('<tbody>')).match(/<td>/g) || []).length, 64 * 64);
+});
+
+test('transposed convolution: the window slides over the input spread out and padded, the filter turned', async () => {
+  await import('../../static/js/model/gradients.js');
+  const T = load('transposed_odd'); // 3x3 input, stride 2, padding 1, output_padding 1 -> 6x6
+  const { input, weight, bias } = T.request;
+  const m = buildModel({ input, weight, bias, conv: T.conv, act: null, pool: null });
+  assert.deepEqual(m.grids.map((g) => g.id), ['input', 'tin', 'kernel', 'products', 'output']);
+  assert.equal(m.total, 36);
+  const tin = m.grids[1].channels[0];
+  // P = k - 1 = 2: input (0, 0) at (1, 1), entries 2 apart, and room for the last window.
+  assert.deepEqual(tin.inner, { r0: 1, c0: 1, rows: 5, cols: 5 });
+  assert.deepEqual([tin.rows, tin.cols], [8, 8]);
+  assert.deepEqual([tin.values[1 * 8 + 1], tin.values[1 * 8 + 2], tin.values[1 * 8 + 3]], [1, 0, 2]);
+  // Every step's sum is the answer's output cell.
+  for (let n = 0; n < 36; n++) {
+    const f = describeFrame(m, n, null, t);
+    const [r, c] = f.views['output:0'].current;
+    assert.match(f.sum[0], new RegExp(`= ${fmt(T.conv.output[0][r][c]).replace('.', '\\.').replace('-', '\\-')}$`));
+  }
+  const f = describeFrame(m, 0, null, t);
+  assert.deepEqual(f.views['tin:0'].boxes, [[0, 0, 2, 2]]);
+  // The turned kernel: tap (0, 0) carries weight[2][2] = -1.
+  assert.equal(f.views['tin:0'].subs[0][2], '×-1');
+});
+
+test('transposedWeight: filters become ConvTranspose2d output channels, group by group', () => {
+  // 4 filters over 2 input channels in 2 groups: (4, 1, 1, 1) -> (2, 2, 1, 1).
+  const w = [[[[1]]], [[[2]]], [[[3]]], [[[4]]]];
+  assert.deepEqual(transposedWeight(w, 2), [[[[1]], [[2]]], [[[3]], [[4]]]]);
+  // One group, 2 filters over 3 channels: (2, 3, 1, 1) -> (3, 2, 1, 1).
+  const v = [[[[1]], [[2]], [[3]]], [[[4]], [[5]], [[6]]]];
+  assert.deepEqual(transposedWeight(v, 1), [[[[1]], [[4]]], [[[2]], [[5]]], [[[3]], [[6]]]]);
 });

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.api.geometry import activation_geometry_out
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.route import GuardedRoute
 from app.api.schemas import ERRORS, ActivationRequest, ActivationResponse
@@ -17,7 +18,8 @@ def activation(body: ActivationRequest, encoding: Encoding = "json") -> ArrayJSO
     """`relu`, `leaky_relu`, `sigmoid` or `tanh`; with `grad_output`, dE/dX."""
     kwargs = {"negative_slope": body.negative_slope} if body.function == "leaky_relu" else {}
     response = ActivationResponse(
-        output=activations.activation(body.function, body.input, **kwargs)
+        output=activations.activation(body.function, body.input, **kwargs),
+        geometry=activation_geometry_out(body.function, body.negative_slope, body.input.shape),
     )
     if body.grad_output is not None:  # the engine checks its shape against the input's
         response.grad_input = activations.activation_backward(

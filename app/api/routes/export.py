@@ -28,9 +28,13 @@ from app.api.export_schemas import (
 from app.api.responses import ArrayJSONResponse
 from app.api.route import GuardedRoute
 from app.api.schemas import ERRORS
-from app.engine import conv, conv_transpose, pool
+from app.engine.conv import Conv2dGeometry
+from app.engine.conv_transpose import ConvTranspose2dGeometry
 from app.engine.errors import ParameterError
+from app.engine.pool import Pool2dGeometry
 from app.export import code, gif, scene, tensors
+from app.export.schedule import Per, schedule
+from app.export.words import Lang
 
 router = APIRouter(prefix="/api/export", tags=["export"], route_class=GuardedRoute)
 
@@ -48,6 +52,11 @@ Width = Annotated[
     ),
 ]
 
+Language = Annotated[
+    Lang,
+    Query(description="The language of the frame's words (title, labels, step counter)."),
+]
+
 # A POST response depends on its body, which no HTTP cache keys on: never store it.
 _NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
@@ -58,28 +67,32 @@ def _params(body: ExportRequest) -> dict[str, object]:
     return {k: v for k, v in body if k not in skip}
 
 
-def _steps(body: ExportRequest) -> tuple[int, int]:
-    """The operation's usual cost checks; return (steps, taps) of its trace."""
-    if isinstance(body, Conv2dExport):
-        args = (body.stride, body.padding, body.dilation, body.groups)
-        return conv2d_cost(body.input, body.weight, *args)
-    if isinstance(body, ConvTranspose2dExport):
-        args = (body.stride, body.padding, body.output_padding, body.dilation, body.groups)
-        return conv_transpose2d_cost(body.input, body.weight, *args)
-    dilation = body.dilation if isinstance(body, MaxPool2dExport) else 1
-    return pool2d_cost(
-        body.input, body.kernel_size, body.stride, body.padding, dilation, body.ceil_mode
-    )
+Geometry = Conv2dGeometry | ConvTranspose2dGeometry | Pool2dGeometry
 
 
-def _build(body: ExportRequest) -> scene.Scene:
-    params = _params(body)
+def _steps(body: ExportRequest) -> tuple[Geometry, int, int]:
+    """The operation's geometry (every parameter checked, once) and its usual cost
+    checks; return the geometry and (steps, taps) of its trace."""
+    geo = body.geometry()
+    if isinstance(geo, Conv2dGeometry):
+        return geo, *conv2d_cost(geo)
+    if isinstance(geo, ConvTranspose2dGeometry):
+        return geo, *conv_transpose2d_cost(geo)
+    channels = body.input.shape[0] if body.input.ndim == 3 else 1
+    return geo, *pool2d_cost(channels, geo)
+
+
+def _build(body: ExportRequest, geo: Geometry) -> scene.Scene:
     if isinstance(body, Conv2dExport | ConvTranspose2dExport):
         bias = None if body.bias is None else np.asarray(body.bias, dtype=np.float32)
-        make = scene.conv2d_scene if body.op == "conv2d" else scene.conv_transpose2d_scene
-        return make(body.input, body.weight, bias, **params)  # type: ignore[arg-type]
-    make_pool = scene.max_pool2d_scene if body.op == "max_pool2d" else scene.avg_pool2d_scene
-    return make_pool(body.input, **params)  # type: ignore[arg-type]
+        if isinstance(geo, Conv2dGeometry):
+            return scene.conv_scene(geo, body.input, body.weight, bias)
+        assert isinstance(geo, ConvTranspose2dGeometry)
+        return scene.conv_transpose_scene(geo, body.input, body.weight, bias)
+    assert isinstance(geo, Pool2dGeometry)
+    if isinstance(body, MaxPool2dExport):
+        return scene.pool_scene("max_pool2d", geo, body.input)
+    return scene.pool_scene("avg_pool2d", geo, body.input, body.count_include_pad)
 
 
 def _scene(body: ExportRequest, gif_width: int | None = None) -> scene.Scene:
@@ -87,26 +100,12 @@ def _scene(body: ExportRequest, gif_width: int | None = None) -> scene.Scene:
 
     ``gif_width`` is the frame width of an animation (None: one frame or no image).
     """
-    steps, taps = _steps(body)
+    geo, steps, taps = _steps(body)
     animated = gif_width is not None
-    if animated and steps > limits.MAX_GIF_FRAMES:
-        raise LimitError(
-            "input",
-            f"the animation would have {steps:,} frames (one per output cell), over the limit"
-            f" of {limits.MAX_GIF_FRAMES:,}; use a smaller input, a larger stride or fewer"
-            " filters, or export single frames as PNG",
-        )
-    if animated and steps * gif_width * round(gif_width * 9 / 16) > limits.MAX_GIF_PIXELS:
-        raise LimitError(
-            "width",
-            f"{steps:,} frames of {gif_width} pixels wide are over the limit of"
-            f" {limits.MAX_GIF_PIXELS:,} pixels per GIF; use a smaller width (e.g. 960) or"
-            " fewer steps",
-        )
     note = trace_allowed(steps, taps)
     if note is not None:
         raise LimitError("input", note.replace("trace left out", "cannot draw the steps"))
-    built = _build(body)
+    built = _build(body, geo)
     _, hg, wg = built.trace.grid.shape
     kh, kw = built.kernel_size
     _, ho, wo = built.out_shape
@@ -129,20 +128,6 @@ def _scene(body: ExportRequest, gif_width: int | None = None) -> scene.Scene:
     return built
 
 
-def _check_operation(body: ExportRequest) -> None:
-    """Let the engine refuse what PyTorch would refuse (channels, shapes, padding), so the
-    generated code runs; cheap after the cost checks of :func:`_steps`."""
-    params = _params(body)
-    if isinstance(body, Conv2dExport):
-        conv.conv2d_geometry(body.input, body.weight, body.bias, **params)  # type: ignore[arg-type]
-    elif isinstance(body, ConvTranspose2dExport):
-        conv_transpose.conv_transpose2d_geometry(body.input, body.weight, body.bias, **params)  # type: ignore[arg-type]
-    elif isinstance(body, MaxPool2dExport):
-        pool.max_pool2d(body.input, **params)  # type: ignore[arg-type]
-    else:
-        pool.avg_pool2d(body.input, **params)  # type: ignore[arg-type]
-
-
 def _filename(body: ExportRequest, suffix: str) -> str:
     shapes = ["x".join(map(str, body.input.shape))]
     weight = getattr(body, "weight", None)
@@ -160,6 +145,12 @@ def _image_responses(media_type: str) -> dict[int | str, dict[str, object]]:
     return {200: {"content": {media_type: {}}, "description": "The image."}, **ERRORS}
 
 
+def most_frames(width: int) -> int:
+    """The most frames a GIF of this width may have: the frame limit, or fewer when
+    the pixel limit (frames x width x height) is reached first."""
+    return min(limits.MAX_GIF_FRAMES, limits.MAX_GIF_PIXELS // (width * round(width * 9 / 16)))
+
+
 @router.post("/gif", response_class=Response, responses=_image_responses("image/gif"))
 def export_gif(
     body: Body_,
@@ -167,10 +158,25 @@ def export_gif(
     hold_ms: HoldMs = gif.DEFAULT_HOLD_MS,
     width: Width = gif.DEFAULT_WIDTH,
     theme: Theme = "light",
+    per: Annotated[
+        Per,
+        Query(
+            description="`step`: a frame per step, or every k-th step when there are more"
+            " steps than the GIF's frame budget (k the smallest that fits, written on each"
+            " frame); `row`: one frame per output row (the step completing it)."
+        ),
+    ] = "step",
+    lang: Language = "en",
 ) -> Response:
-    """The step animation as a looping GIF: one frame per output cell, the last held longer."""
+    """The step animation as a looping GIF, the last frame held longer.
+
+    One frame per output cell; past the frame budget (`MAX_GIF_FRAMES`, fewer at large
+    widths) every k-th step, or with `per=row` one frame per output row. The last step
+    is always drawn, and each frame says which steps the animation shows.
+    """
     built = _scene(body, gif_width=width)
-    data = gif.gif_bytes(built, frame_ms, hold_ms, width, theme)
+    frames = schedule(built.trace.steps, built.out_shape, most_frames(width), per)
+    data = gif.gif_bytes(built, frame_ms, hold_ms, width, theme, frames, lang)
     return _file(data, "image/gif", _filename(body, ".gif"))
 
 
@@ -180,6 +186,7 @@ def export_png(
     step: Annotated[int, Query(ge=0, description="The step to draw, from 0.")] = 0,
     width: Width = gif.DEFAULT_WIDTH,
     theme: Theme = "light",
+    lang: Language = "en",
 ) -> Response:
     """One frame of the animation (step ``step``, 0-based) as a PNG."""
     built = _scene(body)
@@ -187,7 +194,7 @@ def export_png(
         raise ParameterError(
             "step", f"is {step} but this operation has steps 0..{built.trace.steps - 1}"
         )
-    data = gif.png_bytes(built, step, width, theme)
+    data = gif.png_bytes(built, step, width, theme, lang)
     return _file(data, "image/png", _filename(body, f"-step{step}.png"))
 
 
@@ -205,7 +212,7 @@ def export_json(body: Body_) -> ArrayJSONResponse:
 @router.post("/code", response_model=CodeExport, responses=ERRORS)
 def export_code(body: Body_, request: Request) -> CodeExport:
     """The operation as a PyTorch program that prints its output, and as a curl command."""
-    _steps(body)
+    _steps(body)  # the engine refuses what PyTorch would, so the generated code runs
     sent = body.model_dump(exclude_unset=True, exclude={"op"})
     numbers = sum(np.size(v) for v in sent.values() if isinstance(v, np.ndarray))
     if numbers > limits.MAX_CODE_ELEMENTS:
@@ -214,7 +221,6 @@ def export_code(body: Body_, request: Request) -> CodeExport:
             f"the code would embed {numbers:,} numbers, over the limit of"
             f" {limits.MAX_CODE_ELEMENTS:,}; use a smaller input",
         )
-    _check_operation(body)
     fields = {**_params(body), "input": body.input, "bias": getattr(body, "bias", None)}
     if hasattr(body, "weight"):
         fields["weight"] = body.weight

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from app.api import limits
 from app.api.errors import LimitError
+from app.api.geometry import activation_geometry_out, conv2d_geometry_out, pool2d_geometry_out
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.route import GuardedRoute
 from app.api.schemas import ERRORS
@@ -19,6 +20,7 @@ from app.api.training_schemas import (
     XOEpochEvent,
     XOForwardRequest,
     XOForwardResponse,
+    XOGeometry,
     XOGradients,
     XOParamsIn,
     XOParamsOut,
@@ -26,7 +28,7 @@ from app.api.training_schemas import (
     XOStartEvent,
     XOTrainRequest,
 )
-from app.engine import glyph_data, xo_net, xo_training
+from app.engine import conv, glyph_data, pool, xo_net, xo_training
 from app.engine.errors import ShapeError
 
 router = APIRouter(prefix="/api/xo", tags=["X/O network"], route_class=GuardedRoute)
@@ -46,6 +48,18 @@ def _params(body: XOParamsIn, glyph_size: tuple[int, int]) -> xo_net.XONetParams
         lecture.fc_weight if body.fc_weight is None else body.fc_weight,
         lecture.fc_bias if body.fc_bias is None else body.fc_bias,
         glyph_size,
+    )
+
+
+def _geometry(params: xo_net.XONetParams, glyph: np.ndarray) -> XOGeometry:
+    """Each stage's geometry for one glyph, as the page would ask /api/conv2d and so on."""
+    g = conv.conv2d_geometry(glyph[None], params.conv_weight, reduce=xo_net.REDUCE)
+    maps = (g.out_channels, *g.output_size)
+    p = pool.pool2d_geometry(maps, **xo_net.POOL)  # type: ignore[arg-type]
+    return XOGeometry(
+        conv=conv2d_geometry_out(g),
+        relu=activation_geometry_out("relu", 0.01, maps),
+        pool=pool2d_geometry_out("max_pool2d", g.out_channels, p),
     )
 
 
@@ -102,6 +116,7 @@ def forward(body: XOForwardRequest, encoding: Encoding = "json") -> ArrayJSONRes
         prediction=xo_net.CLASSES[int(fwd.predictions[0])],
         params=_params_out(params),
         parameter_count=params.count,
+        geometry=_geometry(params, shifted),
         loss=loss,
         gradients=gradients,
     )

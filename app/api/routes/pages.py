@@ -34,15 +34,26 @@ def locale(lang: str) -> dict[str, str]:
 #: Strings each page leaves out of its embedded copy, by key prefix: the backward
 #: view's ("bw.") and the X/O network's ("net.") weigh on no other page. A switch
 #: of language in place loads the whole file.
-OTHER_PAGES = {"forward": ("bw.", "net."), "backward": ("net.",), "network": ("bw.",)}
+OTHER_PAGES = {
+    "forward": ("bw.", "net."),
+    "backward": ("net.",),
+    "network": ("bw.",),
+    "stack": ("bw.", "net."),
+    "digits": ("bw.", "net."),
+}
 
 
 def _page(
-    request: Request, template: str, lang: str, page: str, extra: dict[str, Any] | None = None
+    request: Request,
+    template: str,
+    lang: str,
+    page: str,
+    extra: dict[str, Any] | None = None,
+    page_strings: dict[str, str] | None = None,
 ) -> HTMLResponse:
     if lang not in LANGUAGES:
         lang = "en"
-    strings = locale(lang)
+    strings = {**locale(lang), **(page_strings or {})}
     skip = OTHER_PAGES[page]
     embedded = {k: v for k, v in strings.items() if not k.startswith(skip)}
     rendered = templates.TemplateResponse(
@@ -188,3 +199,29 @@ def index(request: Request, lang: str = "en", view: str = "forward") -> HTMLResp
 def network(request: Request, lang: str = "en") -> HTMLResponse:
     """The X/O network of the lecture: every stage, the vote, training."""
     return _page(request, "network.html", lang, "network")
+
+
+# ---------------------------------------------------------------- layers on real pictures
+
+
+@cache
+def layers_locale(lang: str) -> dict[str, str]:
+    """The strings of /stack and /digits (``locales/layers/<lang>.json``): no other page
+    loads them."""
+    path = LOCALES_DIR / "layers" / f"{lang}.json"
+    strings: dict[str, str] = json.loads(path.read_text("utf-8"))
+    return strings
+
+
+@router.get("/stack", response_class=HTMLResponse)
+def stack(request: Request, lang: str = "en") -> HTMLResponse:
+    """A stack of layers composed on a photo or a drawing, every map as a picture."""
+    code = lang if lang in LANGUAGES else "en"
+    return _page(request, "stack.html", lang, "stack", page_strings=layers_locale(code))
+
+
+@router.get("/digits", response_class=HTMLResponse)
+def digits(request: Request, lang: str = "en") -> HTMLResponse:
+    """The trained digit network: draw a digit and watch every layer."""
+    code = lang if lang in LANGUAGES else "en"
+    return _page(request, "digits.html", lang, "digits", page_strings=layers_locale(code))

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from app.api import conv_report, limits
 from app.api.budget import conv2d_cost, pool2d_cost
 from app.api.errors import LimitError
+from app.api.geometry import activation_geometry_out, conv2d_geometry_out, pool2d_geometry_out
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.route import GuardedRoute
 from app.api.schemas import ERRORS, traced
@@ -28,7 +29,7 @@ from app.api.training_schemas import (
     PoolLayer,
     PoolStage,
 )
-from app.engine import conv, descent, pool, stack
+from app.engine import descent, stack
 
 router = APIRouter(prefix="/api", tags=["backprop and training"], route_class=GuardedRoute)
 
@@ -37,28 +38,15 @@ def _array(values: list[float] | None) -> np.ndarray | None:
     return None if values is None else np.asarray(values, dtype=np.float32)
 
 
-def _settings(body: BackpropRequest | DescentRequest) -> descent.ConvSettings:
-    return descent.ConvSettings(
-        stride=body.stride,
-        padding=body.padding,
-        dilation=body.dilation,
-        groups=body.groups,
-        padding_mode=body.padding_mode,
-        reduce=body.reduce,
-    )
-
-
 # --------------------------------------------------------------------------- backprop
 
 
 def _conv_stage(
     layer: stack.Stack, fwd: stack.StackForward, back: stack.StackBackward, trace: bool
 ) -> ConvStage:
-    """The conv's numbers and, each within the trace limit, its three traces."""
-    kw = layer.settings.kwargs()
-    x, w, g = fwd.input, layer.weight, back.grad_conv_output
-    geo = conv.conv2d_geometry(x, w, layer.bias, **kw)
-    traces = conv_report.traces(geo, x, w, layer.bias, g, kw, trace)
+    """The conv's numbers, its geometry and, each within the trace limit, its three traces."""
+    geo, x, w, g = fwd.geometry, fwd.input, layer.weight, back.grad_conv_output
+    traces = conv_report.traces(geo, x, w, layer.bias, g, trace)
     return ConvStage(
         output=fwd.conv,
         grad_output=g,
@@ -67,6 +55,7 @@ def _conv_stage(
         grad_bias=back.grad_bias,
         formula=conv_report.formula(geo),
         parameter_count=conv_report.parameter_count(geo, layer.bias is not None),
+        geometry=conv2d_geometry_out(geo),
         trace=traces.trace,
         grad_weight_trace=traces.grad_weight_trace,
         grad_input_trace=traces.grad_input_trace,
@@ -77,29 +66,25 @@ def _conv_stage(
 def _pool_stage(
     spec: stack.PoolSpec, fwd: stack.StackForward, back: stack.StackBackward, trace: bool
 ) -> PoolStage:
-    source = fwd.pool_input
-    d = spec.dilation if spec.kind == "max" else 1
-    assert fwd.pooled is not None and back.grad_pool_input is not None
+    source, geo = fwd.pool_input, fwd.pool_geometry
+    assert fwd.pooled is not None and back.grad_pool_input is not None and geo is not None
+    channels = source.shape[0] if source.ndim == 3 else 1
+    if spec.kind == "max":
+        out = pool2d_geometry_out("max_pool2d", channels, geo)
+        make = lambda: geo.max_trace(source)  # noqa: E731
+    else:
+        out = pool2d_geometry_out("avg_pool2d", channels, geo, spec.count_include_pad)
+        make = lambda: geo.avg_trace(source, spec.count_include_pad)  # noqa: E731
     stage = PoolStage(
         kind=spec.kind,
+        geometry=out,
         output=fwd.pooled,
         indices=fwd.indices,
         grad_output=back.grad_output,
         grad_input=back.grad_pool_input,
-        formula=conv_report.pooling_formula(
-            source.shape, spec.kernel_size, spec.stride, spec.padding, d, spec.ceil_mode
-        ),
+        formula=conv_report.pooling_formula(geo),
     )
-    steps, taps = pool2d_cost(
-        source, spec.kernel_size, spec.stride, spec.padding, d, spec.ceil_mode
-    )
-    make = pool.max_pool2d_trace if spec.kind == "max" else pool.avg_pool2d_trace
-    stage.trace, stage.trace_note = traced(
-        trace,
-        steps,
-        taps,
-        lambda: make(source, **spec.kwargs()),  # type: ignore[operator]
-    )
+    stage.trace, stage.trace_note = traced(trace, out.steps, out.taps, make)
     return stage
 
 
@@ -121,27 +106,29 @@ def backprop(body: BackpropRequest, encoding: Encoding = "json") -> ArrayJSONRes
 
     The loss is `mse` against a `target` map (or the output of a `teacher_weight`),
     the `sum` of the outputs, or a hand-set `grad_output`. Every stage comes back
-    with its output, the gradient arriving at it and the gradient it passes on,
-    so the page can show dE/dO, pooling's routing, the ReLU gate, then dE/dW, dE/dX
-    and dE/db, with the step traces of the conv's forward and of both gradients
-    (under the same trace limit as `/api/conv2d`).
+    with its output, the gradient arriving at it, the gradient it passes on and its
+    `geometry`, so the page can show dE/dO, pooling's routing, the ReLU gate, then
+    dE/dW, dE/dX and dE/db step by step; with `trace: true` the full step traces of
+    the conv's forward and of both gradients come too (under the same trace limits
+    as `/api/conv2d`).
     """
-    conv2d_cost(body.input, body.weight, body.stride, body.padding, body.dilation, body.groups)
     act, pl = body.activation, body.pool
     layer = stack.Stack(
         weight=body.weight,
         bias=_array(body.bias),
-        settings=_settings(body),
+        settings=body.conv_params(),
         activation=None if act is None else stack.ActivationSpec(act.function, act.negative_slope),
         pool=None if pl is None else _pool_spec(pl),
     )
-    if pl is not None:
-        # The pooling's input is the conv's output: check its cost from the shape alone.
-        z = conv.conv2d_geometry(body.input, body.weight, None, **layer.settings.kwargs())
-        dilation = pl.dilation if pl.kind == "max" else 1
-        empty = np.broadcast_to(np.float32(0), z.output_shape)
-        pool2d_cost(empty, pl.kernel_size, pl.stride, pl.padding, dilation, pl.ceil_mode)
-    fwd = layer.forward(body.input)
+    # Every parameter is checked once, into the geometries, and the costs come from
+    # them before anything is computed (the pooling's input is the conv's output).
+    geo = body.geometry()
+    conv2d_cost(geo)
+    pool_geo = None
+    if layer.pool is not None:
+        pool_geo = layer.pool.geometry(geo.output_shape)
+        pool2d_cost(geo.out_channels, pool_geo)
+    fwd = layer.forward(body.input, geometry=geo, pool_geometry=pool_geo)
     loss, grad_output, target = stack.stack_loss(
         layer,
         fwd,
@@ -160,6 +147,9 @@ def backprop(body: BackpropRequest, encoding: Encoding = "json") -> ArrayJSONRes
             gate=back.gate,
             grad_output=back.grad_pool_input if layer.pool is not None else back.grad_output,
             grad_input=back.grad_conv_output,
+            geometry=activation_geometry_out(
+                layer.activation.function, layer.activation.negative_slope, fwd.conv.shape
+            ),
         )
     response = BackpropResponse(
         output=fwd.output,
@@ -176,7 +166,22 @@ def backprop(body: BackpropRequest, encoding: Encoding = "json") -> ArrayJSONRes
         activation=activation,
         pool=None if layer.pool is None else _pool_stage(layer.pool, fwd, back, body.trace),
     )
+    if not body.repeat:
+        _drop_repeats(response)
     return ArrayJSONResponse(response, encoding)
+
+
+def _drop_repeats(r: BackpropResponse) -> None:
+    """Null every field that repeats another (``repeat: false``): each tensor is sent
+    once, where it first appears: the answer's output and dE/dO, then conv's numbers,
+    then each stage's own (docs/TRAINING_API.md lists them)."""
+    r.grad_input = r.grad_weight = r.grad_bias = None  # conv's
+    last = r.pool or r.activation or r.conv
+    last.output = last.grad_output = None  # the answer's output and grad_output
+    if r.activation is not None:
+        r.activation.grad_input = None  # conv.grad_output
+    if r.pool is not None:
+        r.pool.grad_input = None  # activation.grad_output, or conv.grad_output
 
 
 # --------------------------------------------------------------------------- descent
@@ -201,10 +206,9 @@ def _check_descent(body: DescentRequest) -> None:
             f" use max_iterations <= {most} or fewer inputs",
         )
     per_iteration = 0
+    params = body.conv_params()
     for x in body.inputs:
-        steps, taps = conv2d_cost(
-            x, body.weight, body.stride, body.padding, body.dilation, body.groups
-        )
+        steps, taps = conv2d_cost(params.geometry(x, body.weight))
         per_iteration += 3 * steps * taps  # forward, dE/dW and dE/dX
     total = per_iteration * (body.max_iterations + 1)
     if total > limits.MAX_DESCENT_MACS:
@@ -227,7 +231,7 @@ def _start(body: DescentRequest) -> Iterator[descent.DescentStep]:
         targets=body.targets,
         teacher_weight=body.teacher_weight,
         teacher_bias=_array(body.teacher_bias),
-        settings=_settings(body),
+        settings=body.conv_params(),
     )
     steps = descent.descend(
         problem,

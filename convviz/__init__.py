@@ -1,0 +1,1 @@
+"""convviz from Python: ``convviz.client`` talks to a running convviz server."""

@@ -1,0 +1,503 @@
+/**
+ * The layer stack page (/stack): a picture (made here, drawn, or uploaded) through a
+ * stack of layers composed in the side panel, POST /api/stack, every layer's maps as
+ * thumbnails, and the step view of any map. The stack, the picture's recipe and the
+ * open map are in the URL (an upload's pixels are not: a link to one asks for the
+ * file again and shows the house meanwhile).
+ */
+
+import * as api from '../api.js';
+import { applyTo, loadLocale, pageStrings, translator } from '../i18n.js';
+import { fromQuery, needsPush, toQuery } from '../state.js';
+import { photoCanvas } from './maps.js';
+import { renderOverview } from './overview.js';
+import { ACTIVATIONS, MAX_FILTERS, MAX_LAYERS, STACK_PROPS, channelsIn, makePicture, stackBody } from './stackmodel.js';
+import { StepView } from './stepview.js';
+import { decodeStrokes, drawStrokes, encodeStrokes, StrokePad } from './strokes.js';
+
+const $ = (id) => document.getElementById(id);
+/** Most weights a conv layer may have to be typed in (they travel in the URL). */
+const MAX_TYPED = 1200;
+const PEN = 0.07;
+
+const parsed = fromQuery(location.search, STACK_PROPS);
+const app = {
+  state: parsed.state,
+  t: translator(pageStrings()),
+  presets: null,
+  learned: null,
+  upload: null, // (C, H, W) of the uploaded photo, this session only
+  body: null, // the last request, for the step view's weights
+  answer: null,
+};
+let written = structuredClone(app.state);
+let asked = 0;
+
+const step = new StepView($('step'), () => app.t, (n) => {
+  app.state.open = { ...app.state.open, step: n };
+  commit('replace');
+  showStep();
+}, () => {
+  app.state.open = null;
+  commit('push');
+  showStep();
+  draw();
+});
+
+function commit(mode = 'auto') {
+  const push = mode === 'push' || (mode === 'auto' && needsPush(written, app.state, STACK_PROPS));
+  written = structuredClone(app.state);
+  const url = location.pathname + toQuery(app.state, STACK_PROPS);
+  if (url === location.pathname + location.search) return;
+  if (push) history.pushState(null, '', url);
+  else history.replaceState(null, '', url);
+}
+
+window.addEventListener('popstate', () => {
+  const lang = app.state.lang;
+  app.state = fromQuery(location.search, STACK_PROPS).state;
+  written = structuredClone(app.state);
+  if (app.state.lang !== lang) setLanguage(app.state.lang, false);
+  sync();
+  compute();
+});
+
+// ---------------------------------------------------------------- the picture
+
+function drawnPicture(size, colour) {
+  const c = document.createElement('canvas');
+  c.width = c.height = size;
+  const ctx = c.getContext('2d');
+  drawStrokes(ctx, decodeStrokes(app.state.ink), size, PEN * size);
+  const data = ctx.getImageData(0, 0, size, size).data;
+  const grey = Array.from({ length: size }, (_, r) => Array.from({ length: size }, (_, col) => data[(r * size + col) * 4]));
+  return colour === 'grey' ? [grey] : [grey, grey.map((row) => row.slice()), grey.map((row) => row.slice())];
+}
+
+function picture() {
+  const s = app.state;
+  if (s.src === 'upload' && app.upload) return app.upload;
+  if (s.src === 'draw') return drawnPicture(s.size, s.colour);
+  return makePicture(s.src === 'upload' ? 'house' : s.src, s.size, s.colour);
+}
+
+// ---------------------------------------------------------------- computing
+
+async function compute() {
+  const mine = ++asked;
+  const input = picture();
+  let body;
+  try {
+    body = stackBody(input, app.state.layers, app.presets, app.learned);
+  } catch (e) {
+    showError(e.message);
+    return;
+  }
+  clearErrors();
+  $('status').textContent = app.t('lab.computing');
+  const started = performance.now();
+  try {
+    const answer = await api.post('/api/stack', body);
+    if (mine !== asked) return;
+    app.body = body;
+    app.answer = answer;
+    app.input = input;
+    $('status').textContent = app.t('lab.done', { ms: Math.round(performance.now() - started), n: answer.layers.length, p: answer.parameter_count, macs: answer.macs.toLocaleString(app.state.lang) });
+  } catch (e) {
+    if (mine !== asked) return;
+    $('status').textContent = '';
+    if (e instanceof api.ApiError) showProblems(e);
+    else showError(app.t('status.offline', { message: e.message }));
+    return;
+  }
+  draw();
+  showStep();
+}
+
+function showError(text) {
+  $('err-general').hidden = !text;
+  $('err-general').textContent = text || '';
+}
+
+function clearErrors() {
+  showError(null);
+  for (const e of document.querySelectorAll('.layer-list .err')) {
+    e.hidden = true;
+    e.textContent = '';
+  }
+}
+
+/** A 422 names "layers.<i>.<field>": the message goes under that layer too. */
+function showProblems(e) {
+  showError(e.message);
+  for (const p of e.problems) {
+    const m = /^layers\.(\d+)/.exec(p.field || '');
+    if (!m) continue;
+    const err = document.querySelector(`#layer-${m[1]} .err`);
+    if (err) {
+      err.hidden = false;
+      err.textContent = p.message;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- drawing the answer
+
+function layerTitle(l, i) {
+  const t = app.t;
+  if (l.t === 'conv') return t('lab.layer.conv', { i: i + 1, n: l.n, k: l.k });
+  if (l.t === 'act') return t('lab.layer.act', { i: i + 1, f: t(`lab.act.${l.f}`) });
+  return t(`lab.layer.${l.t}`, { i: i + 1, k: l.k, s: l.s });
+}
+
+function draw() {
+  const a = app.answer;
+  if (!a) return;
+  const t = app.t;
+  const inputCard = {
+    layer: -1,
+    title: t('lab.input', { shape: a.input_shape.join(' × ') }),
+    facts: [],
+    picture: photoCanvas(app.input),
+    maps: app.input.length === 3 ? app.input : null,
+    range: [0, 255],
+    openable: false,
+    mapName: (q) => t(`lab.channel.${q}`),
+  };
+  const cards = a.layers.map((out, i) => {
+    const l = app.state.layers[i];
+    const facts = [t('lab.shape', { shape: out.output_shape.join(' × ') }), t('lab.params', { n: out.parameter_count })];
+    if (out.formula) facts.push(`${out.formula.height}; ${out.formula.width}`);
+    return {
+      layer: i,
+      title: layerTitle(l, i),
+      facts,
+      maps: out.output,
+      range: out.range,
+      openable: true,
+      selected: app.state.open && app.state.open.layer === i ? app.state.open.map : undefined,
+      mapName: (q) => t('lab.mapName', { i: i + 1, q: q + 1 }),
+    };
+  });
+  renderOverview($('overview'), [inputCard, ...cards], openMap, t);
+}
+
+function openMap(layer, map) {
+  app.state.open = { layer, map, step: 0 };
+  commit('push');
+  showStep();
+  draw();
+  $('step').scrollIntoView({ block: 'nearest' });
+  $('step').querySelector('.step-map')?.focus();
+}
+
+function showStep() {
+  const o = app.state.open;
+  const a = app.answer;
+  if (!o || !a || o.layer >= a.layers.length || o.map >= a.layers[o.layer].output.length) {
+    step.hide();
+    return;
+  }
+  const out = a.layers[o.layer];
+  const l = app.state.layers[o.layer];
+  const input = o.layer === 0 ? app.input : a.layers[o.layer - 1].output;
+  const sent = app.body.layers[o.layer];
+  const kind = l.t === 'conv' ? 'conv' : l.t === 'act' ? 'act' : 'pool';
+  const title = app.t('lab.step.title', { map: app.t('lab.mapName', { i: o.layer + 1, q: o.map + 1 }), layer: layerTitle(l, o.layer) });
+  const spec = { kind, title, geometry: out.geometry, input, output: out.output, q: o.map, weight: sent.weight, bias: null, fn: app.t(`lab.act.${l.f}`) };
+  if (kind === 'conv' && sent.weight.flat(3).length <= MAX_TYPED) spec.onEdit = (m, i, j, v) => editWeight(o.layer, o.map, m, i, j, v);
+  step.show(spec, o.step);
+}
+
+/** A typed kernel number: the layer's weights become its own, kept in the URL. */
+function editWeight(layer, q, m, i, j, v) {
+  const l = app.state.layers[layer];
+  const w = structuredClone(app.body.layers[layer].weight);
+  w[q][m][i][j] = v;
+  app.state.layers[layer] = { ...l, src: 'w', w };
+  commit('push');
+  sync();
+  compute();
+}
+
+// ---------------------------------------------------------------- the layer list
+
+const opt = (value, text) => {
+  const o = document.createElement('option');
+  o.value = String(value);
+  o.textContent = text;
+  return o;
+};
+
+function control(label, input, id) {
+  const wrap = document.createElement('div');
+  wrap.className = 'field';
+  const lab = document.createElement('label');
+  lab.textContent = label;
+  lab.htmlFor = id;
+  input.id = id;
+  wrap.append(lab, input);
+  return wrap;
+}
+
+function select(values, value, names = (v) => String(v)) {
+  const s = document.createElement('select');
+  s.append(...values.map((v) => opt(v, names(v))));
+  s.value = String(value);
+  return s;
+}
+
+function setLayer(i, patch) {
+  app.state.layers[i] = { ...app.state.layers[i], ...patch };
+  if (app.state.open && app.state.open.layer >= i) app.state.open = null;
+  commit('push');
+  sync();
+  compute();
+}
+
+function layerRow(l, i, n) {
+  const t = app.t;
+  const li = document.createElement('li');
+  li.id = `layer-${i}`;
+  li.className = `layer-row ${l.t}`;
+  const head = document.createElement('div');
+  head.className = 'layer-head';
+  const name = document.createElement('strong');
+  name.textContent = layerTitle(l, i);
+  head.append(name);
+  const button = (text, label, fn, disabled = false) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = text;
+    b.setAttribute('aria-label', label);
+    b.title = label;
+    b.disabled = disabled;
+    b.addEventListener('click', fn);
+    return b;
+  };
+  const move = (d) => () => {
+    const ls = app.state.layers;
+    [ls[i], ls[i + d]] = [ls[i + d], ls[i]];
+    if (ls[i].src === 'w' || ls[i + d].src === 'w') resetTyped();
+    app.state.open = null;
+    commit('push');
+    sync();
+    compute();
+  };
+  head.append(
+    button('↑', t('lab.up', { i: i + 1 }), move(-1), i === 0),
+    button('↓', t('lab.down', { i: i + 1 }), move(1), i === n - 1),
+    button('✕', t('lab.remove', { i: i + 1 }), () => {
+      app.state.layers.splice(i, 1);
+      app.state.open = null;
+      commit('push');
+      sync();
+      compute();
+    }, n === 1),
+  );
+  li.append(head);
+  const fields = document.createElement('div');
+  fields.className = 'row';
+  const id = (f) => `l${i}-${f}`;
+  if (l.t === 'conv') {
+    const filters = document.createElement('input');
+    filters.type = 'number';
+    filters.min = '1';
+    filters.max = String(MAX_FILTERS);
+    filters.value = String(l.n);
+    filters.addEventListener('change', () => {
+      const v = Number(filters.value);
+      const ok = Number.isInteger(v) && v >= 1 && v <= MAX_FILTERS;
+      filters.setAttribute('aria-invalid', String(!ok));
+      if (ok) setLayer(i, { n: v, ...(l.src === 'w' ? { src: 'r1', w: undefined } : {}) });
+    });
+    fields.append(control(t('lab.filters'), filters, id('n')));
+    const pairs = [['k', 'lab.kernel', [1, 3, 5, 7]], ['s', 'lab.stride', [1, 2, 3, 4]], ['p', 'lab.padding', [0, 1, 2, 3]], ['d', 'lab.dilation', [1, 2, 3]]];
+    for (const [key, label, values] of pairs) {
+      const s = select(values, l[key]);
+      s.addEventListener('change', () => setLayer(i, { [key]: Number(s.value), ...(key === 'k' && l.src === 'w' ? { src: 'r1', w: undefined } : {}) }));
+      fields.append(control(t(label), s, id(key)));
+    }
+    const src = l.src.startsWith('r') ? 'r' : l.src;
+    const kinds = ['p', 'r', 'l', ...(l.src === 'w' ? ['w'] : [])];
+    const w = select(kinds, src, (v) => t(`lab.weights.${v}`));
+    w.addEventListener('change', () => setLayer(i, { src: w.value === 'r' ? 'r1' : w.value, w: undefined }));
+    fields.append(control(t('lab.weights'), w, id('w')));
+    if (src === 'r') {
+      const seed = document.createElement('input');
+      seed.type = 'number';
+      seed.min = '0';
+      seed.value = l.src.slice(1);
+      seed.addEventListener('change', () => {
+        const v = Number(seed.value);
+        if (Number.isInteger(v) && v >= 0 && v < 1e9) setLayer(i, { src: `r${v}` });
+      });
+      fields.append(control(t('lab.seed'), seed, id('seed')));
+    }
+  } else if (l.t === 'act') {
+    const f = select(ACTIVATIONS, l.f, (v) => t(`lab.act.${v}`));
+    f.addEventListener('change', () => setLayer(i, { f: f.value }));
+    fields.append(control(t('lab.function'), f, id('f')));
+  } else {
+    for (const [key, label] of [['k', 'lab.kernel'], ['s', 'lab.stride']]) {
+      const s = select([1, 2, 3, 4], l[key]);
+      s.addEventListener('change', () => setLayer(i, { [key]: Number(s.value) }));
+      fields.append(control(t(label), s, id(key)));
+    }
+  }
+  li.append(fields);
+  const err = document.createElement('p');
+  err.className = 'err';
+  err.hidden = true;
+  err.setAttribute('aria-live', 'polite');
+  li.append(err);
+  return li;
+}
+
+/** Typed weights fit only the channels they were typed for: after a move they are random. */
+function resetTyped() {
+  const cins = channelsIn(app.state.layers, picture().length);
+  app.state.layers = app.state.layers.map((l, i) => (l.src === 'w' && l.w[0].length !== cins[i] ? { ...l, src: 'r1', w: undefined } : l));
+}
+
+const NEW = { conv: { t: 'conv', n: 8, k: 3, s: 1, p: 1, d: 1, src: 'r1' }, act: { t: 'act', f: 'relu' }, max: { t: 'max', k: 2, s: 2 }, avg: { t: 'avg', k: 2, s: 2 } };
+for (const b of document.querySelectorAll('[data-add]')) {
+  b.addEventListener('click', () => {
+    if (app.state.layers.length >= MAX_LAYERS) {
+      showError(app.t('lab.tooMany', { n: MAX_LAYERS }));
+      return;
+    }
+    app.state.layers.push(structuredClone(NEW[b.dataset.add]));
+    commit('push');
+    sync();
+    compute();
+    document.querySelector(`#layer-${app.state.layers.length - 1} select, #layer-${app.state.layers.length - 1} input`)?.focus();
+  });
+}
+
+// ---------------------------------------------------------------- controls
+
+const pad = new StrokePad($('pad'), (strokes, done) => {
+  if (!done) return;
+  app.state.ink = encodeStrokes(strokes);
+  commit('push');
+  compute();
+}, { pen: PEN });
+
+function sync() {
+  const s = app.state;
+  $('src').value = s.src;
+  $('colour').value = s.colour;
+  $('size').value = String(s.size);
+  $('lang').value = s.lang;
+  $('upload-field').hidden = s.src !== 'upload';
+  $('pad-field').hidden = s.src !== 'draw';
+  if (s.src === 'draw') pad.set(decodeStrokes(s.ink));
+  const n = s.layers.length;
+  $('layer-list').replaceChildren(...s.layers.map((l, i) => layerRow(l, i, n)));
+  for (const b of document.querySelectorAll('[data-add]')) b.disabled = n >= MAX_LAYERS;
+  for (const a of document.querySelectorAll('[data-view-link]')) {
+    const v = a.dataset.viewLink;
+    const ru = s.lang === 'ru';
+    a.href = v === 'backward' ? `/?view=backward${ru ? '&lang=ru' : ''}` : v === 'forward' ? `/${ru ? '?lang=ru' : ''}` : `/${v}${ru ? '?lang=ru' : ''}`;
+  }
+}
+
+function onPicture(changes) {
+  Object.assign(app.state, changes);
+  app.state.open = null;
+  resetTyped();
+  commit('push');
+  sync();
+  if (app.state.src === 'upload' && !app.upload) {
+    $('status').textContent = app.t('lab.uploadAsk');
+    $('file').focus();
+  }
+  compute();
+}
+
+$('src').addEventListener('change', () => onPicture({ src: $('src').value }));
+$('colour').addEventListener('change', () => {
+  app.upload = null; // decoded for the other colour mode: ask again
+  onPicture({ colour: $('colour').value });
+});
+$('size').addEventListener('change', () => {
+  app.upload = null;
+  onPicture({ size: Number($('size').value) });
+});
+$('file').addEventListener('change', async () => {
+  const file = $('file').files[0];
+  if (!file) return;
+  try {
+    const got = await api.uploadImage(file, app.state.colour === 'grey' ? 'grey' : 'rgb', app.state.size);
+    app.upload = got.input;
+    onPicture({ src: 'upload' });
+  } catch (e) {
+    showError(e.message);
+  }
+});
+$('pad-clear').addEventListener('click', () => {
+  pad.set([]);
+  app.state.ink = '';
+  commit('push');
+  compute();
+});
+
+async function copy(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    $('share-status').textContent = app.t('lab.copied');
+  } catch {
+    $('share-status').textContent = text;
+  }
+}
+$('copy-link').addEventListener('click', () => copy(location.href));
+$('copy-embed').addEventListener('click', () => copy(`<iframe src="${location.origin}${location.pathname}${toQuery(app.state, STACK_PROPS)}" width="960" height="600" title="convviz"></iframe>`));
+$('download').addEventListener('click', () => {
+  if (!app.answer) return;
+  const blob = new Blob([JSON.stringify(app.answer)], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = 'convviz-stack.json';
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+});
+
+async function setLanguage(lang, record) {
+  if (record) {
+    app.state.lang = lang;
+    commit('push');
+  }
+  try {
+    const [common, page] = await Promise.all([loadLocale(lang), fetch(`/static/locales/layers/${lang}.json`).then((r) => r.json())]);
+    app.t = translator({ ...common, ...page });
+  } catch (e) {
+    showError(app.t('status.offline', { message: e.message }));
+    return;
+  }
+  document.documentElement.lang = lang;
+  applyTo(document, app.t);
+  sync();
+  draw();
+  showStep();
+  if (app.answer) $('status').textContent = '';
+}
+$('lang').addEventListener('change', () => setLanguage($('lang').value, true));
+
+async function start() {
+  if (parsed.warnings.length) showError(parsed.warnings.map((w) => `${w.key}: ${w.message}`).join('; '));
+  sync();
+  try {
+    const [presets, model] = await Promise.all([api.presets(), api.answer(await fetch('/api/digits/model'))]);
+    app.presets = presets.kernels;
+    app.learned = model.params['conv1.weight'];
+  } catch (e) {
+    showError(app.t('status.offline', { message: e.message }));
+    return;
+  }
+  await compute();
+  // A link to an upload carries no pixels: the house stands in until the file is chosen.
+  if (app.state.src === 'upload' && !app.upload) $('status').textContent = app.t('lab.uploadAsk');
+}
+
+start();

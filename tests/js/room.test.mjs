@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { Latest, displayCode, followerURL, joinCode, publishedView, sameView } from '../../static/js/room/live.js';
+
+test('a page publishes its path and the query state.js writes', () => {
+  assert.deepEqual(publishedView('/', '?s=2&step=3'), { path: '/', query: '?s=2&step=3' });
+  // Keys state.js does not know (the embed's options) and malformed values are dropped.
+  assert.deepEqual(publishedView('/embed', '?theme=dark&fs=2&step=4&s=zz'), { path: '/', query: '?step=4' });
+  assert.deepEqual(publishedView('/lecture/padding', '?p=1'), { path: '/lecture/padding', query: '?p=1' });
+  // The same state in another order is the same view.
+  assert.deepEqual(publishedView('/', '?step=3&s=2'), publishedView('/', '?s=2&step=3'));
+});
+
+test("a follower opens the lecturer's view in the follower's own language", () => {
+  assert.equal(followerURL({ path: '/', query: '?lang=ru&step=3' }, 'en'), '/?step=3');
+  assert.equal(followerURL({ path: '/lecture/pool', query: '?step=3' }, 'ru'), '/lecture/pool?lang=ru&step=3');
+});
+
+test('the language aside, a view is compared as state', () => {
+  assert.ok(sameView({ path: '/', query: '?step=3' }, { path: '/', query: '?lang=ru&step=3' }));
+  assert.ok(!sameView({ path: '/', query: '?step=3' }, { path: '/', query: '?step=4' }));
+  assert.ok(!sameView({ path: '/', query: '?step=3' }, { path: '/lecture/pool', query: '?step=3' }));
+});
+
+test('join codes: read from the fragment, as typed, or refused', () => {
+  assert.equal(joinCode('#join=K7QM4XPD'), 'K7QM4XPD');
+  assert.equal(joinCode('#x=1&join=k7qm-4xpd'), 'K7QM4XPD');
+  assert.equal(joinCode('#join=K7QM4XP'), null); // too short
+  assert.equal(joinCode('#join=K7QM4XPU'), null); // U is not in the alphabet
+  assert.equal(joinCode('#join=<script>'), null);
+  assert.equal(joinCode(''), null);
+  assert.equal(displayCode('K7QM4XPD'), 'K7QM-4XPD');
+});
+
+test('the sender keeps one request in flight and sends only the newest of the rest', async () => {
+  const sent = [];
+  const gates = [];
+  const latest = new Latest((v) => {
+    sent.push(v);
+    return new Promise((resolve) => gates.push(resolve));
+  });
+  latest.push(1);
+  for (let v = 2; v <= 10; v++) latest.push(v);
+  assert.deepEqual(sent, [1]); // 2..9 are replaced while 1 is in flight
+  gates.shift()();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(sent, [1, 10]);
+  gates.shift()();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(latest.busy, false);
+  latest.push(11);
+  assert.deepEqual(sent, [1, 10, 11]);
+});
+
+test('a failed send does not stop the next', async () => {
+  const sent = [];
+  const latest = new Latest(async (v) => {
+    sent.push(v);
+    if (v === 1) throw new Error('offline');
+  });
+  latest.push(1);
+  latest.push(2);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(sent, [1, 2]);
+});
+
+test('every string the room modules use exists in both lecture locales', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = new URL('../../static/js/room/', import.meta.url);
+  const locale = (lang) => JSON.parse(readFileSync(new URL(`../../static/locales/lecture/${lang}.json`, import.meta.url), 'utf8'));
+  const [en, ru] = [locale('en'), locale('ru')];
+  const used = new Set();
+  for (const f of readdirSync(dir)) {
+    const src = readFileSync(new URL(f, dir), 'utf8');
+    for (const m of src.matchAll(/'((?:room|share)\.\w+)'/g)) used.add(m[1]);
+    for (const m of src.matchAll(/data-l="([\w.]+)"/g)) used.add(m[1]);
+    for (const m of src.matchAll(/data-l-attr="\w+:([\w.]+)"/g)) used.add(m[1]);
+  }
+  assert.ok(used.size >= 20, `${used.size} keys found`);
+  for (const key of used) {
+    assert.ok(key in en, `en lacks ${key}`);
+    assert.ok(key in ru && /[а-яё]/i.test(ru[key]), `ru lacks ${key}`);
+  }
+});
