@@ -49,7 +49,12 @@ def test_each_step_equals_the_map_and_its_partial_sums_add_up(page, server) -> N
         assert len(partials) == 3  # the three maps of the layer before, each its partial sum
         # The main page's worked sum (format.js): a line per input map, then the total.
         lines = step.locator(".step-line").all_inner_texts()
-        assert [ln.split(":")[0] for ln in lines] == ["channel 1", "channel 2", "channel 3", "total"]
+        assert [ln.split(":")[0] for ln in lines] == [
+            "channel 1",
+            "channel 2",
+            "channel 3",
+            "total",
+        ]
         assert [numbers(ln)[-1] for ln in lines[:3]] == partials
         assert lines[-1].endswith(f"= {got.strip()}")
         # Off-map taps (padding 1 at the map's edge) are shown as the zeros they are.
@@ -78,18 +83,24 @@ def test_a_map_opens_the_same_convolution_on_the_main_page(page, server) -> None
     page.wait_for_function("() => location.search.includes('at=0.1.33')")
     here = step.locator(".step-line").all_inner_texts()
     value = step.locator(".step-sum").inner_text().split(" (the map holds ")[1].rstrip(")")
-    link = step.get_by_role("link", name="Open this convolution on the main page, with every control")
+    link = step.get_by_role(
+        "link", name="Open this convolution on the main page, with every control"
+    )
     href = link.get_attribute("href")
     assert href.startswith("/?") and "step=33" in href and "r=sum" in href
     link.click()
-    page.wait_for_function("() => document.querySelector('#sum') && document.querySelector('#sum').textContent.includes('=')")
+    page.wait_for_function(
+        "() => (document.querySelector('#sum')?.textContent || '').includes('=')"
+    )
     there = page.locator("#sum").inner_text().splitlines()
     assert there == here
     assert there[-1].endswith(f"= {value}")
     # Too large for a link: the step view says so instead.
     ready(page, server + "/stack?src=rings&sz=128&L=c_2_3_1_1_1_p&at=0.0.0")
     page.locator("#step .step-sum").wait_for()
-    assert page.locator("#step .step-actions").inner_text().startswith("Its input maps are too large")
+    assert (
+        page.locator("#step .step-actions").inner_text().startswith("Its input maps are too large")
+    )
 
 
 def test_a_map_exports_as_a_gif_in_the_page_language(page, server) -> None:
@@ -113,7 +124,9 @@ def test_a_map_exports_as_a_gif_in_the_page_language(page, server) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
-def test_embedded_stack_fills_the_frame_and_steps_from_the_keyboard(page, phone, server, lang) -> None:
+def test_embedded_stack_fills_the_frame_and_steps_from_the_keyboard(
+    page, phone, server, lang
+) -> None:
     for p, size in ((page, "desktop"), (phone, "phone")):
         ready(p, server + STACK + f"&lang={lang}&embed=1")
         assert p.locator("header.top").is_hidden() and p.locator("#controls").is_hidden()
@@ -129,7 +142,9 @@ def test_embedded_stack_fills_the_frame_and_steps_from_the_keyboard(page, phone,
         p.wait_for_function("() => location.search.includes('at=0.0.1023')")
         open_full = p.locator("a.embed-open")
         assert "embed" not in open_full.get_attribute("href")
-        assert open_full.inner_text() == ("Open in convviz" if lang == "en" else "Открыть в convviz")
+        assert open_full.inner_text() == (
+            "Open in convviz" if lang == "en" else "Открыть в convviz"
+        )
         assert p.evaluate("() => document.documentElement.scrollWidth") <= p.viewport_size["width"]
         shot(p, f"stack-embed-step-{size}-{lang}")
         p.locator(".step-close").click()
@@ -184,7 +199,10 @@ def test_the_pads_draw_from_the_keyboard(page, server) -> None:
 
 TARGETS = """() => [...document.querySelectorAll('button, select, input, a, canvas.pad')]
   .filter((e) => e.offsetParent !== null && !e.closest('.sr-only'))
-  .map((e) => { const r = e.getBoundingClientRect(); return [e.id || e.className || e.tagName, e.textContent.trim().slice(0, 20), r.width, r.height]; })
+  .map((e) => {
+    const r = e.getBoundingClientRect();
+    return [e.id || e.className || e.tagName, e.textContent.trim().slice(0, 20), r.width, r.height];
+  })
   .filter(([, , w, h]) => w < 24 || h < 24)"""
 
 
