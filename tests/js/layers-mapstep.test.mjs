@@ -123,3 +123,43 @@ test('an activation: the value before and after', () => {
   assert.deepEqual([mapStep(d, geo, 1, 0).channels[0].values, mapStep(d, geo, 1, 0).result], [[-3], 0]);
   assert.equal(mapStep(d, geo, 1, 1).result, 4);
 });
+
+test("a map's link to the main page and its GIF body carry the filter's group, slice and bias", async () => {
+  const { gifBody, mainPageLink } = await import('../../static/js/layers/maplinks.js');
+  const { fromQuery, PROPS } = await import('../../static/js/state.js');
+  const input = [[[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[0, 1, 0], [1, 0, 1], [0, 1, 0]], [[2, 2, 2], [2, 2, 2], [2, 2, 2]], [[9, 9, 9], [9, 9, 9], [9, 9, 9]]];
+  const weight = [0, 1, 2, 3].map((q) => [[[q, 0.5], [-1, 0.25]], [[1, 1], [1, q]]]); // (4, 2, 2, 2)
+  const geo = convGeo({ in_channels: 4, out_channels: 4, groups: 2, input_size: [3, 3], kernel_size: [2, 2], padding: { top: 1, bottom: 1, left: 1, right: 1 }, output_size: [4, 4] });
+  const href = mainPageLink(geo, { input, weight, bias: [5, 6, 7, 8] }, 3, 5, 'ru');
+  const { state, warnings } = fromQuery(href.slice(1), PROPS);
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(state.input, input.slice(2)); // filter 3 is in group 2: maps 3 and 4
+  assert.deepEqual(state.weight, [weight[3]]);
+  assert.deepEqual(state.bias, [8]);
+  assert.deepEqual([state.step, state.lang, state.reduce, state.padding, state.groups], [5, 'ru', 'sum', [1, 1], 1]);
+  // The main page's convolution of that state is map 3's: the same step, the same number.
+  const main = layerDeriver(convGeo({ in_channels: 2, out_channels: 1, input_size: [3, 3], kernel_size: [2, 2], padding: geo.padding, output_size: [4, 4] }), { input: state.input, weight: state.weight, bias: state.bias });
+  const d = layerDeriver(geo, { input, weight, bias: [5, 6, 7, 8] });
+  assert.equal(main.step(5).result, mapStep(d, geo, 3, 5).result);
+  assert.equal(mainPageLink({ ...geo, op: 'max_pool2d' }, { input }, 0, 0, 'en'), null);
+  const big = [Array.from({ length: 200 }, (_, r) => Array.from({ length: 200 }, (_, c) => r * 200 + c))];
+  assert.equal(mainPageLink(convGeo({ in_channels: 1, out_channels: 1, input_size: [200, 200], kernel_size: [1, 1], output_size: [200, 200] }), { input: big, weight: [[[[1]]]] }, 0, 0, 'en'), null);
+  const body = gifBody(geo, { input, weight, bias: [5, 6, 7, 8] }, 1);
+  assert.deepEqual([body.op, body.input, body.weight, body.bias, body.padding], ['conv2d', input.slice(0, 2), [weight[1]], [6], [1, 1]]);
+  const pool = gifBody({ op: 'max_pool2d', kernel_size: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], ceil_mode: false }, { input }, 2);
+  assert.deepEqual([pool.op, pool.input], ['max_pool2d', [input[2]]]);
+  assert.equal(gifBody({ op: 'activation' }, { input }, 0), null);
+});
+
+test('the keyboard pen: arrows move it on the pad, Space puts it down and lifts it, Backspace takes back', async () => {
+  const { KEY_JUMP, KEY_STEP, penKey } = await import('../../static/js/layers/strokes.js');
+  assert.deepEqual(penKey('ArrowRight', false, [0.5, 0.5], false), { at: [0.5 + KEY_STEP, 0.5], down: false });
+  assert.deepEqual(penKey('ArrowUp', true, [0.5, 0.5], true), { at: [0.5, 0.5 - KEY_JUMP], down: true });
+  assert.deepEqual(penKey('ArrowLeft', true, [0.05, 0], false).at, [0, 0]);
+  assert.deepEqual(penKey(' ', false, [0.2, 0.3], false), { at: [0.2, 0.3], down: true });
+  assert.deepEqual(penKey(' ', false, [0.2, 0.3], true).down, false);
+  assert.equal(penKey('Enter', false, [0, 0], false), null);
+  assert.equal(penKey('Enter', false, [0, 0], true).down, false);
+  assert.equal(penKey('Backspace', false, [0, 0], true).undo, true);
+  assert.equal(penKey('a', false, [0, 0], true), null);
+});
