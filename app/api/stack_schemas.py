@@ -116,6 +116,11 @@ class StackLayerOut(BaseModel):
     geometry: LayerGeometry | None = Field(
         description="The compact step form of docs/STEPS.md: derive any map's steps from it."
     )
+    indices: Array | None = Field(
+        default=None,
+        description="max_pool2d only, (C, H_out, W_out): the flat h*W+w index of each"
+        " window's maximum in its input map, as F.max_pool2d(return_indices=True).",
+    )
 
 
 class StackResponse(BaseModel):
@@ -178,6 +183,9 @@ class DigitStage(BaseModel):
     parameter_count: int
     formula: Formula | None = None
     geometry: LayerGeometry | None = None
+    indices: Array | None = Field(
+        default=None, description="max_pool2d only: each window's argmax, as in /api/stack."
+    )
 
 
 class DigitForwardResponse(BaseModel):

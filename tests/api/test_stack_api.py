@@ -41,9 +41,11 @@ def _random_stack(rng: np.random.Generator) -> tuple[np.ndarray, list[dict]]:
     return x.round(2), layers
 
 
-def _torch_stack(x: np.ndarray, layers: list[dict]) -> list[np.ndarray]:
+def _torch_stack(x: np.ndarray, layers: list[dict]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Every layer's output, and each max pooling's indices, by torch.nn.functional."""
     h = torch.tensor(x, dtype=torch.float64)[None]
-    outs = []
+    outs: list[np.ndarray] = []
+    indices: list[np.ndarray] = []
     for spec in layers:
         kind = spec["type"]
         if kind == "conv2d":
@@ -53,11 +55,14 @@ def _torch_stack(x: np.ndarray, layers: list[dict]) -> list[np.ndarray]:
         elif kind == "activation":
             h = F.relu(h) if spec["function"] == "relu" else torch.tanh(h)
         elif kind == "max_pool2d":
-            h = F.max_pool2d(h, spec["kernel_size"], ceil_mode=spec["ceil_mode"])
+            h, idx = F.max_pool2d(
+                h, spec["kernel_size"], ceil_mode=spec["ceil_mode"], return_indices=True
+            )
+            indices.append(idx[0].numpy())
         else:
             h = F.avg_pool2d(h, spec["kernel_size"], padding=spec["padding"])
         outs.append(h[0].numpy())
-    return outs
+    return outs, indices
 
 
 @pytest.mark.parametrize("seed", range(16))
@@ -66,7 +71,7 @@ def test_every_layer_of_a_random_stack_equals_torch(client: TestClient, seed: in
     x, layers = _random_stack(rng)
     r = client.post("/api/stack", json={"input": x.tolist(), "layers": layers})
     try:
-        expected = _torch_stack(x, layers)
+        expected, ref_indices = _torch_stack(x, layers)
     except RuntimeError:  # a window larger than the maps left: we refuse it too, by layer
         assert r.status_code == 422, r.text
         assert r.json()["detail"][0]["loc"][0].startswith("layers.")
@@ -79,6 +84,18 @@ def test_every_layer_of_a_random_stack_equals_torch(client: TestClient, seed: in
         assert got["output_shape"] == list(ref.shape), i
         np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-3, err_msg=f"layer {i}")
         assert got["range"] == pytest.approx([out.min(), out.max()], rel=1e-6, abs=1e-6)
+    # Max poolings name their winners (the page's step view marks them): a cell holding
+    # the window's maximum, torch's own wherever the maximum is not tied.
+    pools = [i for i, got in enumerate(body["layers"]) if got["type"] == "max_pool2d"]
+    assert all((got["indices"] is None) == (i not in pools) for i, got in enumerate(body["layers"]))
+    for i, ref in zip(pools, ref_indices, strict=True):
+        got = np.asarray(body["layers"][i]["indices"])
+        maps = np.asarray(body["layers"][i - 1]["output"]).reshape(got.shape[0], -1)
+        won = np.take_along_axis(maps, got.reshape(got.shape[0], -1), 1)
+        np.testing.assert_array_equal(won.reshape(got.shape), body["layers"][i]["output"])
+        torch_won = np.take_along_axis(maps, ref.reshape(ref.shape[0], -1), 1)
+        np.testing.assert_array_equal(won, torch_won)  # differs only among tied cells
+        assert (got == ref).mean() > 0.5
     params = sum(
         np.asarray(s["weight"]).size + (0 if s["bias"] is None else len(s["bias"]))
         for s in layers
@@ -263,6 +280,10 @@ def test_digit_forward_equals_torch_with_the_same_weights(client: TestClient) ->
     assert body["stages"][0]["geometry"]["op"] == "conv2d"
     assert body["stages"][0]["parameter_count"] == 16 * 9 + 16
     assert body["bitmap"] is None
+    h = torch.tensor(body["stages"][1]["output"], dtype=torch.float64)[None]  # relu1
+    _, idx = F.max_pool2d(h, 2, return_indices=True)
+    assert body["stages"][2]["name"] == "pool1"
+    np.testing.assert_array_equal(body["stages"][2]["indices"], idx[0].numpy())
 
 
 def test_a_drawn_zero_is_read_as_zero(client: TestClient) -> None:

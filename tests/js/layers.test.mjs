@@ -1,90 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { cellOfStep, convStep, poolStep, stepOfCell } from '../../static/js/layers/derive.js';
 import { DIGIT_PROPS, EXAMPLES, vote } from '../../static/js/layers/digitmodel.js';
 import { channelsIn, DEFAULT_LAYERS, decodeLayer, encodeLayer, layerWeight, makePicture, rng, STACK_PROPS, stackBody } from '../../static/js/layers/stackmodel.js';
 import { decodeStrokes, encodeStrokes, MAX_POINTS, simplify } from '../../static/js/layers/strokes.js';
 import { fromQuery, toQuery } from '../../static/js/state.js';
-
-const convGeo = (o) => ({
-  op: 'conv2d', groups: 1, stride: [1, 1], dilation: [1, 1], padding: { top: 0, bottom: 0, left: 0, right: 0 }, ...o,
-});
-
-test("the padding slide's output, cell by cell, from the geometry", () => {
-  const input = [[[2, 2, 3, 3, 3], [0, 1, 3, 0, 3], [2, 3, 0, 1, 3], [3, 3, 2, 1, 2], [3, 3, 0, 2, 3]]];
-  const weight = [[[[2, 0, 1], [1, 0, 0], [0, 1, 1]]]];
-  const geo = convGeo({ in_channels: 1, out_channels: 1, input_size: [5, 5], kernel_size: [3, 3], stride: [2, 2], padding: { top: 1, bottom: 1, left: 1, right: 1 }, output_size: [3, 3] });
-  const want = [[1, 5, 6], [7, 8, 3], [3, 10, 4]];
-  for (let n = 0; n < 9; n++) {
-    const [q, y, x] = cellOfStep(geo, n);
-    assert.equal(stepOfCell(geo, q, y, x), n);
-    const d = convStep(geo, input, weight, null, q, y, x);
-    assert.equal(d.result, want[y][x]);
-    assert.equal(d.channels.length, 1);
-  }
-  const corner = convStep(geo, input, weight, null, 0, 0, 0);
-  assert.deepEqual(corner.channels[0].inside, [false, false, false, false, true, true, false, true, true]);
-});
-
-/** The obvious loop over one output cell, for any stride, padding, dilation and groups. */
-function naive(input, weight, bias, g, q, y, x) {
-  const perGroup = g.in_channels / g.groups;
-  const group = Math.floor(q / (g.out_channels / g.groups));
-  let s = bias ? bias[q] : 0;
-  for (let m = 0; m < perGroup; m++) {
-    for (let i = 0; i < g.kernel_size[0]; i++) {
-      for (let j = 0; j < g.kernel_size[1]; j++) {
-        const r = y * g.stride[0] + i * g.dilation[0] - g.padding.top;
-        const c = x * g.stride[1] + j * g.dilation[1] - g.padding.left;
-        const row = input[group * perGroup + m][r];
-        if (row !== undefined && row[c] !== undefined) s += row[c] * weight[q][m][i][j];
-      }
-    }
-  }
-  return s;
-}
-
-test('convStep equals the obvious loop with groups, stride, padding and dilation', () => {
-  const next = rng(3);
-  for (let trial = 0; trial < 30; trial++) {
-    const groups = 1 + Math.floor(next() * 2);
-    const cin = groups * (1 + Math.floor(next() * 2));
-    const cout = groups * (1 + Math.floor(next() * 2));
-    const k = 1 + Math.floor(next() * 3);
-    const [H, W] = [6 + Math.floor(next() * 4), 5 + Math.floor(next() * 4)];
-    const s = 1 + Math.floor(next() * 2);
-    const d = 1 + Math.floor(next() * 2);
-    const p = Math.floor(next() * 2);
-    const out = [Math.floor((H + 2 * p - d * (k - 1) - 1) / s) + 1, Math.floor((W + 2 * p - d * (k - 1) - 1) / s) + 1];
-    const geo = convGeo({ in_channels: cin, out_channels: cout, groups, input_size: [H, W], kernel_size: [k, k], stride: [s, s], dilation: [d, d], padding: { top: p, bottom: p, left: p, right: p }, output_size: out });
-    const input = Array.from({ length: cin }, () => Array.from({ length: H }, () => Array.from({ length: W }, () => Math.round(next() * 10))));
-    const weight = Array.from({ length: cout }, () => Array.from({ length: cin / groups }, () => Array.from({ length: k }, () => Array.from({ length: k }, () => Math.round(next() * 6 - 3)))));
-    const bias = Array.from({ length: cout }, () => Math.round(next() * 4));
-    for (let n = 0; n < cout * out[0] * out[1]; n += 3) {
-      const [q, y, x] = cellOfStep(geo, n);
-      const got = convStep(geo, input, weight, bias, q, y, x);
-      assert.equal(got.result, naive(input, weight, bias, geo, q, y, x));
-      assert.equal(got.channels.reduce((a, c) => a + c.partial, 0) + got.bias, got.result);
-    }
-  }
-});
-
-test('poolStep: the max and its tap, the mean and its divisor', () => {
-  const input = [[[1, 5, 2, 0], [3, 4, 8, 1], [0, 0, 6, 7], [9, 2, 3, 4]]];
-  const base = { kernel_size: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], input_size: [4, 4], output_size: [2, 2] };
-  const m = poolStep({ ...base, op: 'max_pool2d' }, input, 0, 0, 1);
-  assert.equal(m.result, 8);
-  assert.equal(m.argmax, 2);
-  const a = poolStep({ ...base, op: 'avg_pool2d', count_include_pad: true }, input, 0, 1, 0);
-  assert.equal(a.divisor, 4);
-  assert.equal(a.result, 11 / 4);
-  // Padding 1: the corner window has one tap on the map; with count_include_pad all 4 count.
-  const padded = { ...base, padding: [1, 1], output_size: [3, 3] };
-  assert.equal(poolStep({ ...padded, op: 'avg_pool2d', count_include_pad: true }, input, 0, 0, 0).divisor, 4);
-  assert.equal(poolStep({ ...padded, op: 'avg_pool2d', count_include_pad: false }, input, 0, 0, 0).divisor, 1);
-  assert.equal(poolStep({ ...padded, op: 'max_pool2d' }, input, 0, 0, 0).result, 1);
-});
 
 test('a stack round-trips through the URL, and nonsense is refused', () => {
   const layers = [...DEFAULT_LAYERS, { t: 'avg', k: 3, s: 1 }, { t: 'act', f: 'tanh' }, { t: 'conv', n: 2, k: 1, s: 1, p: 0, d: 1, src: 'w', w: [[[[0.5]]], [[[-1]]]] }];

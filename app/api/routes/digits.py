@@ -12,7 +12,7 @@ from app.api import limits
 from app.api.errors import LimitError
 from app.api.responses import ArrayJSONResponse, Encoding
 from app.api.route import GuardedRoute
-from app.api.routes.stack import layer_formula
+from app.api.routes.stack import layer_formula, pool_indices
 from app.api.schemas import ERRORS
 from app.api.stack_geometry import layer_geometry
 from app.api.stack_schemas import (
@@ -79,8 +79,9 @@ def forward(body: DigitForwardRequest, encoding: Encoding = "json") -> ArrayJSON
             parameter_count=p.layer.parameter_count,
             formula=layer_formula(p),
             geometry=layer_geometry(p),
+            indices=pool_indices(p.layer, saved),
         )
-        for name, p in zip(digits.STAGES, plans, strict=True)
+        for name, p, saved in zip(digits.STAGES, plans, fwd.fwd.saved, strict=True)
     ]
     response = DigitForwardResponse(
         classes=list(digits.CLASSES),

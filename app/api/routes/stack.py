@@ -96,7 +96,15 @@ def layer_formula(p: sequential.LayerPlan) -> Formula | None:
     return None
 
 
-def layer_out(p: sequential.LayerPlan, output: np.ndarray) -> StackLayerOut:
+def pool_indices(layer: sequential.Layer, saved: object) -> np.ndarray | None:
+    """A max pooling's argmax of one sample, (C, H_out, W_out), from what its forward kept
+    (``(B*C, H_out, W_out)``, B = 1): the page's step view names the engine's winner."""
+    if isinstance(layer, sequential.MaxPool2d) and isinstance(saved, np.ndarray):
+        return saved
+    return None
+
+
+def layer_out(p: sequential.LayerPlan, output: np.ndarray, saved: object = None) -> StackLayerOut:
     """One layer's answer: its maps, shapes, formula, parameters, range and geometry."""
     return StackLayerOut(
         type=p.layer.kind,
@@ -108,6 +116,7 @@ def layer_out(p: sequential.LayerPlan, output: np.ndarray) -> StackLayerOut:
         macs=p.macs,
         range=(float(output.min()), float(output.max())),
         geometry=layer_geometry(p),
+        indices=pool_indices(p.layer, saved),
     )
 
 
@@ -142,7 +151,10 @@ def _run(
     fwd = sequential.forward(layers, x[None])
     response = StackResponse(
         input_shape=list(x.shape),
-        layers=[layer_out(p, out[0]) for p, out in zip(plans, fwd.outputs, strict=True)],
+        layers=[
+            layer_out(p, out[0], saved)
+            for p, out, saved in zip(plans, fwd.outputs, fwd.saved, strict=True)
+        ],
         parameter_count=sum(layer.parameter_count for layer in layers),
         macs=macs,
     )

@@ -4,7 +4,7 @@
  * Node (tests/js/layers-digits.test.mjs).
  */
 
-import { oneOf } from '../state.js';
+import { bool, oneOf } from '../state.js';
 import { openCodec } from './stackmodel.js';
 import { decodeStrokes } from './strokes.js';
 
@@ -25,6 +25,7 @@ export const DIGIT_PROPS = [
     push: true,
   },
   { name: 'open', key: 'at', def: null, codec: openCodec, push: false },
+  { name: 'embed', key: 'embed', def: false, codec: bool, push: true },
 ];
 
 /** Points along an ellipse arc, angles in turns (0 = right, 0.25 = down). */

@@ -14,6 +14,8 @@ import { fromQuery, needsPush, toQuery } from '../state.js';
 import { DIGIT_PROPS, EXAMPLES, vote } from './digitmodel.js';
 import { filterCanvas, greyCanvas, zoomed } from './maps.js';
 import { renderOverview } from './overview.js';
+import { setupEmbed } from './embedmode.js';
+import { mapActions } from './mapactions.js';
 import { StepView } from './stepview.js';
 import { decodeStrokes, encodeStrokes, StrokePad } from './strokes.js';
 
@@ -36,6 +38,8 @@ const step = new StepView($('step'), () => app.t, (n) => {
   showStep();
   draw();
 });
+
+const embedShown = setupEmbed(app.state, step, () => location.pathname + toQuery({ ...app.state, embed: false }, DIGIT_PROPS), () => app.t);
 
 function commit(mode = 'auto') {
   const push = mode === 'push' || (mode === 'auto' && needsPush(written, app.state, DIGIT_PROPS));
@@ -196,6 +200,12 @@ function openMap(layer, map) {
 }
 
 function showStep() {
+  openStep();
+  embedShown();
+}
+
+/** The open map's step view, or none. */
+function openStep() {
   const o = app.state.open;
   const a = app.answer;
   if (!o || !a || !app.model || o.layer >= a.stages.length || a.stages[o.layer].output_shape.length !== 3) {
@@ -219,8 +229,10 @@ function showStep() {
     q: o.map,
     weight: kind === 'conv' ? p[`${s.name}.weight`] : null,
     bias: kind === 'conv' ? p[`${s.name}.bias`] : null,
+    indices: s.indices,
     fn: 'ReLU',
   };
+  spec.extras = (n) => mapActions(spec, n, app.state.lang, app.t);
   step.show(spec, o.step);
 }
 
@@ -268,7 +280,9 @@ const pad = new StrokePad($('pad'), (strokes, done) => {
   $('example').value = '';
   commit('push');
   compute();
-}, { pen: PEN });
+}, { pen: PEN, onPen: (x, y, down) => {
+  $('pad-pen').textContent = app.t('lab.padPen', { x: Math.round(x * 100), y: Math.round(y * 100), state: app.t(down ? 'lab.padPen.down' : 'lab.padPen.up') });
+} });
 
 $('clear').addEventListener('click', () => {
   pad.set([]);

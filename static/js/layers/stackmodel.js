@@ -5,7 +5,7 @@
  * Tested in Node (tests/js/layers-stack.test.mjs).
  */
 
-import { decodeTensor, encodeTensor, int, oneOf } from '../state.js';
+import { bool, decodeTensor, encodeTensor, int, oneOf } from '../state.js';
 
 /** Most layers and filters the page offers (the API allows a little more). */
 export const MAX_LAYERS = 12;
@@ -97,6 +97,8 @@ export const STACK_PROPS = [
   { name: 'ink', key: 'ink', def: '', codec: { encode: String, decode: (s) => s }, push: true },
   { name: 'layers', key: 'L', def: DEFAULT_LAYERS, codec: layersCodec, push: true },
   { name: 'open', key: 'at', def: null, codec: openCodec, push: false },
+  // In a frame (?embed=1): no controls, the overview or the open map's step view only.
+  { name: 'embed', key: 'embed', def: false, codec: bool, push: true },
 ];
 
 /** Seeded uniform numbers in [0, 1) (mulberry32): the same seed, the same filters. */

@@ -12,6 +12,8 @@ import { fromQuery, needsPush, toQuery } from '../state.js';
 import { photoCanvas } from './maps.js';
 import { renderOverview } from './overview.js';
 import { ACTIVATIONS, MAX_FILTERS, MAX_LAYERS, STACK_PROPS, channelsIn, makePicture, stackBody } from './stackmodel.js';
+import { setupEmbed } from './embedmode.js';
+import { mapActions } from './mapactions.js';
 import { StepView } from './stepview.js';
 import { decodeStrokes, drawStrokes, encodeStrokes, StrokePad } from './strokes.js';
 
@@ -43,6 +45,8 @@ const step = new StepView($('step'), () => app.t, (n) => {
   showStep();
   draw();
 });
+
+const embedShown = setupEmbed(app.state, step, () => location.pathname + toQuery({ ...app.state, embed: false }, STACK_PROPS), () => app.t);
 
 function commit(mode = 'auto') {
   const push = mode === 'push' || (mode === 'auto' && needsPush(written, app.state, STACK_PROPS));
@@ -192,6 +196,12 @@ function openMap(layer, map) {
 }
 
 function showStep() {
+  openStep();
+  embedShown();
+}
+
+/** The open map's step view, or none. */
+function openStep() {
   const o = app.state.open;
   const a = app.answer;
   if (!o || !a || o.layer >= a.layers.length || o.map >= a.layers[o.layer].output.length) {
@@ -204,7 +214,8 @@ function showStep() {
   const sent = app.body.layers[o.layer];
   const kind = l.t === 'conv' ? 'conv' : l.t === 'act' ? 'act' : 'pool';
   const title = app.t('lab.step.title', { map: app.t('lab.mapName', { i: o.layer + 1, q: o.map + 1 }), layer: layerTitle(l, o.layer) });
-  const spec = { kind, title, geometry: out.geometry, input, output: out.output, q: o.map, weight: sent.weight, bias: null, fn: app.t(`lab.act.${l.f}`) };
+  const spec = { kind, title, geometry: out.geometry, input, output: out.output, q: o.map, weight: sent.weight, bias: null, indices: out.indices, fn: app.t(`lab.act.${l.f}`) };
+  spec.extras = (n) => mapActions(spec, n, app.state.lang, app.t);
   if (kind === 'conv' && sent.weight.flat(3).length <= MAX_TYPED) spec.onEdit = (m, i, j, v) => editWeight(o.layer, o.map, m, i, j, v);
   step.show(spec, o.step);
 }
@@ -382,7 +393,9 @@ const pad = new StrokePad($('pad'), (strokes, done) => {
   app.state.ink = encodeStrokes(strokes);
   commit('push');
   compute();
-}, { pen: PEN });
+}, { pen: PEN, onPen: (x, y, down) => {
+  $('pad-pen').textContent = app.t('lab.padPen', { x: Math.round(x * 100), y: Math.round(y * 100), state: app.t(down ? 'lab.padPen.down' : 'lab.padPen.up') });
+} });
 
 function sync() {
   const s = app.state;
@@ -452,7 +465,7 @@ async function copy(text) {
   }
 }
 $('copy-link').addEventListener('click', () => copy(location.href));
-$('copy-embed').addEventListener('click', () => copy(`<iframe src="${location.origin}${location.pathname}${toQuery(app.state, STACK_PROPS)}" width="960" height="600" title="convviz"></iframe>`));
+$('copy-embed').addEventListener('click', () => copy(`<iframe src="${location.origin}${location.pathname}${toQuery({ ...app.state, embed: true }, STACK_PROPS)}" width="960" height="600" title="convviz"></iframe>`));
 $('download').addEventListener('click', () => {
   if (!app.answer) return;
   const blob = new Blob([JSON.stringify(app.answer)], { type: 'application/json' });

@@ -3,13 +3,15 @@
  * window it reads on every input map of its group (outlined on each), the kernel's
  * slice for that map, the products, each map's partial sum, and their total plus the
  * bias, which is the cell's value. A pooling shows its window and the max or mean;
- * an activation the value before and after. The step (which cell) is the one source
- * of truth: the page keeps it in the URL; arrow keys, the slider and a click on the
- * map all change it through `onStep`.
+ * an activation the value before and after. Every number comes from the page's one
+ * derivation (model/derive.js, through mapstep.js) and the worked sum is the main
+ * page's own (format.js). The step (which cell) is the one source of truth: the page
+ * keeps it in the URL; arrow keys, the slider and a click on the map all change it
+ * through `onStep`.
  */
 
-import { fmt } from '../format.js';
-import { convStep, poolStep } from './derive.js';
+import { convSumLines, fmt, poolSumLines } from '../format.js';
+import { layerDeriver, mapStep } from './mapstep.js';
 import { greyCanvas, rangeOf, zoomed } from './maps.js';
 
 /** Input maps shown in full; the others only by their partial sums. */
@@ -26,8 +28,8 @@ const el = (tag, cls, text) => {
  * A small table of numbers, (rows, cols), with a caption; with `edit`, each cell is a
  * number field and `edit(k, value)` gets a changed one.
  */
-function numbers(caption, values, rows, cols, mark = () => '', edit = null) {
-  const table = el('table', 'numbers small');
+function numbers(caption, values, rows, cols, mark = () => '', edit = null, cls = '') {
+  const table = el('table', `numbers small ${cls}`.trim());
   table.createCaption().textContent = caption;
   const body = table.createTBody();
   for (let r = 0; r < rows; r++) {
@@ -83,10 +85,17 @@ export class StepView {
 
   /**
    * @param {{kind: 'conv' | 'pool' | 'act', title: string, geometry: object, input: number[][][],
-   *   output: number[][][], q: number, weight?: number[][][][], bias?: number[] | null, fn?: string,
-   *   onEdit?: (m: number, i: number, j: number, v: number) => void}} spec  onEdit: the kernel is typed in
+   *   output: number[][][], q: number, weight?: number[][][][], bias?: number[] | null,
+   *   indices?: number[][][] | null, fn?: string, extras?: (step: number) => HTMLElement[],
+   *   onEdit?: (m: number, i: number, j: number, v: number) => void}} spec  onEdit: the kernel
+   *   is typed in; extras: links and buttons under the work (the main page, the GIF)
    */
   show(spec, step) {
+    const was = this.spec;
+    if (!was || ['geometry', 'input', 'weight', 'bias', 'indices'].some((k) => spec[k] !== was[k])) {
+      // One deriver per opened map (its tensors flattened once); each step is O(taps).
+      this.deriver = layerDeriver(spec.geometry, { input: spec.input, weight: spec.weight, bias: spec.bias, indices: spec.indices });
+    }
     this.spec = spec;
     this.step = Math.max(0, Math.min(step, this.count - 1));
     this.root.hidden = false;
@@ -167,7 +176,8 @@ export class StepView {
     const work = el('div', 'step-work');
     if (s.kind === 'conv') this.convWork(work, t, y, x);
     else if (s.kind === 'pool') this.poolWork(work, t, y, x);
-    else work.append(el('p', 'step-sum', t('lab.step.act', { fn: s.fn, a: fmt(s.input[s.q][y][x]), b: fmt(value) })));
+    else this.actWork(work, t, value);
+    if (s.extras) work.append(...s.extras(this.step));
     body.append(work);
     const focused = this.root.contains(document.activeElement) ? document.activeElement.className : null;
     this.root.replaceChildren(head, nav, body);
@@ -176,28 +186,33 @@ export class StepView {
     else if (document.activeElement === document.body && focused !== null) slider.focus();
   }
 
+  /** The open cell's step, from derive (model/derive.js). */
+  derived() {
+    return mapStep(this.deriver, this.spec.geometry, this.spec.q, this.step);
+  }
+
   convWork(work, t, y, x) {
     const s = this.spec;
     const g = s.geometry;
-    const d = convStep(g, s.input, s.weight, s.bias, s.q, y, x);
+    const d = this.derived();
+    const raw = this.deriver.step(this.spec.q * this.count + this.step);
     const [kH, kW] = g.kernel_size;
     const [lo, hi] = rangeOf(s.input);
+    const spaced = this.deriver.spaced;
     const maps = el('div', 'step-chans');
     d.channels.forEach((ch, m) => {
       if (m >= FULL_CHANNELS) return;
       const box = el('div', 'step-chan');
-      const rows = ch.cells.map(([r]) => r);
-      const cols = ch.cells.map(([, c]) => c);
-      const inside = ch.cells.filter((_, k) => ch.inside[k]);
-      const pic = zoomed(greyCanvas(s.input[ch.c], lo, hi), 96, [Math.min(...rows), Math.max(...rows), Math.min(...cols), Math.max(...cols)], g.dilation.some((v) => v > 1) ? inside : null);
+      const pic = zoomed(greyCanvas(s.input[ch.c], lo, hi), 96, d.box, spaced ? ch.cells.filter((_, k) => ch.onInput[k]) : null);
       pic.setAttribute('role', 'img');
       pic.setAttribute('aria-label', t('lab.step.inputMap', { c: ch.c + 1 }));
       box.append(el('h3', null, t('lab.step.inputMap', { c: ch.c + 1 })), pic);
       const row = el('div', 'step-tables');
+      const pad = (k) => (ch.onInput[k] ? '' : 'off');
       row.append(
-        numbers(t('lab.step.window'), ch.values.map((v, k) => (ch.inside[k] ? v : null)), kH, kW),
-        numbers(t('lab.step.kernel'), ch.weights, kH, kW, () => '', s.onEdit ? (k, v) => s.onEdit(m, Math.floor(k / kW), k % kW, v) : null),
-        numbers(t('lab.step.products'), ch.products, kH, kW),
+        numbers(t('lab.step.window'), ch.values, kH, kW, pad, null, 'step-window'),
+        numbers(t('lab.step.kernel'), ch.weights, kH, kW, () => '', s.onEdit ? (k, v) => s.onEdit(m, Math.floor(k / kW), k % kW, v) : null, 'step-kernel'),
+        numbers(t('lab.step.products'), ch.products, kH, kW, pad, null, 'step-products'),
       );
       box.append(row, el('p', 'step-partial', t('lab.step.partial', { c: ch.c + 1, v: fmt(ch.partial) })));
       maps.append(box);
@@ -208,25 +223,40 @@ export class StepView {
       list.textContent = t('lab.step.partials', { list: d.channels.map((ch) => `${ch.c + 1}: ${fmt(ch.partial)}`).join(', ') });
       work.append(list);
     }
-    work.append(el('p', 'step-sum', t('lab.step.total', { n: d.channels.length, sum: fmt(d.sum), b: fmt(d.bias), r: fmt(d.result), v: fmt(s.output[s.q][y][x]) })));
+    // The main page's worked sum, channel by channel, then the total and the bias.
+    const lines = el('div', 'step-lines');
+    lines.setAttribute('aria-hidden', 'true'); // the total below says it in words
+    for (const line of convSumLines(raw, t)) lines.append(el('p', 'step-line', line));
+    work.append(lines);
+    work.append(el('p', 'step-sum', t('lab.step.total', { n: d.channels.length, sum: fmt(d.sum), b: fmt(d.bias ?? 0), r: fmt(d.result), v: fmt(s.output[s.q][y][x]) })));
   }
 
   poolWork(work, t, y, x) {
     const s = this.spec;
     const g = s.geometry;
-    const d = poolStep(g, s.input, s.q, y, x);
+    const d = this.derived();
+    const raw = this.deriver.step(this.spec.q * this.count + this.step);
+    const ch = d.channels[0];
     const [kH, kW] = g.kernel_size;
     const [lo, hi] = rangeOf(s.input);
-    const rows = d.cells.map(([r]) => r);
-    const cols = d.cells.map(([, c]) => c);
     const box = el('div', 'step-chan');
-    const pic = zoomed(greyCanvas(s.input[s.q], lo, hi), 96, [Math.min(...rows), Math.max(...rows), Math.min(...cols), Math.max(...cols)]);
+    const pic = zoomed(greyCanvas(s.input[s.q], lo, hi), 96, d.box);
     pic.setAttribute('role', 'img');
     pic.setAttribute('aria-label', t('lab.step.inputMap', { c: s.q + 1 }));
     box.append(el('h3', null, t('lab.step.inputMap', { c: s.q + 1 })), pic);
-    box.append(numbers(t('lab.step.window'), d.values.map((v, k) => (d.inside[k] ? v : null)), kH, kW, (k) => (k === d.argmax ? 'win' : '')));
+    const mark = (k) => (k === d.argmax ? 'win' : ch.counted[k] ? '' : 'off');
+    box.append(numbers(t('lab.step.window'), ch.values.map((v, k) => (ch.counted[k] ? v : null)), kH, kW, mark, null, 'step-window'));
     work.append(box);
-    const key = g.op === 'max_pool2d' ? 'lab.step.max' : 'lab.step.mean';
-    work.append(el('p', 'step-sum', t(key, { r: fmt(d.result), n: d.divisor, v: fmt(s.output[s.q][y][x]) })));
+    const max = g.op === 'max_pool2d';
+    const lines = el('div', 'step-lines');
+    lines.setAttribute('aria-hidden', 'true');
+    for (const line of poolSumLines(raw, max ? 'max' : 'avg', t)) lines.append(el('p', 'step-line', line));
+    work.append(lines);
+    work.append(el('p', 'step-sum', t(max ? 'lab.step.max' : 'lab.step.mean', { r: fmt(d.result), n: d.divisor, v: fmt(s.output[s.q][y][x]) })));
+  }
+
+  actWork(work, t, value) {
+    const d = this.derived();
+    work.append(el('p', 'step-sum', t('lab.step.act', { fn: this.spec.fn, a: fmt(d.channels[0].values[0]), b: fmt(value) })));
   }
 }

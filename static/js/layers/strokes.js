@@ -65,22 +65,80 @@ export function drawStrokes(ctx, strokes, size, width) {
   }
 }
 
+/** Pen moves of the keyboard, in pad units: an arrow, and Shift with an arrow. */
+export const KEY_STEP = 0.025;
+export const KEY_JUMP = 0.1;
+
 /**
- * A canvas to draw on with mouse, pen or finger (pointer events). `onChange(strokes,
- * done)` runs while drawing (done false) and at each stroke's end (done true).
+ * The keyboard pen: what a key does to a pen at `at` (x, y in [0, 1]), `down` or not.
+ * Arrows move it (Shift: further), kept on the pad; Space puts it down or lifts it;
+ * Enter and Escape lift it; Backspace takes back the last stroke. Null: not a pen key.
+ * @returns {{at: number[], down: boolean, undo?: boolean} | null}
+ */
+export function penKey(key, shift, at, down) {
+  const d = shift ? KEY_JUMP : KEY_STEP;
+  const moves = { ArrowLeft: [-d, 0], ArrowRight: [d, 0], ArrowUp: [0, -d], ArrowDown: [0, d] };
+  const clip = (v) => Math.round(Math.max(0, Math.min(1, v)) * 1000) / 1000;
+  if (key in moves) return { at: [clip(at[0] + moves[key][0]), clip(at[1] + moves[key][1])], down };
+  if (key === ' ') return { at, down: !down };
+  if (key === 'Enter' || key === 'Escape') return down ? { at, down: false } : null;
+  if (key === 'Backspace') return { at, down: false, undo: true };
+  return null;
+}
+
+/**
+ * A canvas to draw on with mouse, pen or finger (pointer events), or the keyboard
+ * (penKey: a pen cursor moved by the arrows). `onChange(strokes, done)` runs while
+ * drawing (done false) and at each stroke's end (done true); `onPen(x, y, down)`
+ * tells where the keyboard pen is, for a screen reader.
  */
 export class StrokePad {
-  constructor(canvas, onChange, { pen = 0.06 } = {}) {
+  constructor(canvas, onChange, { pen = 0.06, onPen = null } = {}) {
     this.canvas = canvas;
     this.strokes = [];
     this.onChange = onChange;
+    this.onPen = onPen;
     this.pen = pen;
     this.current = null;
+    this.cursor = [0.5, 0.5];
     canvas.style.touchAction = 'none'; // a finger draws instead of scrolling the page
+    canvas.tabIndex = 0;
     canvas.addEventListener('pointerdown', (e) => this.down(e));
     canvas.addEventListener('pointermove', (e) => this.move(e));
     canvas.addEventListener('pointerup', (e) => this.up(e));
     canvas.addEventListener('pointercancel', (e) => this.up(e));
+    canvas.addEventListener('keydown', (e) => this.key(e));
+    canvas.addEventListener('focus', () => this.render());
+    canvas.addEventListener('blur', () => {
+      if (this.current) this.up({});
+      else this.render();
+    });
+  }
+
+  key(e) {
+    const next = penKey(e.key, e.shiftKey, this.cursor, this.current !== null);
+    if (!next) return;
+    e.preventDefault();
+    if (next.undo) {
+      if (this.current) this.up({});
+      this.strokes.pop();
+      this.render();
+      this.onChange(this.strokes, true);
+      return;
+    }
+    this.cursor = next.at;
+    if (next.down && !this.current) {
+      this.current = [this.cursor.slice()];
+      this.strokes.push(this.current);
+      this.render();
+    } else if (!next.down && this.current) {
+      this.up({});
+    } else if (this.current) {
+      this.current.push(this.cursor.slice());
+      this.render();
+      this.onChange(this.strokes, false);
+    } else this.render();
+    this.onPen?.(this.cursor[0], this.cursor[1], this.current !== null);
   }
 
   at(e) {
@@ -123,6 +181,19 @@ export class StrokePad {
 
   render() {
     const size = this.canvas.width;
-    drawStrokes(this.canvas.getContext('2d'), this.strokes, size, this.pen * size);
+    const ctx = this.canvas.getContext('2d');
+    drawStrokes(ctx, this.strokes, size, this.pen * size);
+    if (document.activeElement !== this.canvas) return;
+    // The keyboard pen: a ring, filled while it is down.
+    const [x, y] = this.cursor.map((v) => v * size);
+    ctx.beginPath();
+    ctx.arc(x, y, Math.max(4, (this.pen * size) / 2 + 2), 0, 2 * Math.PI);
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = '#fdb863';
+    ctx.stroke();
+    if (this.current) {
+      ctx.fillStyle = '#e08214';
+      ctx.fill();
+    }
   }
 }
