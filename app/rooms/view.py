@@ -28,7 +28,7 @@ tensor's text at 32,768 characters); lecture views are a few hundred characters.
 #: The URL keys of static/js/state.js (PROPS); tests/rooms checks the two agree.
 STATE_KEYS = frozenset(
     "lang view in sch k b s p d g pm r flip act ns pool pk ps pp pc pi um ms sp step"
-    " loss tg go lr mo it gd".split()
+    " loss tg go lr mo it gd tc op".split()
 )
 _RAW = re.compile(r"^[A-Za-z0-9,.:*_~%&=+-]*$")
 _VALUE = re.compile(r"^[A-Za-z0-9,.:*_~+-]*$")
