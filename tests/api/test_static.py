@@ -4,11 +4,11 @@ from fastapi.testclient import TestClient
 
 
 def test_static_files_are_gzipped_when_the_browser_accepts_it(client: TestClient) -> None:
-    r = client.get("/static/js/render.js", headers={"accept-encoding": "gzip"})
+    r = client.get("/static/js/view/render.js", headers={"accept-encoding": "gzip"})
     assert r.status_code == 200
     assert r.headers["content-encoding"] == "gzip"
     assert int(r.headers["content-length"]) < len(r.content) / 2
-    plain = client.get("/static/js/render.js", headers={"accept-encoding": "identity"})
+    plain = client.get("/static/js/view/render.js", headers={"accept-encoding": "identity"})
     assert "content-encoding" not in plain.headers
     assert plain.content == r.content
 
@@ -24,11 +24,11 @@ def test_api_answers_are_not_compressed(client: TestClient) -> None:
 
 
 def test_a_browser_with_the_file_gets_304_and_no_body(client: TestClient) -> None:
-    first = client.get("/static/js/render.js", headers={"accept-encoding": "gzip"})
+    first = client.get("/static/js/view/render.js", headers={"accept-encoding": "gzip"})
     etag = first.headers["etag"]
     assert first.headers["cache-control"] == "no-cache"  # names carry no version: ask each time
     again = client.get(
-        "/static/js/render.js", headers={"accept-encoding": "gzip", "if-none-match": etag}
+        "/static/js/view/render.js", headers={"accept-encoding": "gzip", "if-none-match": etag}
     )
     assert again.status_code == 304
     assert again.content == b""
@@ -36,15 +36,15 @@ def test_a_browser_with_the_file_gets_304_and_no_body(client: TestClient) -> Non
 
 
 def test_head_gives_the_length_without_the_body(client: TestClient) -> None:
-    get = client.get("/static/js/render.js", headers={"accept-encoding": "identity"})
-    head = client.head("/static/js/render.js", headers={"accept-encoding": "identity"})
+    get = client.get("/static/js/view/render.js", headers={"accept-encoding": "identity"})
+    head = client.head("/static/js/view/render.js", headers={"accept-encoding": "identity"})
     assert head.status_code == 200
     assert head.content == b""
     assert int(head.headers["content-length"]) == len(get.content)
 
 
 def test_gzip_refused_with_q_0_is_not_sent(client: TestClient) -> None:
-    r = client.get("/static/js/render.js", headers={"accept-encoding": "gzip;q=0, identity"})
+    r = client.get("/static/js/view/render.js", headers={"accept-encoding": "gzip;q=0, identity"})
     assert "content-encoding" not in r.headers
 
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { activationBody, ApiError, convBody, parseProblems, poolBody } from '../../static/js/api.js';
-import { defaults } from '../../static/js/state.js';
+import { activationBody, ApiError, convBody, parseProblems, poolBody } from '../../static/js/core/api.js';
+import { defaults } from '../../static/js/core/state.js';
 
 test('error bodies become messages tied to fields', () => {
   assert.deepEqual(parseProblems({ detail: 'Too many requests' }, 429), [{ field: null, message: 'Too many requests' }]);

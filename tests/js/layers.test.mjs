@@ -5,7 +5,7 @@ import { cellOfStep, convStep, poolStep, stepOfCell } from '../../static/js/laye
 import { DIGIT_PROPS, EXAMPLES, vote } from '../../static/js/layers/digitmodel.js';
 import { channelsIn, DEFAULT_LAYERS, decodeLayer, encodeLayer, layerWeight, makePicture, rng, STACK_PROPS, stackBody } from '../../static/js/layers/stackmodel.js';
 import { decodeStrokes, encodeStrokes, MAX_POINTS, simplify } from '../../static/js/layers/strokes.js';
-import { fromQuery, toQuery } from '../../static/js/state.js';
+import { fromQuery, toQuery } from '../../static/js/core/state.js';
 
 const convGeo = (o) => ({
   op: 'conv2d', groups: 1, stride: [1, 1], dilation: [1, 1], padding: { top: 0, bottom: 0, left: 0, right: 0 }, ...o,

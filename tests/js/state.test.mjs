@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { decodeTensor, defaults, encodeTensor, fromQuery, needsPush, numStr, toQuery } from '../../static/js/state.js';
+import { decodeTensor, defaults, encodeTensor, fromQuery, needsPush, numStr, toQuery } from '../../static/js/core/state.js';
 
 test('the default view is the bare address', () => {
   assert.equal(toQuery(defaults()), '');

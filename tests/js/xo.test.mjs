@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { fromQuery, toQuery } from '../../static/js/state.js';
-import { NET_PROPS, percent, pooledChanges, prob, trainBody, voteText } from '../../static/js/xo.js';
+import { fromQuery, toQuery } from '../../static/js/core/state.js';
+import { NET_PROPS, percent, pooledChanges, prob, trainBody, voteText } from '../../static/js/core/xo.js';
 
 test('the network page keeps its own state in the URL', () => {
   const { state, warnings } = fromQuery('?sh=0,1&net=trained&ep=20&tf=0&lang=ru', NET_PROPS);

@@ -8,7 +8,7 @@
  * map all change it through `onStep`.
  */
 
-import { fmt } from '../format.js';
+import { fmt } from '../core/format.js';
 import { convStep, poolStep } from './derive.js';
 import { greyCanvas, rangeOf, zoomed } from './maps.js';
 

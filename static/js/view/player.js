@@ -4,7 +4,7 @@
  * playing, stepping, scrubbing and the keyboard cannot disagree.
  */
 
-import { advance } from './trace.js';
+import { advance } from '../core/trace.js';
 
 /** Steps per second; past 60 (one a frame) Play takes several steps a frame (65,000 in a minute at 1200). */
 export const SPEEDS = [0.5, 1, 2, 4, 8, 16, 60, 240, 1200, 4800];

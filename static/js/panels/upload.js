@@ -3,7 +3,7 @@
  * the server turns the file into an input tensor. Loaded with the first file.
  */
 
-import * as api from './api.js';
+import * as api from '../core/api.js';
 import { fieldError, refitWeight, setInput } from './controls.js';
 
 const $ = (id) => document.getElementById(id);

@@ -5,11 +5,11 @@
  * shown as the server words it.
  */
 
-import { ApiError, answer, convBody, convTransposeBody, poolBody } from './api.js';
-import { download, fileName } from './clip.js';
-import { THEMES } from './embed-options.js';
-import { applyLecture } from './lecture-i18n.js';
-import { appliedWeight } from './pipeline.js';
+import { ApiError, answer, convBody, convTransposeBody, poolBody } from '../core/api.js';
+import { download, fileName } from '../core/clip.js';
+import { THEMES } from '../core/embed-options.js';
+import { applyLecture } from '../core/lecture-i18n.js';
+import { appliedWeight } from '../core/pipeline.js';
 
 export const WIDTHS = [640, 960, 1280, 1920];
 

@@ -7,7 +7,7 @@
  * server's traces), only as many as are shown. Pure.
  */
 
-import { fmt, joinTerms } from './format.js';
+import { fmt, joinTerms } from '../core/format.js';
 
 const SUB = '₀₁₂₃₄₅₆₇₈₉';
 

@@ -6,15 +6,15 @@
  * URL are main.js's, shared with the forward view.
  */
 
-import * as api from './api.js';
-import { buildBackwardModel, teacherName } from './backward.js';
+import * as api from '../core/api.js';
+import { buildBackwardModel, teacherName } from '../view/backward.js';
 import { syncControls } from './controls.js';
 import { initDescent } from './descent.js';
 import { setCell } from './editors.js';
-import { forwardEquations, inputEquations, weightEquations } from './equations.js';
-import { appliedWeight, resolveWeight } from './pipeline.js';
-import { defaults } from './state.js';
-import { full, resize2d, shapeOf } from './tensor.js';
+import { forwardEquations, inputEquations, weightEquations } from '../view/equations.js';
+import { appliedWeight, resolveWeight } from '../core/pipeline.js';
+import { defaults } from '../core/state.js';
+import { full, resize2d, shapeOf } from '../core/tensor.js';
 
 const $ = (id) => document.getElementById(id);
 

@@ -4,7 +4,7 @@
  */
 
 import { schemeOf, syncControls } from './controls.js';
-import { defaults } from './state.js';
+import { defaults } from '../core/state.js';
 
 const pairOf = (v) => (Array.isArray(v) ? v : [v, v]);
 

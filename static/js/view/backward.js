@@ -14,11 +14,11 @@
  *            dE/dZ with the kernel turned 180 degrees
  */
 
-import { ACTIVATION_NAMES, convSumLines, factor, fmt, joinTerms } from './format.js';
-import { derive } from './model/derive.js';
+import { ACTIVATION_NAMES, convSumLines, factor, fmt, joinTerms } from '../core/format.js';
+import { derive } from '../model/derive.js';
 import { flat2d, gridChannels, inputGrid, kernelGrid, productsGrid, scaleOf, windowStage } from './render.js';
-import { shapeOf } from './tensor.js';
-import { totalSteps } from './trace.js';
+import { shapeOf } from '../core/tensor.js';
+import { totalSteps } from '../core/trace.js';
 import { cellName } from './equations.js';
 
 /**

@@ -9,10 +9,10 @@
  * "convviz:computed" when answers arrive).
  */
 
-import { fmt } from './format.js';
-import { applyLecture, lectureT } from './lecture-i18n.js';
-import { featureCount, largest, positiveInt, weightCases } from './scenemath.js';
-import { toQuery } from './state.js';
+import { fmt } from '../core/format.js';
+import { applyLecture, lectureT } from '../core/lecture-i18n.js';
+import { featureCount, largest, positiveInt, weightCases } from '../core/scenemath.js';
+import { toQuery } from '../core/state.js';
 
 const $ = (id) => document.getElementById(id);
 const root = $('scene');

@@ -13,12 +13,12 @@
  */
 
 import { DIVERGING, SEQUENTIAL, scaleFor } from './colormap.js';
-import { activationLine, convSumLines, fmt, poolSumLines } from './format.js';
-import { transposedWeight } from './api.js';
+import { activationLine, convSumLines, fmt, poolSumLines } from '../core/format.js';
+import { transposedWeight } from '../core/api.js';
 import { GridView } from './gridview.js';
-import { shapeOf } from './tensor.js';
-import { derive } from './model/correlate.js';
-import { locate, totalSteps } from './trace.js';
+import { shapeOf } from '../core/tensor.js';
+import { derive } from '../model/correlate.js';
+import { locate, totalSteps } from '../core/trace.js';
 
 /** @param {number[][]} g */
 export function flat2d(g) {

@@ -6,13 +6,13 @@
  * which everything fits the frame, so nothing scrolls in a 16:9 or a 4:3 slide.
  */
 
-import * as api from './api.js';
-import { parseEmbed } from './embed-options.js';
-import { pageStrings, translator } from './i18n.js';
-import { appliedWeight, compute, resolveInput, resolveWeight } from './pipeline.js';
-import { Player } from './player.js';
-import { buildModel, describeFrame, Stage } from './render.js';
-import { fromQuery, toQuery } from './state.js';
+import * as api from '../core/api.js';
+import { parseEmbed } from '../core/embed-options.js';
+import { pageStrings, translator } from '../core/i18n.js';
+import { appliedWeight, compute, resolveInput, resolveWeight } from '../core/pipeline.js';
+import { Player } from '../view/player.js';
+import { buildModel, describeFrame, Stage } from '../view/render.js';
+import { fromQuery, toQuery } from '../core/state.js';
 
 const $ = (id) => document.getElementById(id);
 const t = translator(pageStrings());

@@ -4,7 +4,7 @@
  */
 
 import { cssColour, textColour } from './colormap.js';
-import { fmt } from './format.js';
+import { fmt } from '../core/format.js';
 
 const LENS_CELLS = 7;
 const LENS_CELL = 30;

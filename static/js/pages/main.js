@@ -8,16 +8,16 @@
  * each module says what it uses.
  */
 
-import * as api from './api.js';
-import { clearErrors, fieldError, fillOptions, initControls, kernelHandlers, showFacts, showFailure, syncControls, syncShapeFields } from './controls.js';
-import { KernelEditor } from './editors.js';
-import { pageStrings, translator } from './i18n.js';
-import { bindKeys, Player } from './player.js';
-import { jumpStep } from './trace.js';
-import { buildModel, describeFrame, Stage } from './render.js';
-import { appliedWeight, compute, resolveInput, resolveWeight } from './pipeline.js';
-import { defaults, fromQuery, needsPush, toQuery } from './state.js';
-import { shapeOf } from './tensor.js';
+import * as api from '../core/api.js';
+import { clearErrors, fieldError, fillOptions, initControls, kernelHandlers, showFacts, showFailure, syncControls, syncShapeFields } from '../panels/controls.js';
+import { KernelEditor } from '../panels/editors.js';
+import { pageStrings, translator } from '../core/i18n.js';
+import { bindKeys, Player } from '../view/player.js';
+import { jumpStep } from '../core/trace.js';
+import { buildModel, describeFrame, Stage } from '../view/render.js';
+import { appliedWeight, compute, resolveInput, resolveWeight } from '../core/pipeline.js';
+import { defaults, fromQuery, needsPush, toQuery } from '../core/state.js';
+import { shapeOf } from '../core/tensor.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -274,7 +274,7 @@ function paintEvent(ev) {
   if (painter) return painter.paintEvent(app, stage, ev);
   pending.push(ev);
   if (pending.length > 1) return;
-  import('./paint.js').then((m) => {
+  import('../panels/paint.js').then((m) => {
     painter = m;
     for (const e of pending.splice(0)) m.paintEvent(app, stage, e);
   }, (e) => {
@@ -293,7 +293,7 @@ async function setLanguage(lang, record) {
   }
   let m;
   try {
-    m = await import('./language.js');
+    m = await import('../panels/language.js');
   } catch (e) {
     fieldError('general', app.t('status.offline', { message: e.message }));
     return;
@@ -333,7 +333,7 @@ async function start() {
     app.uploadLost = true;
   }
   if (typeof app.state.input === 'string' && !app.presets.glyphs[app.state.input]) app.state.input = 'x';
-  if (app.state.view === 'backward') mode = (await import('./backview.js')).init(app, stage);
+  if (app.state.view === 'backward') mode = (await import('../panels/backview.js')).init(app, stage);
   fillOptions(app);
   syncControls(app);
   viewLinks();

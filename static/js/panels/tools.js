@@ -4,7 +4,7 @@
  */
 
 import { background, SCHEMES } from './editors.js';
-import { flip2d, map, shift2d } from './tensor.js';
+import { flip2d, map, shift2d } from '../core/tensor.js';
 
 /** Swap dark and light within the scheme's range. */
 export function invert(t, scheme) {

@@ -5,7 +5,7 @@
  * The scaling is pure and tested in Node.
  */
 
-import { fmt } from './format.js';
+import { fmt } from '../core/format.js';
 
 /** A round tick step (1, 2 or 5 times a power of ten) for about `count` ticks over `span`. */
 export function niceStep(span, count = 5) {

@@ -4,8 +4,8 @@
  * numeric tables, which are at once the editor and the kernel's table alternative.
  */
 
-import { map, resize2d } from './tensor.js';
-import { numStr } from './state.js';
+import { map, resize2d } from '../core/tensor.js';
+import { numStr } from '../core/state.js';
 
 /** The value ranges a drawn input can use: the lecture's -1/+1, 0..1, and pixels. */
 export const SCHEMES = {

@@ -6,19 +6,19 @@
  * invariance (slide 4). The state lives in the URL (xo.js NET_PROPS).
  */
 
-import * as api from './api.js';
-import { Curve } from './curve.js';
-import { setCell, strokeValue } from './editors.js';
-import { fmt } from './format.js';
-import { applyTo, loadLocale, pageStrings, translator } from './i18n.js';
-import { derive } from './model/correlate.js';
-import './model/pool.js';
-import { describeFrame, flat2d, scaleOf, Stage, windowStage } from './render.js';
-import { postStream } from './sse.js';
-import { fromQuery, needsPush, toQuery } from './state.js';
-import { full, map } from './tensor.js';
-import { totalSteps } from './trace.js';
-import { NET_PROPS, percent, pooledChanges, prob, trainBody, voteText } from './xo.js';
+import * as api from '../core/api.js';
+import { Curve } from '../view/curve.js';
+import { setCell, strokeValue } from '../panels/editors.js';
+import { fmt } from '../core/format.js';
+import { applyTo, loadLocale, pageStrings, translator } from '../core/i18n.js';
+import { derive } from '../model/correlate.js';
+import '../model/pool.js';
+import { describeFrame, flat2d, scaleOf, Stage, windowStage } from '../view/render.js';
+import { postStream } from '../core/sse.js';
+import { fromQuery, needsPush, toQuery } from '../core/state.js';
+import { full, map } from '../core/tensor.js';
+import { totalSteps } from '../core/trace.js';
+import { NET_PROPS, percent, pooledChanges, prob, trainBody, voteText } from '../core/xo.js';
 
 const $ = (id) => document.getElementById(id);
 const LECTURE_FILTERS = ['diagonal', 'centre_x', 'anti_diagonal'];

@@ -7,15 +7,15 @@
  * loads the lecture's scenario (/api/descent/scenarios/diagonal-detector).
  */
 
-import * as api from './api.js';
+import * as api from '../core/api.js';
 import { fieldError, syncControls } from './controls.js';
-import { Curve } from './curve.js';
-import { fmt } from './format.js';
-import { teacherName } from './backward.js';
-import { appliedWeight, flipKernel, resolveWeight } from './pipeline.js';
-import { describeFrame, kernelGrid, Stage } from './render.js';
-import { postStream } from './sse.js';
-import { map, shapeOf } from './tensor.js';
+import { Curve } from '../view/curve.js';
+import { fmt } from '../core/format.js';
+import { teacherName } from '../view/backward.js';
+import { appliedWeight, flipKernel, resolveWeight } from '../core/pipeline.js';
+import { describeFrame, kernelGrid, Stage } from '../view/render.js';
+import { postStream } from '../core/sse.js';
+import { map, shapeOf } from '../core/tensor.js';
 
 const $ = (id) => document.getElementById(id);
 

@@ -4,7 +4,7 @@
  * `{update(L)}`, called after main.js writes the URL or gets answers.
  */
 
-import './room/hook.js';
+import '../room/hook.js';
 
 const LOAD = { share: () => import('./share.js'), export: () => import('./exporter.js'), code: () => import('./codepanel.js') };
 const mounted = new Map();
@@ -13,7 +13,7 @@ let css = null;
 
 async function open(d) {
   if (!d.open || !app()) return;
-  const { lectureT } = await import('./lecture-i18n.js');
+  const { lectureT } = await import('../core/lecture-i18n.js');
   const L = await lectureT(app().state.lang);
   if (mounted.has(d)) return mounted.get(d).update(L);
   if (d.dataset.loading) return;

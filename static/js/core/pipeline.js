@@ -56,7 +56,7 @@ export async function compute(state, input, weight) {
     const w = appliedWeight(state, weight);
     conv = state.transposed
       ? // Its steps are derived by model/gradients.js, loaded only for a transposed view.
-        (await Promise.all([api.post('/api/conv_transpose2d', api.convTransposeBody(state, input, w)), import('./model/gradients.js')]))[0]
+        (await Promise.all([api.post('/api/conv_transpose2d', api.convTransposeBody(state, input, w)), import('../model/gradients.js')]))[0]
       : await api.conv2d(api.convBody(state, input, w));
     let x = conv.output;
     if (state.activation !== 'none') {
@@ -67,7 +67,7 @@ export async function compute(state, input, weight) {
       try {
         const call = state.pool === 'max' ? api.maxPool2d : api.avgPool2d;
         // Its steps are derived by model/pool.js, loaded only for a view that pools.
-        [pool] = await Promise.all([call(api.poolBody(state, x)), import('./model/pool.js')]);
+        [pool] = await Promise.all([call(api.poolBody(state, x)), import('../model/pool.js')]);
       } catch (e) {
         failure = { stage: 'pool', e };
       }

@@ -4,12 +4,12 @@
  * copy button. The snippets are built by snippets.js (pure).
  */
 
-import { copyText } from './clip.js';
-import { FONT_SCALE, THEMES, embedDefaults } from './embed-options.js';
-import { applyLecture } from './lecture-i18n.js';
-import { fmt } from './format.js';
-import { SPEEDS, speedText } from './player.js';
-import { SIZES, embedURL, iframeSnippet, revealSnippet } from './snippets.js';
+import { copyText } from '../core/clip.js';
+import { FONT_SCALE, THEMES, embedDefaults } from '../core/embed-options.js';
+import { applyLecture } from '../core/lecture-i18n.js';
+import { fmt } from '../core/format.js';
+import { SPEEDS, speedText } from '../view/player.js';
+import { SIZES, embedURL, iframeSnippet, revealSnippet } from '../core/snippets.js';
 
 const HTML = `
 <div class="field"><label for="sh-link" data-l="share.link"></label>

@@ -26,7 +26,7 @@ function paintValue(app) {
 /**
  * A stroke paints one value: the one chosen, or, when it starts on a cell that
  * already holds it, the background (so a click toggles, as in any pixel editor).
- * @param {object} app main.js's app @param {import('./render.js').Stage} stage
+ * @param {object} app main.js's app @param {import('../view/render.js').Stage} stage
  */
 export function paintEvent(app, stage, ev) {
   if (ev.type === 'paintend') {

@@ -13,7 +13,7 @@
  */
 
 import { paint, textColour } from './colormap.js';
-import { fmt } from './format.js';
+import { fmt } from '../core/format.js';
 
 /** Cells at least this many CSS pixels wide show their numbers. */
 export const NUMBERS_FROM = 18;

@@ -5,7 +5,7 @@
  */
 
 import { fieldError, fillOptions, showFacts, syncControls } from './controls.js';
-import { applyTo, loadLocale, translator } from './i18n.js';
+import { applyTo, loadLocale, translator } from '../core/i18n.js';
 
 /**
  * @param {object} app main.js's app

@@ -8,11 +8,11 @@
  * translator and the few operations a control triggers.
  */
 
-import * as api from './api.js';
+import * as api from '../core/api.js';
 import { background, rescale, resizeInput, SCHEMES } from './editors.js';
-import { fmt } from './format.js';
-import { SPEEDS, speedText } from './player.js';
-import { clone, fitWeight, range, resize2d, shapeOf } from './tensor.js';
+import { fmt } from '../core/format.js';
+import { SPEEDS, speedText } from '../view/player.js';
+import { clone, fitWeight, range, resize2d, shapeOf } from '../core/tensor.js';
 
 const $ = (id) => document.getElementById(id);
 

@@ -5,12 +5,12 @@
  * weight in them is the turned kernel, and the panel says so.
  */
 
-import { ApiError } from './api.js';
-import * as api from './api.js';
-import { copyText } from './clip.js';
-import { applyLecture } from './lecture-i18n.js';
+import { ApiError } from '../core/api.js';
+import * as api from '../core/api.js';
+import { copyText } from '../core/clip.js';
+import { applyLecture } from '../core/lecture-i18n.js';
 import { exportBody, fillStages } from './exporter.js';
-import { localCurl } from './snippets.js';
+import { localCurl } from '../core/snippets.js';
 
 const HTML = `
 <div class="field" id="cp-stage-field"><label for="cp-stage" data-l="export.stage"></label><select id="cp-stage"></select></div>
