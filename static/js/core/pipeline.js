@@ -6,7 +6,7 @@
  */
 
 import * as api from './api.js';
-import { clone, full } from './tensor.js';
+import { clone, fitWeight, full, shapeOf } from './tensor.js';
 
 /** The input as numbers, (C, H, W): a glyph preset's name resolved. */
 export function resolveInput(state, presets) {
@@ -76,4 +76,11 @@ export async function compute(state, input, weight) {
     failure = { stage: conv ? 'act' : 'conv', e };
   }
   return { conv, act, pool, failure };
+}
+
+/** Keep an explicit weight's input channels at C_in/groups when that divides (`c`: the input's channels). */
+export function refitWeight(state, c) {
+  if (!Array.isArray(state.weight) || c % state.groups !== 0) return;
+  const [o, , kh, kw] = shapeOf(state.weight);
+  state.weight = fitWeight(state.weight, [o, c / state.groups, kh, kw]);
 }

@@ -16,14 +16,14 @@ import { bindKeys, Player } from '../view/player.js';
 import { jumpStep } from '../core/trace.js';
 import { buildModel, describeFrame, Stage } from '../view/render.js';
 import { appliedWeight, compute, resolveInput, resolveWeight } from '../core/pipeline.js';
-import { defaults, fromQuery, needsPush, toQuery } from '../core/state.js';
+import { defaults, toQuery } from '../core/state.js';
+import { createStore } from '../core/store.js';
 import { shapeOf } from '../core/tensor.js';
 
 const $ = (id) => document.getElementById(id);
 
 const app = {
   state: defaults(),
-  written: defaults(), // the state the URL holds
   t: translator(pageStrings()),
   presets: { kernels: {}, glyphs: {}, examples: [] },
   results: { conv: null, act: null, pool: null, shape: '' },
@@ -33,11 +33,12 @@ const app = {
   urlWarnings: [], // what a malformed link held, kept at defaults and reported
   inputTensor,
   weightTensor,
-  commit,
   rebuild,
-  recompute,
   setLanguage,
+  update: null, // the one way the state changes (core/store.js)
 };
+const store = createStore(app, { compute: computeOnce, rebuild, sync: () => syncControls(app) });
+app.update = store.update;
 
 let model = null;
 let hover = null;
@@ -74,55 +75,17 @@ function shapesOf(input, weight) {
   return JSON.stringify([shapeOf(input), shapeOf(weight)]);
 }
 
-// ---------------------------------------------------------------- URL and history
-
-/** A copy of the state to compare the next one with; the input (never changed in place) shared. */
-const written = (s) => ({ ...structuredClone({ ...s, input: null }), input: s.input });
-
-/** Write the state into the URL: a new history entry for real changes, else replace. */
-function commit(mode = 'auto') {
-  const q = toQuery(app.state);
-  const push = mode === 'push' || (mode === 'auto' && needsPush(app.written, app.state));
-  app.written = written(app.state);
-  const url = location.pathname + q;
-  if (url === location.pathname + location.search) return;
-  if (push) history.pushState(null, '', url);
-  else history.replaceState(null, '', url);
-  document.dispatchEvent(new Event('convviz:state'));
-}
+// ---------------------------------------------------------------- history
 
 window.addEventListener('popstate', async () => {
   const before = app.state.lang;
-  app.state = fromQuery(location.search).state;
-  app.written = written(app.state);
+  store.load();
   if (app.state.lang !== before) await setLanguage(app.state.lang, false);
-  syncControls(app);
-  rebuild();
-  await recompute();
+  await app.update({}, { history: false, sync: true });
   player.set(app.state.step);
 });
 
 // ---------------------------------------------------------------- computing
-
-let busy = false;
-let again = false;
-
-/** Ask the API for the current state; one request chain at a time, the newest wins. */
-async function recompute() {
-  if (busy) {
-    again = true;
-    return;
-  }
-  busy = true;
-  try {
-    do {
-      again = false;
-      await computeOnce();
-    } while (again);
-  } finally {
-    busy = false;
-  }
-}
 
 async function computeOnce() {
   const { state } = app;
@@ -132,7 +95,7 @@ async function computeOnce() {
   const changed = app.lastChanged;
   const shape = shapesOf(input, weight);
   const { conv, act, pool, failure, bp = null } = await (mode ? mode.compute(input, weight) : compute(state, input, weight));
-  if (again) return; // the state moved on while we waited: its answer is what counts
+  if (store.stale()) return; // the state moved on while we waited: its answer is what counts
   clearErrors();
   if (failure) showFailure(app, failure, changed);
   else app.lastChanged = null;
@@ -208,9 +171,9 @@ function showStatus() {
 }
 
 function onStep(step) {
-  app.state.step = step;
+  // The step is drawn here; the URL records it when the player rests.
+  app.update({ step }, { history: player.playing ? false : 'replace', rebuild: false, compute: false });
   renderFrame();
-  if (!player.playing) commit('replace');
 }
 
 function onPlayState() {
@@ -221,7 +184,7 @@ function onPlayState() {
   $('btn-play').setAttribute('aria-pressed', String(playing));
   // A screen reader cannot follow 60 sums a second: announce only when paused.
   $('sum').setAttribute('aria-live', playing ? 'off' : 'polite');
-  if (!playing) commit('replace');
+  if (!playing) store.commit('replace');
 }
 
 function onGridEvent(ev) {
@@ -258,8 +221,7 @@ $('scrub').addEventListener('input', () => {
 });
 $('speed').addEventListener('change', () => {
   player.speed = Number($('speed').value);
-  app.state.speed = player.speed;
-  commit('replace');
+  app.update({ speed: player.speed }, { history: 'replace', rebuild: false, compute: false });
 });
 bindKeys(player, document, jump);
 
@@ -287,10 +249,7 @@ function paintEvent(ev) {
 
 /** Switch the language in place (the server rendered the first one): language.js. */
 async function setLanguage(lang, record) {
-  if (record) {
-    app.state.lang = lang;
-    commit('push');
-  }
+  if (record) app.update({ lang }, { history: 'push', rebuild: false, compute: false });
   let m;
   try {
     m = await import('../panels/language.js');
@@ -317,9 +276,7 @@ document.addEventListener('convviz:state', viewLinks);
 // ---------------------------------------------------------------- start
 
 async function start() {
-  const parsed = fromQuery(location.search);
-  app.state = parsed.state;
-  app.written = written(app.state);
+  const parsed = store.load();
   app.urlWarnings = parsed.warnings;
   initControls(app);
   try {
@@ -327,19 +284,15 @@ async function start() {
   } catch (e) {
     fieldError('general', app.t('status.offline', { message: e.message }));
   }
-  if (app.state.input === null) {
-    // An upload too large for the link: say so, and show the default glyph meanwhile.
-    app.state.input = 'x';
-    app.uploadLost = true;
-  }
-  if (typeof app.state.input === 'string' && !app.presets.glyphs[app.state.input]) app.state.input = 'x';
+  // An upload too large for the link: say so, and show the default glyph meanwhile.
+  app.uploadLost = app.state.input === null;
+  const known = typeof app.state.input !== 'string' || app.presets.glyphs[app.state.input];
+  const input = app.uploadLost || !known ? 'x' : app.state.input;
   if (app.state.view === 'backward') mode = (await import('../panels/backview.js')).init(app, stage);
   fillOptions(app);
-  syncControls(app);
   viewLinks();
-  rebuild();
   const step = app.state.step;
-  await recompute();
+  await app.update({ input }, { history: false, sync: true });
   player.set(step);
   renderFrame();
   new ResizeObserver(() => {

@@ -15,7 +15,7 @@ import { derive } from '../model/correlate.js';
 import '../model/pool.js';
 import { describeFrame, flat2d, scaleOf, Stage, windowStage } from '../view/render.js';
 import { postStream } from '../core/sse.js';
-import { fromQuery, needsPush, toQuery } from '../core/state.js';
+import { createStore } from '../core/store.js';
 import { full, map } from '../core/tensor.js';
 import { totalSteps } from '../core/trace.js';
 import { NET_PROPS, percent, pooledChanges, prob, trainBody, voteText } from '../core/xo.js';
@@ -25,7 +25,7 @@ const LECTURE_FILTERS = ['diagonal', 'centre_x', 'anti_diagonal'];
 const SAMPLES = 12;
 
 const app = {
-  state: fromQuery(location.search, NET_PROPS).state,
+  state: null, // set by the store only (core/store.js)
   t: translator(pageStrings()),
   presets: { kernels: {}, glyphs: {} },
   answer: null, // /api/xo/forward for the glyph as shifted
@@ -34,7 +34,10 @@ const app = {
   learned: null, // the filters as training goes
   samples: null,
 };
-let written = structuredClone(app.state);
+// The one way the state changes: the URL records it, the glyph is computed again.
+const store = createStore(app, { compute: computeOnce, sync: () => sync(), rebuild: () => draw() }, NET_PROPS);
+app.update = store.update;
+store.load();
 let hover = null;
 let shownModel = null; // the maps on show, with their window stages (for hover)
 let training = null; // the AbortController of the run in hand
@@ -49,23 +52,11 @@ const accCurve = new Curve($('curve-acc'), { name: '', x: '', series: ['', ''], 
 
 // ---------------------------------------------------------------- state
 
-function commit(mode = 'auto') {
-  const q = toQuery(app.state, NET_PROPS);
-  const push = mode === 'push' || (mode === 'auto' && needsPush(written, app.state, NET_PROPS));
-  written = structuredClone(app.state);
-  const url = location.pathname + q;
-  if (url === location.pathname + location.search) return;
-  if (push) history.pushState(null, '', url);
-  else history.replaceState(null, '', url);
-}
-
 window.addEventListener('popstate', () => {
   const lang = app.state.lang;
-  app.state = fromQuery(location.search, NET_PROPS).state;
-  written = structuredClone(app.state);
+  store.load();
   if (app.state.lang !== lang) setLanguage(app.state.lang, false);
-  sync();
-  compute();
+  app.update({}, { history: false, sync: true });
 });
 
 /** The glyph as numbers, (9, 9). */
@@ -84,37 +75,23 @@ function params() {
 
 // ---------------------------------------------------------------- computing
 
-let busy = false;
-let again = false;
-
-async function compute() {
-  if (busy) {
-    again = true;
-    return;
-  }
-  busy = true;
+/** Ask the API for the glyph's forward pass (core/store.js runs one at a time, newest wins). */
+async function computeOnce() {
+  const input = glyph();
+  if (!input) return;
+  const body = { input, shift: app.state.shift, ...params() };
+  const shifted = app.state.shift.some((v) => v !== 0);
   try {
-    do {
-      again = false;
-      const input = glyph();
-      if (!input) return;
-      const body = { input, shift: app.state.shift, ...params() };
-      const shifted = app.state.shift.some((v) => v !== 0);
-      try {
-        const answer = await api.post('/api/xo/forward', body);
-        const base = shifted ? await api.post('/api/xo/forward', { ...body, shift: [0, 0] }) : null;
-        if (again) continue;
-        app.answer = answer;
-        app.base = base;
-        showError(null);
-      } catch (e) {
-        showError(e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
-      }
-      draw();
-    } while (again);
-  } finally {
-    busy = false;
+    const answer = await api.post('/api/xo/forward', body);
+    const base = shifted ? await api.post('/api/xo/forward', { ...body, shift: [0, 0] }) : null;
+    if (store.stale()) return;
+    app.answer = answer;
+    app.base = base;
+    showError(null);
+  } catch (e) {
+    showError(e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
   }
+  draw();
 }
 
 function showError(text) {
@@ -285,12 +262,7 @@ function onGridEvent(ev) {
 }
 
 function setGlyph(g, mode = 'push') {
-  app.state.glyph = g;
-  app.state.shift = [0, 0];
-  commit(mode);
-  sync();
-  draw();
-  compute();
+  app.update({ glyph: g, shift: [0, 0] }, { history: mode, sync: true });
 }
 
 const MOVES = { up: [-1, 0], down: [1, 0], left: [0, -1], right: [0, 1] };
@@ -298,15 +270,11 @@ for (const btn of document.querySelectorAll('[data-shift]')) {
   btn.addEventListener('click', () => {
     const [dy, dx] = MOVES[btn.dataset.shift];
     const [y, x] = app.state.shift;
-    app.state.shift = [Math.max(-8, Math.min(8, y + dy)), Math.max(-8, Math.min(8, x + dx))];
-    commit('push');
-    compute();
+    app.update({ shift: [Math.max(-8, Math.min(8, y + dy)), Math.max(-8, Math.min(8, x + dx))] }, { history: 'push', rebuild: false });
   });
 }
 $('shift-reset').addEventListener('click', () => {
-  app.state.shift = [0, 0];
-  commit('push');
-  compute();
+  app.update({ shift: [0, 0] }, { history: 'push', rebuild: false });
 });
 for (const btn of document.querySelectorAll('[data-tool]')) {
   btn.addEventListener('click', () => {
@@ -316,10 +284,7 @@ for (const btn of document.querySelectorAll('[data-tool]')) {
 }
 $('glyph').addEventListener('change', () => {
   if (!$('glyph').value) return;
-  app.state.glyph = $('glyph').value;
-  app.state.shift = [0, 0];
-  commit('push');
-  compute();
+  app.update({ glyph: $('glyph').value, shift: [0, 0] }, { history: 'push', rebuild: false });
 });
 
 // ---------------------------------------------------------------- training
@@ -347,19 +312,18 @@ async function train() {
       } else if (event === 'done') {
         app.trained = d.params;
         app.learned = d.params.conv_weight;
-        app.state.params = 'trained';
+        app.update({ params: 'trained' }, { history: false, rebuild: false, compute: false });
         status(app.t('net.status.done', { s: fmt(d.seconds), vacc: percent(d.validation_accuracy) }));
       }
     }, training.signal);
-    commit('replace');
+    store.commit('replace');
   } catch (e) {
     if (e.name === 'AbortError') status(app.t('net.status.stopped'));
     else status(e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
   } finally {
     training = null;
     buttons();
-    sync();
-    compute();
+    app.update({}, { history: false, sync: true, rebuild: false });
   }
 }
 
@@ -372,9 +336,7 @@ function buttons() {
 $('train').addEventListener('click', train);
 $('stop').addEventListener('click', () => training && training.abort());
 $('params').addEventListener('change', () => {
-  app.state.params = $('params').value;
-  commit('push');
-  compute();
+  app.update({ params: $('params').value }, { history: 'push', rebuild: false });
 });
 const bindInt = (id, name, min, max) => {
   $(id).addEventListener('input', () => {
@@ -384,19 +346,16 @@ const bindInt = (id, name, min, max) => {
     $(`err-${id}`).textContent = ok ? '' : app.t('error.integer', { min, max });
     $(id).setAttribute('aria-invalid', String(!ok));
     if (!ok) return;
-    app.state[name] = v;
-    commit('replace');
+    app.update({ [name]: v }, { history: 'replace', rebuild: false, compute: false });
   });
 };
 bindInt('epochs', 'epochs', 1, 200);
 bindInt('seed', 'seed', 0, 2 ** 32 - 1);
 $('init').addEventListener('change', () => {
-  app.state.init = $('init').value;
-  commit('push');
+  app.update({ init: $('init').value }, { history: 'push', rebuild: false, compute: false });
 });
 $('train-filters').addEventListener('change', () => {
-  app.state.trainFilters = $('train-filters').checked;
-  commit('push');
+  app.update({ trainFilters: $('train-filters').checked }, { history: 'push', rebuild: false, compute: false });
 });
 $('show-tables').addEventListener('change', () => $('stage').classList.toggle('show-tables', $('show-tables').checked));
 
@@ -434,10 +393,7 @@ function labelCurves() {
 }
 
 async function setLanguage(lang, record) {
-  if (record) {
-    app.state.lang = lang;
-    commit('push');
-  }
+  if (record) app.update({ lang }, { history: 'push', rebuild: false, compute: false });
   try {
     app.t = translator(await loadLocale(lang));
   } catch (e) {
@@ -469,7 +425,7 @@ async function start() {
     marks();
   }).observe($('grids'));
   if (app.state.params === 'trained') train();
-  else compute();
+  else app.update({}, { history: false, rebuild: false });
   try {
     app.samples = await api.answer(await fetch(`/api/xo/samples?count=${SAMPLES}&seed=${app.state.seed}`));
     drawSamples();

@@ -9,41 +9,21 @@
  */
 
 import * as api from '../core/api.js';
-import { background, rescale, resizeInput, SCHEMES } from './editors.js';
+import { background, rescale, resizeInput, SCHEMES, schemeOf } from './editors.js';
+import { clearErrors, fieldError } from './fields.js';
+
+export { clearErrors, fieldError, schemeOf };
 import { fmt } from '../core/format.js';
 import { SPEEDS, speedText } from '../view/player.js';
-import { clone, fitWeight, range, resize2d, shapeOf } from '../core/tensor.js';
+import { refitWeight } from '../core/pipeline.js';
+import { clone, fitWeight, resize2d, shapeOf } from '../core/tensor.js';
 
 const $ = (id) => document.getElementById(id);
 
 /** The kernel preset list's name for the lecture's three X/O filters. */
 const XO3 = 'diagonal~centre_x~anti_diagonal';
 
-/** A value scheme that suits some numbers: the lecture's -1/+1, 0..1, or pixels. */
-export function schemeOf(t3) {
-  const { min, max } = range(t3);
-  if (min < 0) return 'pm1';
-  return max <= 1 ? 'unit' : 'byte';
-}
-
 // ---------------------------------------------------------------- errors
-
-/** Show (or clear, with null) a message beside the field `name`. */
-export function fieldError(name, message) {
-  const el = $(`err-${name}`) || $('err-general');
-  el.textContent = message || '';
-  el.hidden = !message;
-  const field = document.querySelector(`.field[data-field="${name}"]`);
-  if (field) for (const inp of field.querySelectorAll('input, select')) inp.setAttribute('aria-invalid', message ? 'true' : 'false');
-}
-
-export function clearErrors() {
-  for (const el of document.querySelectorAll('.err')) {
-    el.hidden = true;
-    el.textContent = '';
-  }
-  for (const el of document.querySelectorAll('[aria-invalid="true"]')) el.setAttribute('aria-invalid', 'false');
-}
 
 // Where an API field's complaint belongs when no control was just changed.
 const FIELD_OF = {
@@ -90,14 +70,7 @@ function bind(app, ids, field, read, apply, { compute = true } = {}) {
     const handler = (final) => {
       const v = read(final, id);
       if (v === null) return;
-      apply(v, id);
-      app.lastChanged = field;
-      app.commit();
-      if (compute) {
-        syncControls(app);
-        app.rebuild();
-        app.recompute();
-      }
+      app.update(() => apply(v, id), { changed: field, sync: compute, rebuild: compute, compute });
     };
     const el = $(id);
     const kind = el.tagName === 'SELECT' || el.type === 'checkbox' ? 'change' : 'input';
@@ -108,22 +81,8 @@ function bind(app, ids, field, read, apply, { compute = true } = {}) {
 
 /** Replace the input (tools, uploads) and recompute. */
 export function setInput(app, next, changed = 'input') {
-  app.state.input = next;
   app.uploadLost = false;
-  app.lastChanged = changed;
-  app.commit();
-  syncControls(app);
-  app.rebuild();
-  app.recompute();
-}
-
-/** Keep an explicit weight's input channels at C_in/groups when that divides. */
-export function refitWeight(app) {
-  const { state } = app;
-  const c = app.inputTensor().length;
-  if (!Array.isArray(state.weight) || c % state.groups !== 0) return;
-  const [o, , kh, kw] = shapeOf(state.weight);
-  state.weight = fitWeight(state.weight, [o, c / state.groups, kh, kw]);
+  app.update({ input: next }, { changed, sync: true });
 }
 
 /** One bias per filter, when there is a bias. */
@@ -136,44 +95,48 @@ function fitBias(app) {
 
 /** What the kernel tables (editors.js KernelEditor) report, applied to the state. */
 export function kernelHandlers(app) {
-  const edited = () => {
-    app.lastChanged = 'weight';
-    app.commit('replace');
-    syncControls(app);
-    app.rebuild();
-    app.recompute();
-  };
+  const edited = (change) => app.update(change, { changed: 'weight', history: 'replace', sync: true });
   return {
     onWeight(o, c, r, k, v) {
       const w = clone(app.weightTensor(app.inputTensor().length));
       if (w[o][c][r][k] === v) return;
       w[o][c][r][k] = v;
-      app.state.weight = w;
-      edited();
+      edited({ weight: w });
     },
     onBias(o, v) {
       const b = [...(app.state.bias || [])];
       b[o] = v;
-      app.state.bias = b;
-      edited();
+      edited({ bias: b });
     },
+  };
+}
+
+/** What every control binding uses: the state, readers, and the binding itself. */
+function helpers(app) {
+  return {
+    s: () => app.state,
+    sel: (id) => () => $(id).value,
+    intOf: (id, min, max) => (show) => readInt(app, id, min, max, id, show),
+    on: (...args) => bind(app, ...args),
+    offline: (field) => (e) => fieldError(field, app.t('status.offline', { message: e.message })),
   };
 }
 
 /** Wire every control of the settings panel (once, at start). */
 export function initControls(app) {
-  const s = () => app.state;
-  const sel = (id) => () => $(id).value;
-  const intOf = (id, min, max) => (show) => readInt(app, id, min, max, id, show);
-  const on = (...args) => bind(app, ...args);
+  for (const wire of [bindInput, bindGeometry, bindKernel, bindStages, bindUploads]) wire(app);
+}
 
+/** The input: glyph, value scheme, size, and the tools. */
+function bindInput(app) {
+  const { s, sel, on, offline } = helpers(app);
   // The input.
   on('glyph', 'input', sel('glyph'), (v) => {
     if (!v) return;
     s().input = v;
     s().scheme = schemeOf([app.presets.glyphs[v].input]);
     $('paint').value = String(SCHEMES[s().scheme].hi);
-    refitWeight(app);
+    refitWeight(app.state, app.inputTensor().length);
   });
   on('scheme', 'input', sel('scheme'), (v) => {
     s().input = rescale(app.inputTensor(), s().scheme, v);
@@ -186,13 +149,16 @@ export function initControls(app) {
     if (rows && cols) s().input = resizeInput(app.inputTensor(), rows, cols, background(s().scheme));
   });
   // The tools (tools.js) load with the first click.
-  const offline = (field) => (e) => fieldError(field, app.t('status.offline', { message: e.message }));
   for (const btn of document.querySelectorAll('[data-tool]')) {
     btn.addEventListener('click', () => import('./tools.js').then((m) => {
       setInput(app, m.TOOLS[btn.dataset.tool](app.inputTensor(), s().scheme));
     }, offline('input')));
   }
+}
 
+/** Stride, dilation, padding, groups, reduction, flip and transposition. */
+function bindGeometry(app) {
+  const { s, sel, intOf, on } = helpers(app);
   // Stride and dilation: rows and columns; while they are equal, the first moves both.
   for (const [a, b, max] of [['stride', 'stride-w', 64], ['dilation', 'dilation-w', 32]]) {
     on([a, b], a, (show, id) => readInt(app, id, 1, max, a, show), (v, id) => {
@@ -215,7 +181,7 @@ export function initControls(app) {
   });
   on('groups', 'groups', intOf('groups', 1, 64), (v) => {
     s().groups = v;
-    refitWeight(app);
+    refitWeight(app.state, app.inputTensor().length);
   });
   on('reduce', 'reduce', sel('reduce'), (v) => {
     s().reduce = v;
@@ -230,7 +196,11 @@ export function initControls(app) {
     const [h, w] = s().outputPadding;
     s().outputPadding = id === 'out-pad' ? [v, h === w ? v : w] : [h, v];
   });
+}
 
+/** The kernel's preset, shape, filters and bias. */
+function bindKernel(app) {
+  const { s, sel, intOf, on } = helpers(app);
   // The kernel's shape and presets.
   on('kpreset', 'weight', sel('kpreset'), (v) => {
     if (!v) return;
@@ -257,7 +227,11 @@ export function initControls(app) {
     s().bias = checked ? [] : null;
     fitBias(app);
   });
+}
 
+/** The stages after the convolution: activation and pooling. */
+function bindStages(app) {
+  const { s, sel, intOf, on } = helpers(app);
   // After the convolution.
   on('act', 'act', sel('act'), (v) => {
     s().activation = v;
@@ -290,7 +264,11 @@ export function initControls(app) {
   on('pool-incl', 'pool-k', () => $('pool-incl').checked, (v) => {
     s().countIncludePad = v;
   });
+}
 
+/** Uploads, the lecture's examples, and the tables switch. */
+function bindUploads(app) {
+  const { s, sel, intOf, on, offline } = helpers(app);
   // Uploads: settings apply to the next upload, and redo the last one. The
   // upload itself (upload.js) loads with the first file.
   let lastFile = null;

@@ -8,7 +8,7 @@
  */
 
 import * as api from '../core/api.js';
-import { fieldError, syncControls } from './controls.js';
+import { fieldError } from './fields.js';
 import { Curve } from '../view/curve.js';
 import { fmt } from '../core/format.js';
 import { teacherName } from '../view/backward.js';
@@ -75,32 +75,41 @@ export function descentBody(state, input, weight, presets, { target = null, velo
 /** What a run continues from: a change to any of these starts a new curve. */
 const runKey = (s) => JSON.stringify([s.input, s.weight, s.bias, s.stride, s.padding, s.dilation, s.groups, s.paddingMode, s.reduce, s.flip, s.loss, s.target, s.gdData]);
 
-export function initDescent(app) {
-  const curve = new Curve($('gd-curve'), { name: '', x: '', series: [''] });
-  const mini = new Stage($('gd-kernel'), document.createElement('div'), () => {});
-  let lastT = null;
-  let running = null; // the AbortController of the run in hand
-  let velocity = null;
-  let offset = 0; // iterations before this run, on the curve
-  let key = '';
-  let scenarioSeed = 0;
-  // On a phone the grids come first; the panel opens with a tap.
-  if (window.innerWidth < 640) $('descent').open = false;
+/** The descent panel: the kernel as it learns, the loss curve, the settings and runs. */
+class Descent {
+  constructor(app) {
+    this.app = app;
+    this.curve = new Curve($('gd-curve'), { name: '', x: '', series: [''] });
+    this.mini = new Stage($('gd-kernel'), document.createElement('div'), () => {});
+    this.lastT = null;
+    this.running = null; // the AbortController of the run in hand
+    this.velocity = null;
+    this.offset = 0; // iterations before this run, on the curve
+    this.key = '';
+    this.scenarioSeed = 0;
+    // On a phone the grids come first; the panel opens with a tap.
+    if (window.innerWidth < 640) $('descent').open = false;
+    this.bindRuns();
+    this.bindSettings();
+    this.bindScenarios();
+  }
 
-  function label() {
-    curve.label({ name: app.t('bw.gd.curve'), x: app.t('bw.gd.iteration'), series: [app.t('bw.gd.loss')] });
+  label() {
+    const { app } = this;
+    this.curve.label({ name: app.t('bw.gd.curve'), x: app.t('bw.gd.iteration'), series: [app.t('bw.gd.loss')] });
   }
 
   /** The kernel as it learns, the fields, and whether descent can run (after every rebuild). */
-  function show(weight) {
+  show(weight) {
+    const { app } = this;
     const s = app.state;
-    if (lastT !== app.t) {
-      lastT = app.t;
-      label();
+    if (this.lastT !== app.t) {
+      this.lastT = app.t;
+      this.label();
     }
     const model = { grids: [kernelGrid('w', weight, { title: 'grid.kernel', noTable: true })], stages: [], total: 0 };
-    mini.setModel(model, app.t);
-    mini.draw(describeFrame(model, 0, null, app.t));
+    this.mini.setModel(model, app.t);
+    this.mini.draw(describeFrame(model, 0, null, app.t));
     const set = (id, v) => {
       if (document.activeElement !== $(id)) $(id).value = String(v);
     };
@@ -111,29 +120,30 @@ export function initDescent(app) {
     const why = blocker(s);
     $('gd-note').hidden = !why;
     $('gd-note').textContent = why ? app.t(why) : '';
-    $('gd-step').disabled = !!why || !!running;
-    $('gd-run').disabled = !!why || !!running;
-    $('gd-stop').disabled = !running;
+    $('gd-step').disabled = !!why || !!this.running;
+    $('gd-run').disabled = !!why || !!this.running;
+    $('gd-stop').disabled = !this.running;
   }
 
-  const status = (text) => {
+  status(text) {
     $('gd-status').textContent = text;
-  };
+  }
 
-  async function run(iterations) {
+  async run(iterations) {
+    const { app } = this;
     const s = app.state;
-    if (running || blocker(s)) return;
+    if (this.running || blocker(s)) return;
     const input = app.inputTensor();
     const weight = app.weightTensor(input.length);
-    if (runKey(s) !== key) {
-      curve.reset();
-      velocity = null;
-      offset = 0;
+    if (runKey(s) !== this.key) {
+      this.curve.reset();
+      this.velocity = null;
+      this.offset = 0;
     }
     const target = app.results.bp ? app.results.bp.target : null;
-    const body = descentBody(s, input, weight, app.presets, { target, velocity, iterations });
-    running = new AbortController();
-    show(weight);
+    const body = descentBody(s, input, weight, app.presets, { target, velocity: this.velocity, iterations });
+    this.running = new AbortController();
+    this.show(weight);
     let last = null;
     let pending = false;
     const refresh = () => {
@@ -141,93 +151,95 @@ export function initDescent(app) {
       pending = true;
       requestAnimationFrame(() => {
         pending = false;
-        app.rebuild();
-        app.recompute();
+        app.update({}, { history: false });
       });
     };
     try {
       await postStream('/api/descent/stream', body, (event, d) => {
         if (event === 'step') {
-          if (!(d.iteration === 0 && curve.points.length)) curve.push(offset + d.iteration, [d.loss]);
+          if (!(d.iteration === 0 && this.curve.points.length)) this.curve.push(this.offset + d.iteration, [d.loss]);
           last = d;
-          app.state.weight = s.flip ? flipKernel(d.weight) : d.weight;
-          if (d.bias) app.state.bias = d.bias;
-          key = runKey(app.state);
-          status(app.t('bw.gd.status.running', { i: offset + d.iteration, loss: fmt(d.loss) }));
-          app.lastChanged = null;
+          // Every iteration's weights become the state; the grids follow at frame rate.
+          app.update((st) => {
+            st.weight = s.flip ? flipKernel(d.weight) : d.weight;
+            if (d.bias) st.bias = d.bias;
+          }, { changed: null, history: false, rebuild: false, compute: false });
+          this.key = runKey(app.state);
+          this.status(app.t('bw.gd.status.running', { i: this.offset + d.iteration, loss: fmt(d.loss) }));
           refresh();
         } else if (event === 'done') {
-          velocity = { w: d.velocity, b: d.velocity_bias };
-          offset += d.iterations;
+          this.velocity = { w: d.velocity, b: d.velocity_bias };
+          this.offset += d.iterations;
           const reason = app.t(`bw.gd.reason.${d.stop_reason}`, { tol: TOLERANCE });
-          status(app.t('bw.gd.status.done', { i: offset, loss: fmt(d.loss), reason }));
+          this.status(app.t('bw.gd.status.done', { i: this.offset, loss: fmt(d.loss), reason }));
         }
-      }, running.signal);
+      }, this.running.signal);
     } catch (e) {
       if (e.name === 'AbortError') {
-        if (last) offset += last.iteration;
-        velocity = null; // the server kept it; a new run starts without
-        status(app.t('bw.gd.status.done', { i: offset, loss: last ? fmt(last.loss) : '—', reason: app.t('bw.gd.reason.stopped') }));
+        if (last) this.offset += last.iteration;
+        this.velocity = null; // the server kept it; a new run starts without
+        this.status(app.t('bw.gd.status.done', { i: this.offset, loss: last ? fmt(last.loss) : '—', reason: app.t('bw.gd.reason.stopped') }));
       } else {
-        status(e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
+        this.status(e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
       }
     } finally {
-      running = null;
-      app.commit('replace');
-      app.rebuild();
+      this.running = null;
+      app.update({}, { history: 'replace', compute: false });
     }
   }
 
-  $('gd-step').addEventListener('click', () => run(1));
-  $('gd-run').addEventListener('click', () => run(app.state.gdMax));
-  $('gd-stop').addEventListener('click', () => running && running.abort());
+  bindRuns() {
+    const { app } = this;
+    $('gd-step').addEventListener('click', () => this.run(1));
+    $('gd-run').addEventListener('click', () => this.run(app.state.gdMax));
+    $('gd-stop').addEventListener('click', () => this.running && this.running.abort());
+  }
 
-  // Settings: applied as typed when valid, explained where they are when not.
-  const bindNumber = (id, name, ok, message) => {
-    $(id).addEventListener('input', () => {
-      const v = Number($(id).value);
-      const good = $(id).value.trim() !== '' && ok(v);
-      fieldError(id, good ? null : message());
-      if (!good) return;
-      app.state[name] = v;
-      app.commit('replace');
-    });
-  };
-  bindNumber('lr', 'lr', (v) => Number.isFinite(v) && v > 0 && v <= 1e6, () => app.t('bw.gd.errLr'));
-  bindNumber('momentum', 'momentum', (v) => v >= 0 && v < 1, () => app.t('bw.gd.errMomentum'));
-  bindNumber('gd-max', 'gdMax', (v) => Number.isInteger(v) && v >= 1 && v <= 1000, () => app.t('error.integer', { min: 1, max: 1000 }));
-  $('gd-data').addEventListener('change', () => {
-    app.state.gdData = $('gd-data').value;
-    app.commit('push');
-    app.rebuild();
-  });
-
-  const load = (next) => {
-    app.state = next;
-    app.lastChanged = 'weight';
-    app.commit('push');
-    syncControls(app);
-    app.rebuild();
-    app.recompute();
-  };
-  $('gd-random').addEventListener('click', () => {
-    const w = app.weightTensor(app.inputTensor().length);
-    load({ ...app.state, weight: map(w, () => Math.round((Math.random() * 2 - 1) * 100) / 100), step: 0 });
-  });
-  $('gd-scenario').addEventListener('click', async () => {
-    try {
-      const sc = await api.answer(await fetch(`/api/descent/scenarios/diagonal-detector?seed=${scenarioSeed++}`));
-      load({
-        ...app.state,
-        input: 'x', scheme: 'pm1', weight: [[sc.weight]], bias: null, stride: [1, 1], padding: [0, 0], dilation: [1, 1],
-        groups: 1, paddingMode: 'zeros', reduce: sc.reduce, flip: false, activation: 'none', pool: 'none',
-        loss: 'mse', target: 'diagonal', lr: sc.lr, momentum: sc.momentum, gdMax: sc.max_iterations, gdData: 'xo', step: 0,
+  /** Settings: applied as typed when valid, explained where they are when not. */
+  bindSettings() {
+    const { app } = this;
+    const bindNumber = (id, name, ok, message) => {
+      $(id).addEventListener('input', () => {
+        const v = Number($(id).value);
+        const good = $(id).value.trim() !== '' && ok(v);
+        fieldError(id, good ? null : message());
+        if (!good) return;
+        app.update({ [name]: v }, { history: 'replace', rebuild: false, compute: false });
       });
-      status(app.t('bw.gd.scenarioNote'));
-    } catch (e) {
-      status(e.message);
-    }
-  });
+    };
+    bindNumber('lr', 'lr', (v) => Number.isFinite(v) && v > 0 && v <= 1e6, () => app.t('bw.gd.errLr'));
+    bindNumber('momentum', 'momentum', (v) => v >= 0 && v < 1, () => app.t('bw.gd.errMomentum'));
+    bindNumber('gd-max', 'gdMax', (v) => Number.isInteger(v) && v >= 1 && v <= 1000, () => app.t('error.integer', { min: 1, max: 1000 }));
+    $('gd-data').addEventListener('change', () => {
+      app.update({ gdData: $('gd-data').value }, { history: 'push', compute: false });
+    });
+  }
 
-  return { show };
+  bindScenarios() {
+    const { app } = this;
+    const load = (next) => app.update(() => next, { changed: 'weight', history: 'push', sync: true });
+    $('gd-random').addEventListener('click', () => {
+      const w = app.weightTensor(app.inputTensor().length);
+      load({ ...app.state, weight: map(w, () => Math.round((Math.random() * 2 - 1) * 100) / 100), step: 0 });
+    });
+    $('gd-scenario').addEventListener('click', async () => {
+      try {
+        const sc = await api.answer(await fetch(`/api/descent/scenarios/diagonal-detector?seed=${this.scenarioSeed++}`));
+        load({
+          ...app.state,
+          input: 'x', scheme: 'pm1', weight: [[sc.weight]], bias: null, stride: [1, 1], padding: [0, 0], dilation: [1, 1],
+          groups: 1, paddingMode: 'zeros', reduce: sc.reduce, flip: false, activation: 'none', pool: 'none',
+          loss: 'mse', target: 'diagonal', lr: sc.lr, momentum: sc.momentum, gdMax: sc.max_iterations, gdData: 'xo', step: 0,
+        });
+        this.status(app.t('bw.gd.scenarioNote'));
+      } catch (e) {
+        this.status(e.message);
+      }
+    });
+  }
+}
+
+/** The descent panel of the backward view; its `show(weight)` runs after every rebuild. */
+export function initDescent(app) {
+  return new Descent(app);
 }

@@ -4,7 +4,7 @@
  * numeric tables, which are at once the editor and the kernel's table alternative.
  */
 
-import { map, resize2d } from '../core/tensor.js';
+import { map, range, resize2d } from '../core/tensor.js';
 import { numStr } from '../core/state.js';
 
 /** The value ranges a drawn input can use: the lecture's -1/+1, 0..1, and pixels. */
@@ -13,6 +13,13 @@ export const SCHEMES = {
   unit: { lo: 0, hi: 1 },
   byte: { lo: 0, hi: 255 },
 };
+
+/** A value scheme that suits some numbers: the lecture's -1/+1, 0..1, or pixels. */
+export function schemeOf(t3) {
+  const { min, max } = range(t3);
+  if (min < 0) return 'pm1';
+  return max <= 1 ? 'unit' : 'byte';
+}
 
 /** Background of a scheme: what "clear" fills with and what shifting brings in. */
 export function background(scheme) {

@@ -3,7 +3,7 @@
  * becomes the state. Loaded with the first choice.
  */
 
-import { schemeOf, syncControls } from './controls.js';
+import { schemeOf } from './editors.js';
 import { defaults } from '../core/state.js';
 
 const pairOf = (v) => (Array.isArray(v) ? v : [v, v]);
@@ -34,12 +34,7 @@ export function applyExample(app, ex) {
     s.poolPadding = pairOf(pool.request.padding ?? 0);
     s.ceil = !!pool.request.ceil_mode;
   }
-  app.state = s;
   app.example = ex.id;
   app.uploadLost = false;
-  app.lastChanged = 'example';
-  app.commit('push');
-  syncControls(app);
-  app.rebuild();
-  app.recompute();
+  app.update(() => s, { changed: 'example', history: 'push', sync: true });
 }

@@ -86,46 +86,61 @@ async function fetchFile(path, body) {
 /** @param {HTMLElement} body @param {{app: object, L: Function}} ctx */
 export function mount(body, { app, L }) {
   body.innerHTML = HTML;
-  const $ = (id) => body.querySelector(`#${id}`);
-  let lang = null;
-  let preview = '';
+  const panel = new ExportPanel(body, app, L);
+  return { update: (newL) => panel.update(newL) };
+}
 
-  /** Steps of the convolution (the pooling's follow them in the player). */
-  const convSteps = () => {
-    const g = app.results.conv && app.results.conv.geometry;
+/** The export panel's state: the language its words are in, and the last preview. */
+class ExportPanel {
+  constructor(body, app, L) {
+    Object.assign(this, { body, app, L, lang: null, preview: '' });
+    this.$ = (id) => body.querySelector(`#${id}`);
+    const { $ } = this;
+    for (const kind of ['gif', 'png', 'json']) $(`ex-${kind}`).addEventListener('click', () => this.run(kind, $(`ex-${kind}`)));
+    $('ex-stage').addEventListener('change', () => this.update());
+    this.update();
+  }
+
+  /** Steps of the convolution (the later stages' follow them in the player). */
+  convSteps() {
+    const g = this.app.results.conv && this.app.results.conv.geometry;
     return g ? g.steps : 0;
-  };
-
+  }
 
   /** The step of the chosen stage the player shows (0-based). */
-  function stageStep() {
-    const n = convSteps();
+  stageStep() {
+    const n = this.convSteps();
+    const { app, $ } = this;
     return $('ex-stage').value === 'pool' ? Math.max(0, app.player.step - n) : Math.min(app.player.step, Math.max(0, n - 1));
   }
 
-  function update(newL) {
-    if (newL) L = newL;
-    if (lang !== app.state.lang) {
-      lang = app.state.lang;
+  update(newL) {
+    const { app, body, $ } = this;
+    if (newL) this.L = newL;
+    const { L } = this;
+    if (this.lang !== app.state.lang) {
+      this.lang = app.state.lang;
       applyLecture(body, L);
       const theme = $('ex-theme').value;
       $('ex-theme').replaceChildren(...THEMES.map((th) => new Option(L(`theme.${th}`), th)));
       if (theme) $('ex-theme').value = theme;
     }
     // The stage the player is in, until one is chosen.
-    fillStages($('ex-stage'), $('ex-stage-field'), app, L, app.player.step >= convSteps() ? 'pool' : 'conv');
+    fillStages($('ex-stage'), $('ex-stage-field'), app, L, app.player.step >= this.convSteps() ? 'pool' : 'conv');
     $('ex-act').hidden = app.state.activation === 'none';
-    $('ex-png').textContent = L('export.png', { n: stageStep() + 1 });
+    $('ex-png').textContent = L('export.png', { n: this.stageStep() + 1 });
   }
 
-  function showError(e) {
+  showError(e) {
+    const { $, L } = this;
     const text = e instanceof ApiError ? e.problems.map((p) => (p.field ? `${p.field}: ${p.message}` : p.message)).join(' ') : L('export.offline', { message: e.message });
     $('ex-err').textContent = text;
     $('ex-err').hidden = false;
     $('ex-status').textContent = '';
   }
 
-  async function run(kind, button) {
+  async run(kind, button) {
+    const { app, $, L } = this;
     const input = app.inputTensor();
     if (!input) return;
     const req = exportBody($('ex-stage').value, app.state, input, app.weightTensor(input.length), app.results);
@@ -135,7 +150,7 @@ export function mount(body, { app, L }) {
       holdMs: Number($('ex-hold').value),
       width: Number($('ex-width').value),
       theme: $('ex-theme').value,
-      step: stageStep(),
+      step: this.stageStep(),
       per: $('ex-per').value,
       lang: app.state.lang,
     };
@@ -147,24 +162,20 @@ export function mount(body, { app, L }) {
       const { blob, name } = await fetchFile(path, req);
       download(blob, name);
       $('ex-status').textContent = L('export.saved', { name, kb: Math.max(1, Math.round(blob.size / 1024)) });
-      if (kind !== 'json') {
-        if (preview) URL.revokeObjectURL(preview);
-        preview = URL.createObjectURL(blob);
-        $('ex-preview').src = preview;
-        $('ex-preview').alt = L('export.preview', { name });
-        $('ex-preview').hidden = false;
-      }
+      if (kind !== 'json') this.showPreview(blob, name);
     } catch (e) {
-      showError(e);
+      this.showError(e);
     } finally {
       button.disabled = false;
     }
   }
 
-  $('ex-gif').addEventListener('click', () => run('gif', $('ex-gif')));
-  $('ex-png').addEventListener('click', () => run('png', $('ex-png')));
-  $('ex-json').addEventListener('click', () => run('json', $('ex-json')));
-  $('ex-stage').addEventListener('change', () => update());
-  update();
-  return { update };
+  showPreview(blob, name) {
+    const { $ } = this;
+    if (this.preview) URL.revokeObjectURL(this.preview);
+    this.preview = URL.createObjectURL(blob);
+    $('ex-preview').src = this.preview;
+    $('ex-preview').alt = this.L('export.preview', { name });
+    $('ex-preview').hidden = false;
+  }
 }

@@ -45,9 +45,9 @@ export function paintEvent(app, stage, ev) {
   } else if (ev.type === 'paint' && stroke) value = stroke.value;
   else return;
   if (current === value) return;
-  app.state.input = setCell(input, ev.ch, rc[0], rc[1], value);
-  app.lastChanged = 'input';
-  app.commit(ev.type === 'paint' ? 'replace' : 'push');
-  app.rebuild({ deferTables: ev.type !== 'toggle' });
-  app.recompute();
+  app.update({ input: setCell(input, ev.ch, rc[0], rc[1], value) }, {
+    changed: 'input',
+    history: ev.type === 'paint' ? 'replace' : 'push',
+    rebuild: { deferTables: ev.type !== 'toggle' },
+  });
 }

@@ -38,6 +38,19 @@ const HTML = `
 <p class="note" data-l="share.keys"></p>
 <p class="status" id="sh-status" role="status"></p>`;
 
+/** The embed options the form holds. */
+function embedOptions($) {
+  const fs = Number($('sh-fs').value);
+  return {
+    ...embedDefaults(),
+    controls: $('sh-controls').checked,
+    autoplay: $('sh-autoplay').checked,
+    loop: $('sh-loop').checked,
+    theme: $('sh-theme').value || 'light',
+    fontScale: Number.isFinite(fs) ? Math.min(FONT_SCALE.max, Math.max(FONT_SCALE.min, fs)) : 1,
+  };
+}
+
 /** @param {HTMLElement} body @param {{app: object, L: Function}} ctx */
 export function mount(body, { app, L }) {
   body.innerHTML = HTML;
@@ -50,18 +63,6 @@ export function mount(body, { app, L }) {
     $('sh-theme').replaceChildren(...THEMES.map((th) => new Option(L(`theme.${th}`), th)));
   }
 
-  function options() {
-    const fs = Number($('sh-fs').value);
-    return {
-      ...embedDefaults(),
-      controls: $('sh-controls').checked,
-      autoplay: $('sh-autoplay').checked,
-      loop: $('sh-loop').checked,
-      theme: $('sh-theme').value || 'light',
-      fontScale: Number.isFinite(fs) ? Math.min(FONT_SCALE.max, Math.max(FONT_SCALE.min, fs)) : 1,
-    };
-  }
-
   function render() {
     const { state, player } = app;
     const total = Math.max(1, player.total);
@@ -70,7 +71,7 @@ export function mount(body, { app, L }) {
     if (!touched.has('speed')) $('sh-speed').value = String(state.speed);
     const step = Math.min(total, Math.max(1, Math.round(Number($('sh-step').value) || 1))) - 1;
     const view = { ...state, step, speed: Number($('sh-speed').value) || state.speed };
-    const url = embedURL(location.origin, view, options());
+    const url = embedURL(location.origin, view, embedOptions($));
     const [width, height] = SIZES[$('sh-shape').value] || SIZES['16:9'];
     const size = { width, height, title: app.t('app.title') };
     $('sh-link').value = location.href.replace(/#.*$/, '');

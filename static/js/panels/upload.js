@@ -4,7 +4,8 @@
  */
 
 import * as api from '../core/api.js';
-import { fieldError, refitWeight, setInput } from './controls.js';
+import { refitWeight } from '../core/pipeline.js';
+import { fieldError } from './fields.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,11 +17,13 @@ export async function upload(app, file) {
   try {
     const r = await api.uploadImage(file, app.state.uploadMode, app.state.maxSide);
     status.textContent = app.t('upload.done', { name: file.name || 'image', h: r.height, w: r.width, c: r.channels });
-    app.state.scheme = 'byte';
     $('paint').value = '255';
-    app.state.input = r.input;
-    refitWeight(app);
-    setInput(app, r.input, 'file');
+    app.uploadLost = false;
+    app.update((s) => {
+      s.scheme = 'byte';
+      s.input = r.input;
+      refitWeight(s, r.input.length);
+    }, { changed: 'file', sync: true });
   } catch (e) {
     status.textContent = '';
     fieldError('file', e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
