@@ -46,7 +46,8 @@ def test_every_module_imports_in_chromium(page, server: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/?lang=ru", "/?view=backward", "/network", "/lecture", "/embed", "/stack", "/digits"]
+    "path",
+    ["/", "/?lang=ru", "/?view=backward", "/network", "/lecture", "/embed", "/stack", "/digits"],
 )
 def test_every_page_runs_on_the_served_modules(page, server: str, path: str) -> None:
     """The page fixture fails the test on any console error or uncaught exception."""

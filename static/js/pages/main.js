@@ -14,6 +14,7 @@ import { KernelEditor } from '../panels/editors.js';
 import { pageStrings, translator } from '../core/i18n.js';
 import { bindKeys, Player } from '../view/player.js';
 import { jumpStep } from '../core/trace.js';
+import { VEIL } from '../view/gridview.js';
 import { buildModel, describeFrame, Stage } from '../view/render.js';
 import { appliedWeight, compute, resolveInput, resolveWeight } from '../core/pipeline.js';
 import { defaults, toQuery } from '../core/state.js';
@@ -215,6 +216,11 @@ function jump(unit, dir) {
 for (const [id, unit, dir] of [['row-back', 'row', -1], ['row-next', 'row', 1], ['chan-back', 'channel', -1], ['chan-next', 'channel', 1]]) {
   $(`btn-${id}`).addEventListener('click', () => jump(unit, dir));
 }
+// Outputs not computed yet are covered until this switch shows them (view/gridview.js VEIL).
+$('show-ahead').addEventListener('change', () => {
+  VEIL.ahead = $('show-ahead').checked;
+  renderFrame();
+});
 $('scrub').addEventListener('input', () => {
   player.pause();
   player.set(Number($('scrub').value));
@@ -288,11 +294,19 @@ async function start() {
   app.uploadLost = app.state.input === null;
   const known = typeof app.state.input !== 'string' || app.presets.glyphs[app.state.input];
   const input = app.uploadLost || !known ? 'x' : app.state.input;
-  if (app.state.view === 'backward') mode = (await import('../panels/backview.js')).init(app, stage);
+  let opening = null;
+  if (app.state.view === 'backward') {
+    const backview = await import('../panels/backview.js');
+    mode = backview.init(app, stage);
+    // A bare /?view=backward opens on slide 12's small example, not on the forward
+    // view's 9x9 glyph (12 grids and 139 steps); the URL then says so.
+    const bare = [...new URLSearchParams(location.search).keys()].every((k) => k === 'view' || k === 'lang');
+    if (bare) opening = backview.slide12State(app.state);
+  }
   fillOptions(app);
   viewLinks();
   const step = app.state.step;
-  await app.update({ input }, { history: false, sync: true });
+  await app.update(opening ? () => opening : { input }, { history: opening ? 'replace' : false, sync: true });
   player.set(step);
   renderFrame();
   new ResizeObserver(() => {

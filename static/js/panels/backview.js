@@ -52,6 +52,13 @@ export function backpropBody(state, input, weight, presets) {
   return body;
 }
 
+/** Slide 12's small example (the backward view's opening), keeping the page's language and pace. */
+export function slide12State(state) {
+  const s = defaults();
+  for (const k of ['lang', 'view', 'speed', 'lr', 'momentum', 'gdMax']) s[k] = state[k];
+  return Object.assign(s, { ...structuredClone(SLIDE12), scheme: 'byte', reduce: 'sum', loss: 'grad' });
+}
+
 /** Whether MSE's target is a map (drawn, or zeros) rather than a teacher's output. */
 export function mapTarget(state, presets, weight) {
   return state.loss === 'mse' && !teacherName(state.target, presets.kernels, shapeOf(weight).slice(2));
@@ -192,11 +199,8 @@ function bindLossPanel(v) {
     else changed('target', { target: full(v.outShape || [1, 1, 1], 0) });
   });
   $('bw-slide12').addEventListener('click', () => {
-    const s = defaults();
-    for (const k of ['lang', 'view', 'speed', 'lr', 'momentum', 'gdMax']) s[k] = app.state[k];
-    Object.assign(s, { ...structuredClone(SLIDE12), scheme: 'byte', reduce: 'sum', loss: 'grad' });
     v.outShape = null;
-    app.update(() => s, { changed: 'example', history: 'push', sync: true });
+    app.update((st) => slide12State(st), { changed: 'example', history: 'push', sync: true });
   });
 }
 

@@ -321,6 +321,8 @@ export function syncControls(app) {
   const weight = app.weightTensor(input.length);
   const lang = state.lang;
   $('lang').value = lang;
+  // A folded section opens when the view uses it (a link with ReLU or pooling).
+  if (state.activation !== 'none' || state.pool !== 'none') $('sec-after').open = true;
   $('glyph').value = typeof state.input === 'string' ? state.input : '';
   const glyph = presets.glyphs[$('glyph').value];
   $('glyph').title = glyph ? glyph[`description_${lang}`] : '';

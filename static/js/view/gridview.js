@@ -17,6 +17,13 @@ import { fmt } from '../core/format.js';
 
 /** Cells at least this many CSS pixels wide show their numbers. */
 export const NUMBERS_FROM = 18;
+/**
+ * Cells the animation has not reached yet: hidden (an opaque cover, so the answer
+ * is not read before its step), or, with the page's "show outputs not computed
+ * yet" switch (`ahead`), shown under a half-transparent veil.
+ */
+export const VEIL = { ahead: false, cover: '#e9ebef', veil: 'rgba(255,255,255,0.5)' };
+
 /** @type {Promise<typeof import('./lens.js')> | null} */
 let lensModule = null;
 
@@ -202,14 +209,14 @@ export class GridView {
    * when the marks are those of the previous frame.
    */
   drawMarks(m = {}) {
-    const sig = JSON.stringify(m);
+    const sig = JSON.stringify(m) + VEIL.ahead;
     if (sig === this.lastMarks) return;
     this.lastMarks = sig;
     const ctx = this.over.getContext('2d');
     const { cell, rows, cols } = this;
     ctx.clearRect(0, 0, cols * cell, rows * cell);
     if (m.veil !== undefined && m.veil !== null) this.drawVeil(ctx, m.veil);
-    ctx.fillStyle = 'rgba(255,255,255,0.5)';
+    ctx.fillStyle = VEIL.ahead ? VEIL.veil : VEIL.cover;
     for (const [r, c] of m.hide || []) ctx.fillRect(c * cell, r * cell, cell, cell);
     if (m.dim) {
       ctx.fillStyle = 'rgba(255,255,255,0.6)';
@@ -281,7 +288,7 @@ export class GridView {
     const { cell, rows, cols } = this;
     const total = rows * cols;
     if (n >= total - 1) return;
-    ctx.fillStyle = 'rgba(255,255,255,0.5)';
+    ctx.fillStyle = VEIL.ahead ? VEIL.veil : VEIL.cover;
     const next = n + 1;
     const r = Math.floor(next / cols);
     const c = next % cols;
