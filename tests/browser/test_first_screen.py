@@ -57,7 +57,8 @@ def _output_pixel(page) -> list[int]:
     return page.evaluate(
         """() => {
           const fig = document.querySelector('#grids .fig-output .gv');
-          const cs = [...fig.querySelectorAll('canvas')].filter((c) => !c.classList.contains('lens'));
+          const cs = [...fig.querySelectorAll('canvas')]
+            .filter((c) => !c.classList.contains('lens'));
           const big = cs.reduce((a, c) => (c.width > a.width ? c : a));
           const w = big.width, h = big.height;
           const out = document.createElement('canvas');
