@@ -28,10 +28,34 @@ export function parseProblems(body, status) {
     return detail.map((d) => {
       const loc = Array.isArray(d.loc) ? d.loc.filter((x) => x !== 'body' && typeof x === 'string') : [];
       const msg = String(d.msg ?? d.message ?? 'invalid').replace(/^(Value|Assertion) error, /, '');
-      return { field: loc[0] ?? null, message: msg };
+      const ctx = d.ctx && typeof d.ctx === 'object' ? d.ctx : {};
+      return { field: loc[0] ?? null, message: msg, type: typeof d.type === 'string' ? d.type : null, ctx };
     });
   }
   return [{ field: null, message: `HTTP ${status}` }];
+}
+
+/**
+ * A problem the API reported, in the page's language: its stable `type` and
+ * parameters (`ctx`) worded by the locale (`apierr.<type>`); a type the locale
+ * does not know is named by its field only, so a Russian page never shows the
+ * server's English (English pages keep the server's own sentence).
+ * @param {{field: string|null, message: string, type?: string|null, ctx?: object}} p
+ * @param {(key: string, params?: object) => string} t
+ */
+export function problemText(p, t) {
+  const field = p.field ?? '';
+  const key = `apierr.${p.type}`;
+  const worded = p.type ? t(key, { field, ...p.ctx }) : key;
+  if (worded !== key) return worded;
+  if (t('apierr.own') === 'server') return p.message;
+  return field ? t('apierr.field', { field }) : t('apierr.other');
+}
+
+/** What went wrong, in the page's language: the API's problems, or the network's failure. */
+export function errorText(e, t) {
+  if (e instanceof ApiError) return e.problems.map((p) => problemText(p, t)).join(' ');
+  return t('status.offline', { message: e.message });
 }
 
 /** The decoded body of a response, or an ApiError for an error answer. */

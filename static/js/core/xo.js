@@ -17,6 +17,13 @@ const shift = {
 };
 
 /** The network page's state, declared as the visualizer's is (state.js). */
+/** Glyphs one default training run sees per epoch (512 training + 256 held out). */
+export const XO_GLYPHS = 768;
+/** Most glyph passes of one run (app/api/limits.py MAX_XO_SAMPLE_EPOCHS; tests/api checks). */
+export const MAX_XO_SAMPLE_EPOCHS = 40000;
+/** Most epochs the server accepts for the default run: the page's field stops there. */
+export const MAX_EPOCHS = Math.floor(MAX_XO_SAMPLE_EPOCHS / XO_GLYPHS);
+
 export const NET_PROPS = [
   { name: 'lang', key: 'lang', def: 'en', codec: oneOf(['en', 'ru']), push: true },
   // The glyph: a preset by name or the drawn numbers, (1, 9, 9).
@@ -25,7 +32,10 @@ export const NET_PROPS = [
   // Which weights vote: the lecture's, or those trained here (re-trained on load:
   // the same seed and settings give the same network).
   { name: 'params', key: 'net', def: 'lecture', codec: oneOf(['lecture', 'trained']), push: true },
-  { name: 'epochs', key: 'ep', def: 15, codec: int(1, 200), push: true },
+  { name: 'epochs', key: 'ep', def: 15, codec: int(1, MAX_EPOCHS), push: true },
+  // Milliseconds between two epochs as they stream: 250 makes the default run last
+  // about 4 s, slow enough to watch the bar and the curves grow (0: full speed).
+  { name: 'pace', key: 'pace', def: 250, codec: int(0, 1000), push: false },
   { name: 'seed', key: 'seed', def: 0, codec: int(0, 2 ** 32 - 1), push: true },
   { name: 'init', key: 'init', def: 'random', codec: oneOf(['random', 'lecture']), push: true },
   { name: 'trainFilters', key: 'tf', def: true, codec: bool, push: true },
@@ -62,7 +72,7 @@ export function voteText(answer) {
  * @param {Record<string, any>} s
  */
 export function trainBody(s) {
-  return { seed: s.seed, epochs: s.epochs, init: s.init, train_filters: s.trainFilters };
+  return { seed: s.seed, epochs: s.epochs, init: s.init, train_filters: s.trainFilters, delay_ms: s.pace };
 }
 
 /** A percentage for a progress bar's text: 0.875 -> "88%". */

@@ -18,7 +18,7 @@ import { postStream } from '../core/sse.js';
 import { createStore } from '../core/store.js';
 import { full, map } from '../core/tensor.js';
 import { totalSteps } from '../core/trace.js';
-import { NET_PROPS, percent, pooledChanges, prob, trainBody, voteText } from '../core/xo.js';
+import { MAX_EPOCHS, NET_PROPS, percent, pooledChanges, prob, trainBody, voteText } from '../core/xo.js';
 
 const $ = (id) => document.getElementById(id);
 const LECTURE_FILTERS = ['diagonal', 'centre_x', 'anti_diagonal'];
@@ -89,7 +89,7 @@ async function computeOnce() {
     app.base = base;
     showError(null);
   } catch (e) {
-    showError(e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
+    showError(api.errorText(e, app.t));
   }
   draw();
 }
@@ -319,7 +319,7 @@ async function train() {
     store.commit('replace');
   } catch (e) {
     if (e.name === 'AbortError') status(app.t('net.status.stopped'));
-    else status(e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
+    else status(api.errorText(e, app.t));
   } finally {
     training = null;
     buttons();
@@ -349,7 +349,8 @@ const bindInt = (id, name, min, max) => {
     app.update({ [name]: v }, { history: 'replace', rebuild: false, compute: false });
   });
 };
-bindInt('epochs', 'epochs', 1, 200);
+bindInt('epochs', 'epochs', 1, MAX_EPOCHS);
+bindInt('pace', 'pace', 0, 1000);
 bindInt('seed', 'seed', 0, 2 ** 32 - 1);
 $('init').addEventListener('change', () => {
   app.update({ init: $('init').value }, { history: 'push', rebuild: false, compute: false });
@@ -374,6 +375,7 @@ function sync() {
   $('glyph').value = typeof s.glyph === 'string' ? s.glyph : '';
   $('params').value = s.params;
   $('epochs').value = s.epochs;
+  $('pace').value = s.pace;
   $('seed').value = s.seed;
   $('init').value = s.init;
   $('train-filters').checked = s.trainFilters;

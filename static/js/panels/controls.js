@@ -39,7 +39,7 @@ const FIELD_OF = {
  */
 export function showFailure(app, { stage, e }, changed) {
   const problems = e instanceof api.ApiError ? e.problems : [{ field: null, message: app.t('status.offline', { message: e.message }) }];
-  const text = problems.map((p) => p.message).join(' ');
+  const text = problems.map((p) => api.problemText(p, app.t)).join(' ');
   const named = problems.map((p) => p.field && FIELD_OF[stage][p.field]).find(Boolean);
   const target = changed || named || 'general';
   fieldError(target, text);
@@ -120,6 +120,27 @@ function helpers(app) {
     on: (...args) => bind(app, ...args),
     offline: (field) => (e) => fieldError(field, app.t('status.offline', { message: e.message })),
   };
+}
+
+/**
+ * 'same' padding needs stride 1 (the API refuses it otherwise): the page says so
+ * before asking. With 'same' chosen the stride fields are disabled; with a
+ * stride above 1 the 'same' choice is; each says why.
+ */
+function preventSameWithStride(app) {
+  const { state, t } = app;
+  const same = state.padding === 'same';
+  const strided = state.stride.some((v) => v !== 1);
+  for (const id of ['stride', 'stride-w']) {
+    $(id).disabled = same;
+    $(id).title = same ? t('prevent.sameStride') : '';
+  }
+  const option = $('padding').querySelector('option[value="same"]');
+  option.disabled = strided && !same;
+  option.title = option.disabled ? t('prevent.sameStride') : '';
+  const note = $('prevent-note');
+  note.hidden = !same && !strided;
+  note.textContent = same ? t('prevent.sameStride') : strided ? t('prevent.strideSame') : '';
 }
 
 /** Wire every control of the settings panel (once, at start). */
@@ -340,6 +361,7 @@ export function syncControls(app) {
   const p = state.padding;
   const kind = typeof p === 'string' ? p : p.length === 4 ? 'sides' : 'number';
   $('padding').value = kind;
+  preventSameWithStride(app);
   $('pads-number').hidden = kind !== 'number';
   $('pads-sides').hidden = kind !== 'sides';
   if (kind === 'number') [$('pad-h').value, $('pad-w').value] = p;

@@ -180,7 +180,7 @@ class Descent {
         this.velocity = null; // the server kept it; a new run starts without
         this.status(app.t('bw.gd.status.done', { i: this.offset, loss: last ? fmt(last.loss) : '—', reason: app.t('bw.gd.reason.stopped') }));
       } else {
-        this.status(e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
+        this.status(api.errorText(e, app.t));
       }
     } finally {
       this.running = null;

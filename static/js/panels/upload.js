@@ -26,6 +26,6 @@ export async function upload(app, file) {
     }, { changed: 'file', sync: true });
   } catch (e) {
     status.textContent = '';
-    fieldError('file', e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
+    fieldError('file', api.errorText(e, app.t));
   }
 }
