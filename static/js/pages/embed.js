@@ -72,6 +72,8 @@ const stage = new EmbedStage($('grids'), $('sum'), (ev) => {
   draw();
 });
 const player = new Player(draw, onPlayState);
+/** Inside another page's frame (a deck): the clicker leaves at either end. */
+const inDeck = window.parent !== window;
 player.speed = state.speed;
 
 function draw() {
@@ -152,14 +154,36 @@ const KEYS = {
 };
 window.addEventListener('keydown', (ev) => {
   if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+  if (ev.key === 'Escape') return handBack(null);
   if (ev.target.closest && ev.target.closest('input[type="range"]') && ev.key.startsWith('Arrow')) return;
   let name = KEYS[ev.key];
   if (ev.key === ' ' && ev.shiftKey) name = 'back';
   if (!name) return;
   ev.preventDefault();
   ev.stopPropagation();
+  // Past either end the clicker means the deck: the next or the previous slide.
+  if (inDeck && !player.playing && name === 'forward' && player.step >= player.total - 1) return handBack('next');
+  if (inDeck && !player.playing && name === 'back' && player.step <= 0) return handBack('prev');
   actions[name]();
 }, true);
+
+/**
+ * Give the keys back to the deck the frame sits in (docs/EMBED.md). A reveal.js
+ * parent (its `postMessage` option, on by default) runs the method named in a
+ * JSON string, `{"method": "next", "args": []}`; any other deck gets
+ * `{type: "convviz:leave", direction}` to act on. Then the frame lets go of the
+ * focus, so the clicker's next key reaches the deck (`direction` null: Esc).
+ * Nothing private travels, so the deck's origin need not be known ('*').
+ */
+function handBack(direction) {
+  if (!inDeck) return;
+  if (direction) {
+    window.parent.postMessage(JSON.stringify({ method: direction, args: [] }), '*');
+    window.parent.postMessage({ type: 'convviz:leave', direction }, '*');
+  }
+  if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+  window.parent.focus();
+}
 
 async function start() {
   try {
