@@ -59,7 +59,9 @@ def test_the_clicker_leaves_the_embed_at_both_ends(page, deck: str) -> None:
     frame = page.frame_locator("#f")
     frame.locator("#btn-start").wait_for()
     inner = page.frames[1]
-    inner.wait_for_function("() => document.querySelector('#step-status').textContent.includes('/')")
+    inner.wait_for_function(
+        "() => document.querySelector('#step-status').textContent.includes('/')"
+    )
     assert inner.evaluate("location.origin") != page.evaluate("location.origin")
     frame.locator("#btn-start").click()  # the frame has the focus, at the first step
     page.keyboard.press("ArrowRight")

@@ -14,6 +14,7 @@ import { KernelEditor } from '../panels/editors.js';
 import { pageStrings, translator } from '../core/i18n.js';
 import { bindKeys, Player } from '../view/player.js';
 import { jumpStep } from '../core/trace.js';
+import { LOOK } from '../view/colormap.js';
 import { VEIL } from '../view/gridview.js';
 import { buildModel, describeFrame, Stage } from '../view/render.js';
 import { appliedWeight, compute, resolveInput, resolveWeight } from '../core/pipeline.js';
@@ -220,6 +221,11 @@ for (const [id, unit, dir] of [['row-back', 'row', -1], ['row-next', 'row', 1], 
 $('show-ahead').addEventListener('change', () => {
   VEIL.ahead = $('show-ahead').checked;
   renderFrame();
+});
+// Pictures in grey until this switch draws them on the heat map's palette (view/colormap.js LOOK).
+$('show-heat').addEventListener('change', () => {
+  LOOK.heat = $('show-heat').checked;
+  rebuild();
 });
 $('scrub').addEventListener('input', () => {
   player.pause();

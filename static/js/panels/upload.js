@@ -22,6 +22,8 @@ export async function upload(app, file) {
     app.update((s) => {
       s.scheme = 'byte';
       s.input = r.input;
+      // A photo sums its products (mean is the X/O slide's choice; it would divide an edge filter by 9).
+      s.reduce = 'sum';
       refitWeight(s, r.input.length);
     }, { changed: 'file', sync: true });
   } catch (e) {

@@ -41,8 +41,17 @@ export const SEQUENTIAL = table([
   '#22a884', '#44bf70', '#7ad151', '#bddf26', '#fde725',
 ]);
 
+// A picture's own grey, black (0) to white (the maximum): a photo looks like a photo.
+export const GREY = table(['#000000', '#ffffff']);
+
 /**
- * @typedef {{kind: 'diverging' | 'sequential', min: number, max: number}} Scale
+ * How pictures are drawn: as the grey pictures they are, or (`heat`, the page's
+ * "show images as heat maps" switch) on the sequential palette like any map.
+ */
+export const LOOK = { heat: false };
+
+/**
+ * @typedef {{kind: 'diverging' | 'sequential' | 'grey', min: number, max: number}} Scale
  */
 
 /**
@@ -52,7 +61,7 @@ export const SEQUENTIAL = table([
  * @param {Iterable<number>} values
  * @returns {Scale}
  */
-export function scaleFor(values) {
+export function scaleFor(values, kind = null) {
   let min = Infinity;
   let max = -Infinity;
   for (const v of values) {
@@ -60,9 +69,11 @@ export function scaleFor(values) {
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  if (min === Infinity) return { kind: 'sequential', min: 0, max: 1 };
-  if (min < 0) {
-    const m = Math.max(-min, max);
+  if (min === Infinity) return { kind: kind === 'diverging' ? 'diverging' : 'sequential', min: kind === 'diverging' ? -1 : 0, max: 1 };
+  // A grid whose values may be signed keeps the diverging palette whatever their
+  // sign today, so its colours do not change meaning as the kernel changes.
+  if (min < 0 || kind === 'diverging') {
+    const m = Math.max(-min, max) || 1;
     return { kind: 'diverging', min: -m, max: m };
   }
   return { kind: 'sequential', min: 0, max: max > 0 ? max : 1 };
@@ -70,6 +81,7 @@ export function scaleFor(values) {
 
 /** The palette of a scale. @param {Scale} scale */
 export function paletteOf(scale) {
+  if (scale.kind === 'grey') return LOOK.heat ? SEQUENTIAL : GREY;
   return scale.kind === 'diverging' ? DIVERGING : SEQUENTIAL;
 }
 

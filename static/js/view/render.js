@@ -29,10 +29,18 @@ export function flat2d(g) {
   return { values: out, rows, cols };
 }
 
-export function scaleOf(channels) {
+/**
+ * A non-negative input with values past 1 is a picture (pixels 0..255, an
+ * upload or the byte scheme): drawn in grey from black at 0 to white at 255.
+ */
+export function pictureScale(scale) {
+  return scale.kind === 'sequential' && scale.max > 1 ? { kind: 'grey', min: 0, max: Math.max(255, scale.max) } : scale;
+}
+
+export function scaleOf(channels, kind = null) {
   return scaleFor((function* all() {
     for (const ch of channels) yield* ch.values;
-  })());
+  })(), kind);
 }
 
 /**
@@ -134,11 +142,12 @@ export function buildModel({ input, weight, bias = null, conv, act, pool, activa
   const [kH, kW] = shapeOf(weight).slice(2);
   if (d) grids.push(productsGrid('products', shapeOf(weight)[1], kH, kW, d));
 
-  const mapGrid = (id, t3) => {
+  const mapGrid = (id, t3, kind = null) => {
     const channels = t3.map(flat2d);
-    return { id, channels, scale: scaleOf(channels), label: 'filter' };
+    return { id, channels, scale: kind ? scaleOf(channels, kind) : scaleOf(channels), label: 'filter' };
   };
-  if (conv) grids.push(mapGrid('output', conv.output));
+  // The convolution's output may be signed: one diverging palette, centred on 0.
+  if (conv) grids.push(mapGrid('output', conv.output, 'diverging'));
   const actOn = !!act && activation !== 'none';
   if (actOn) grids.push(mapGrid('act', act.output));
   const poolOn = !!pool && poolKind !== 'none';
@@ -200,7 +209,7 @@ export function inputGrid(input, d, id = 'input') {
   } else {
     channels = input.map(flat2d);
   }
-  return { id, channels, editable: id === 'input', scale: scaleOf(channels) };
+  return { id, channels, editable: id === 'input', scale: pictureScale(scaleOf(channels)) };
 }
 
 /** A weight-shaped tensor (C_out, C_in/groups, kH, kW), one small view per (filter, channel). */
