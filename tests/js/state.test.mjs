@@ -113,3 +113,8 @@ test('numbers are written short', () => {
   assert.equal(numStr(1 / 9), '0.111111');
   assert.equal(numStr(255), '255');
 });
+
+test("a photo's longest side goes up to the API's limit (1024)", () => {
+  assert.equal(fromQuery('?ms=1024').state.maxSide, 1024);
+  assert.equal(fromQuery('?ms=1025').state.maxSide, 64);
+});

@@ -200,7 +200,7 @@ export const PROPS = [
   { name: 'ceil', key: 'pc', def: false, codec: bool, push: true },
   { name: 'countIncludePad', key: 'pi', def: true, codec: bool, push: true },
   { name: 'uploadMode', key: 'um', def: 'grey', codec: oneOf(['grey', 'rgb']), push: true },
-  { name: 'maxSide', key: 'ms', def: 64, codec: int(3, 256), push: true },
+  { name: 'maxSide', key: 'ms', def: 64, codec: int(3, 1024), push: true }, // the API's MAX_SIDE
   { name: 'speed', key: 'sp', def: 4, codec: num, push: false },
   { name: 'step', key: 'step', def: 0, codec: int(0, 1e7), push: false },
   // The backward view: the loss; MSE's target (a teacher kernel preset, or a drawn

@@ -301,11 +301,11 @@ function bindUploads(app) {
     s().uploadMode = v;
     if (lastFile) upload(lastFile);
   }, { compute: false });
-  on('max-side', 'max-side', intOf('max-side', 3, 256), (v) => {
+  on('max-side', 'max-side', intOf('max-side', 3, 1024), (v) => {
     s().maxSide = v;
   }, { compute: false });
   $('max-side').addEventListener('change', () => {
-    if (lastFile && readInt(app, 'max-side', 3, 256, 'max-side', false)) upload(lastFile);
+    if (lastFile && readInt(app, 'max-side', 3, 1024, 'max-side', false)) upload(lastFile);
   });
   $('file').addEventListener('change', () => {
     if ($('file').files[0]) upload($('file').files[0]);

@@ -5,7 +5,7 @@
  * shown as the server words it.
  */
 
-import { ApiError, answer, convBody, convTransposeBody, poolBody } from '../core/api.js';
+import { ApiError, answer, convBody, convTransposeBody, errorText, poolBody } from '../core/api.js';
 import { download, fileName } from '../core/clip.js';
 import { THEMES } from '../core/embed-options.js';
 import { applyLecture } from '../core/lecture-i18n.js';
@@ -133,7 +133,7 @@ class ExportPanel {
 
   showError(e) {
     const { $, L } = this;
-    const text = e instanceof ApiError ? e.problems.map((p) => (p.field ? `${p.field}: ${p.message}` : p.message)).join(' ') : L('export.offline', { message: e.message });
+    const text = e instanceof ApiError ? errorText(e, this.app.t) : L('export.offline', { message: e.message });
     $('ex-err').textContent = text;
     $('ex-err').hidden = false;
     $('ex-status').textContent = '';
