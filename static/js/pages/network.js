@@ -199,8 +199,13 @@ function drawVote(a, change) {
     row.insertCell().textContent = fmt(a.logits[k]);
     row.insertCell().textContent = prob(a.probabilities[k]);
   });
+  // What holds, what does not, and why: 2x2 max pooling absorbs a one-cell shift
+  // whose maxima stay in their windows; two cells move features across windows,
+  // and the hand-set vote (weights for the lecture's positions) sees other cells.
+  const far = Math.max(...app.state.shift.map(Math.abs));
+  const why = !change ? '' : change.same === change.n ? app.t('net.why.held') : app.t(far <= 1 ? 'net.why.one' : 'net.why.two');
   $('compare').textContent = change
-    ? app.t('net.compare.value', { same: change.same, n: change.n, before: voteText(app.base), after: voteText(a) })
+    ? `${app.t('net.compare.value', { same: change.same, n: change.n, before: voteText(app.base), after: voteText(a) })} ${why}`
     : app.t('net.compare.none');
 }
 
@@ -312,7 +317,7 @@ async function train() {
       } else if (event === 'done') {
         app.trained = d.params;
         app.learned = d.params.conv_weight;
-        app.update({ params: 'trained' }, { history: false, rebuild: false, compute: false });
+        app.update({ params: 'trained' }, { history: 'replace', rebuild: false, compute: false });
         status(app.t('net.status.done', { s: fmt(d.seconds), vacc: percent(d.validation_accuracy) }));
       }
     }, training.signal);
