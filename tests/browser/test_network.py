@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_page import table, wait_cell
+from tests.browser.test_page import table
 
 pytestmark = pytest.mark.browser
 
@@ -82,7 +82,11 @@ def test_painting_the_glyph_changes_the_maps(page, server) -> None:
     page.wait_for_function("() => location.search.includes('in=1x9x9')")
     assert table(page, "Glyph")[0][0] == "1"
     # The maps follow when the answer comes (the glyph's table is drawn at once).
-    wait_cell(page, DIAGONAL, 0, 0, "1")  # (9 + 0) / 9: the corner now matches too
+    page.wait_for_function(  # (9 + 0) / 9: the corner now matches too
+        """(name) => [...document.querySelectorAll('table')].some((t) =>
+          t.getAttribute('aria-label') === name && t.tBodies[0].rows[0].cells[1].textContent === '1')""",
+        arg=DIAGONAL,
+    )
     # The grid keeps the focus: arrows and space go on painting.
     page.keyboard.press("ArrowRight")
     page.keyboard.press("Space")
