@@ -84,7 +84,8 @@ def test_painting_the_glyph_changes_the_maps(page, server) -> None:
     # The maps follow when the answer comes (the glyph's table is drawn at once).
     page.wait_for_function(  # (9 + 0) / 9: the corner now matches too
         """(name) => [...document.querySelectorAll('table')].some((t) =>
-          t.getAttribute('aria-label') === name && t.tBodies[0].rows[0].cells[1].textContent === '1')""",
+          t.getAttribute('aria-label') === name
+          && t.tBodies[0].rows[0].cells[1].textContent === '1')""",
         arg=DIAGONAL,
     )
     # The grid keeps the focus: arrows and space go on painting.
