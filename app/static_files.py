@@ -7,7 +7,8 @@ class of 300 opening the page at once spent more CPU on that than on every
 computation it asked for (docs/PERFORMANCE.md, the load test).
 
 Here every file of the folder (``static/`` is about 400 KB) is read and gzipped
-once, when the app starts, and kept in memory with a content ETag. A request is
+once, when the app starts (ES modules first stripped of comments and spacing,
+see ``_minified``), and kept in memory with a content ETag. A request is
 found by ``StaticFiles``'s own lookup (which keeps paths inside the folder) the
 first time, then answered from memory after one ``stat`` that must match the kept
 file's (inode, size, times: an edited or replaced file is read again), as 304 when
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
+import rjsmin
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
@@ -74,9 +76,24 @@ class KeptFile:
         return headers
 
 
+def _minified(body: bytes) -> bytes:
+    """An ES module without its comments and spacing: the modules are written to be
+    read (a third of their bytes is comments), the first view must stay under its
+    weight budget (docs/PERFORMANCE.md). rjsmin, not a regex of ours: it knows
+    strings, regex literals and template literals, so it never cuts inside one, and
+    it is a small pure-Python package maintained since 2011. Done once per file, at
+    startup or when the file changes; ``CONVVIZ_MINIFY=0`` serves the sources as
+    written (for reading them in the browser's debugger)."""
+    if os.environ.get("CONVVIZ_MINIFY", "1") == "0":
+        return body
+    return rjsmin.jsmin(body.decode("utf-8")).encode("utf-8")
+
+
 def _read(full_path: str, stat_result: os.stat_result) -> KeptFile:
     body = Path(full_path).read_bytes()
     media_type = mimetypes.guess_type(full_path)[0] or "application/octet-stream"
+    if media_type in ("application/javascript", "text/javascript"):
+        body = _minified(body)
     if media_type.startswith("text/") or media_type == "application/javascript":
         media_type += "; charset=utf-8"
     gzipped = None

@@ -2,7 +2,7 @@
 
 Not a test: a table to read (issue 10's figures). Each case is sent in-process
 (FastAPI's TestClient, no server) as the page sends it: every tensor of more than
-1,024 numbers as ``{dtype, shape, base64}`` (static/js/api.js, ``COMPACT_MIN``)
+1,024 numbers as ``{dtype, shape, base64}`` (static/js/core/api.js, ``COMPACT_MIN``)
 and ``?encoding=base64``, so every array of the answer comes back as float32
 base64, and /api/backprop with ``"repeat": false`` (every tensor once). The
 answer carries ``geometry`` and no trace (the page derives every step); the same
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.presets import KERNELS, x_glyph  # noqa: E402
 
-COMPACT_MIN = 1024  # static/js/api.js: tensors of more numbers travel as base64
+COMPACT_MIN = 1024  # static/js/core/api.js: tensors of more numbers travel as base64
 KB = 1000
 
 LECTURE_FILTERS = [[KERNELS[k]["weight"]] for k in ("diagonal", "centre_x", "anti_diagonal")]

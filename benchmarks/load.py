@@ -191,7 +191,8 @@ class Workload:
 
 def workload(presets: dict[str, Any]) -> Workload:
     static = ["/static/css/app.css", "/static/favicon.svg", "/static/locales/en.json"]
-    static += [f"/static/js/{p.name}" for p in sorted((ROOT / "static/js").glob("*.js"))]
+    js = ROOT / "static/js"
+    static += [f"/static/js/{p.relative_to(js).as_posix()}" for p in sorted(js.rglob("*.js"))]
     computations: list[tuple[str, dict[str, Any]]] = []
     for example in presets["examples"]:
         previous: dict[str, Any] | None = None

@@ -106,7 +106,7 @@ def _js_string(x: float) -> str:
 
 
 def _num(v: float) -> str:
-    """A number as static/js/state.js writes it (numStr): 6 significant digits."""
+    """A number as static/js/core/state.js writes it (numStr): 6 significant digits."""
     return _js_string(float(f"{float(v):.6g}"))
 
 

@@ -153,7 +153,7 @@ def test_the_link_form_matches_state_js() -> None:
         rng.standard_normal((1, 6, 8)) * 10.0 ** rng.integers(-12, 26, (1, 6, 8)),
     ]
     script = (
-        "import { encodeTensor } from './static/js/state.js';"
+        "import { encodeTensor } from './static/js/core/state.js';"
         "const cases = JSON.parse(process.argv[1]);"
         "console.log(JSON.stringify(cases.map(encodeTensor)));"
     )

@@ -139,7 +139,7 @@ def test_the_containers_command_serves_and_its_health_check_passes(tmp_path: Pat
             if server.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"not healthy: {log.read_text()[-2000:]}")
             time.sleep(0.3)
-        for path in ("/", "/lecture", "/static/js/main.js", "/api/presets"):
+        for path in ("/", "/lecture", "/static/js/pages/main.js", "/api/presets"):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
                 assert r.status == 200, path
         marker = f"http://127.0.0.1:{port}/static/copy-marker.txt"

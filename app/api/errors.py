@@ -119,8 +119,28 @@ def validation_error_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
         if key in seen:
             continue
         seen.add(key)
-        items.append({"loc": loc, "msg": msg, "type": str(error.get("type", "value_error"))})
+        item: dict[str, Any] = {
+            "loc": loc,
+            "msg": msg,
+            "type": str(error.get("type", "value_error")),
+        }
+        ctx = _plain_ctx(error.get("ctx"))
+        if ctx:
+            item["ctx"] = ctx
+        items.append(item)
     return {"detail": items}
+
+
+def _plain_ctx(ctx: Any) -> dict[str, int | float | str]:
+    """Pydantic's parameters of an error (``ge``, ``le``, ``expected``...) that a
+    client can word it with: numbers and short strings only, never the input."""
+    if not isinstance(ctx, dict):
+        return {}
+    return {
+        str(k): v
+        for k, v in ctx.items()
+        if isinstance(v, int | float | str) and not isinstance(v, bool) and len(str(v)) <= 200
+    }
 
 
 async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -128,11 +148,11 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
 
 
 async def _on_engine_error(request: Request, exc: EngineError) -> JSONResponse:
-    kind = "limit" if isinstance(exc, LimitError) else type(exc).__name__
-    return JSONResponse(
-        status_code=422,
-        content={"detail": [{"loc": [exc.field], "msg": str(exc), "type": kind}]},
-    )
+    kind = exc.code or ("limit" if isinstance(exc, LimitError) else type(exc).__name__)
+    item: dict[str, Any] = {"loc": [exc.field], "msg": str(exc), "type": kind}
+    if exc.params:
+        item["ctx"] = exc.params
+    return JSONResponse(status_code=422, content={"detail": [item]})
 
 
 def _body_parse_message(exc: HTTPException) -> str | None:

@@ -14,7 +14,7 @@ class ViewIn(BaseModel):
     path: str = Field(default="/", max_length=100, description="/, /lecture or /lecture/<id>.")
     query: str = Field(
         default="",
-        description=f"The page's query, as static/js/state.js writes it ('' for the default"
+        description=f"The page's query, as static/js/core/state.js writes it ('' for the default"
         f" view), at most {MAX_QUERY_CHARS} characters (checked in app/rooms/view.py).",
     )
 

@@ -69,7 +69,10 @@ def resolve_padding(
         if padding == "same":
             if stride != (1, 1):
                 raise ParameterError(
-                    "padding", "'same' needs stride 1; use an explicit padding with stride > 1"
+                    "padding",
+                    "'same' needs stride 1; use an explicit padding with stride > 1",
+                    code="same_needs_stride_1",
+                    params={"stride_h": stride[0], "stride_w": stride[1]},
                 )
             rows = dilation[0] * (kernel_size[0] - 1)
             cols = dilation[1] * (kernel_size[1] - 1)
@@ -144,6 +147,13 @@ def check_output_size(
             f"the kernel spans {effective_kernel[0]}x{effective_kernel[1]} cells (with dilation)"
             f" but the padded input is only {padded[0]}x{padded[1]}; use a smaller kernel or"
             " dilation, or more padding",
+            code="kernel_larger_than_input",
+            params={
+                "kernel_h": effective_kernel[0],
+                "kernel_w": effective_kernel[1],
+                "input_h": padded[0],
+                "input_w": padded[1],
+            },
         )
 
 

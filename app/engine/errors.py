@@ -8,10 +8,21 @@ The engine knows nothing of HTTP; the web layer maps every ``EngineError`` to a
 class EngineError(ValueError):
     """A request the engine cannot compute, with the argument at fault."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        *,
+        code: str | None = None,
+        params: dict[str, int | float | str] | None = None,
+    ) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        #: A stable name for the kind of mistake, and its numbers: what a client needs
+        #: to word the error in its own language (the page does, static/locales).
+        self.code = code
+        self.params = dict(params or {})
 
 
 class ShapeError(EngineError):

@@ -1,6 +1,6 @@
 """What a lecturer may publish: a page's path and query, checked as strictly as a URL.
 
-The page writes its whole view state into the query (static/js/state.js); that
+The page writes its whole view state into the query (static/js/core/state.js); that
 query is what a room carries, so a follower applies it exactly as if it had opened
 the link. The server checks it before anyone sees it:
 
@@ -25,7 +25,7 @@ MAX_QUERY_CHARS = 48 * 1024
 """A painted 64x64 input and a kernel, as the page writes them (state.js caps one
 tensor's text at 32,768 characters); lecture views are a few hundred characters."""
 
-#: The URL keys of static/js/state.js (PROPS); tests/rooms checks the two agree.
+#: The URL keys of static/js/core/state.js (PROPS); tests/rooms checks the two agree.
 STATE_KEYS = frozenset(
     "lang view in sch k b s p d g pm r flip act ns pool pk ps pp pc pi um ms sp step"
     " loss tg go lr mo it gd tc op".split()

@@ -150,7 +150,8 @@ def test_training_stops_at_the_epoch_limit(client: TestClient) -> None:
 
 def test_training_limits(client: TestClient) -> None:
     d = _error(client, "/api/xo/train", epochs=200, samples=4096)
-    assert d["loc"] == ["epochs"] and d["type"] == "limit"
+    assert d["loc"] == ["epochs"] and d["type"] == "epochs_over_limit"
+    assert d["ctx"]["max"] >= 1
     assert d["msg"] == (
         "epochs: 200 epochs x 4352 glyphs (training and validation) is 870,400 glyph passes,"
         f" over the limit of {limits.MAX_XO_SAMPLE_EPOCHS:,}; use epochs <= 9 or fewer samples"
@@ -229,3 +230,19 @@ def test_a_stream_waits_for_a_computing_slot_and_never_sends_an_error_for_it() -
 
     assert asyncio.run(consume()) == []  # nothing computed, no error event: the client left
     assert slots.active == 0
+
+
+def test_the_page_knows_the_epochs_limit() -> None:
+    """static/js/core/xo.js stops the epochs field where the server does."""
+    import re
+    from pathlib import Path
+
+    from app.api import limits
+    from app.api.training_schemas import XOTrainRequest
+
+    src = (Path(__file__).resolve().parents[2] / "static/js/core/xo.js").read_text()
+    passes = int(re.search(r"MAX_XO_SAMPLE_EPOCHS = (\d+);", src).group(1))  # type: ignore[union-attr]
+    glyphs = int(re.search(r"XO_GLYPHS = (\d+);", src).group(1))  # type: ignore[union-attr]
+    assert passes == limits.MAX_XO_SAMPLE_EPOCHS
+    default = XOTrainRequest()
+    assert glyphs == default.samples + default.validation_samples

@@ -1,6 +1,6 @@
 """The strings a page embeds for its scripts: none the markup already shows.
 
-static/js/i18n.js (pageStrings) reads those back from the markup; every other
+static/js/core/i18n.js (pageStrings) reads those back from the markup; every other
 string the page's scripts may ask for must be in the embedded JSON.
 """
 

@@ -36,6 +36,12 @@ def wait_cell(page, name: str, r: int, c: int, text: str) -> None:
     )
 
 
+def unfold(page) -> None:
+    """Open the settings that start folded (issue 12: what matters most first)."""
+    while page.locator("#controls details:not([open])").count():
+        page.locator("#controls details:not([open]) > summary").first.click()
+
+
 def status(page) -> str:
     return page.locator("#step-status").inner_text()
 
@@ -65,6 +71,7 @@ def test_opens_on_the_lecture_example(page, server) -> None:
 
 def test_every_control_has_a_visible_label(page, server) -> None:
     ready(page, server + "/")
+    unfold(page)
     for name in [
         "Stride",
         "Padding",
@@ -302,6 +309,7 @@ def test_language_switch_in_place(page, server) -> None:
 
 def test_state_in_the_url_survives_reload_and_back(page, server) -> None:
     ready(page, server + "/")
+    unfold(page)
     page.get_by_label("Stride", exact=True).fill("2")
     page.wait_for_function("() => location.search.includes('s=2')")
     page.get_by_label("Activation").select_option("relu")
@@ -318,6 +326,7 @@ def test_state_in_the_url_survives_reload_and_back(page, server) -> None:
 
 def test_a_lecture_example_loads_with_its_true_result(page, server) -> None:
     ready(page, server + "/")
+    unfold(page)
     page.get_by_label("Example").select_option("padding")
     page.wait_for_function("() => location.search.includes('p=1')")
     page.wait_for_function(

@@ -55,6 +55,7 @@ def test_a_follower_follows_the_lecturer_detaches_and_rejoins(
     for _ in range(3):
         lp.click("#btn-forward")  # type: ignore[attr-defined]
     step_is(fp, 3)
+    lp.evaluate("document.getElementById('sec-after').open = true")  # type: ignore[attr-defined]
     lp.select_option("#act", "relu")  # type: ignore[attr-defined]
     fp.wait_for_function("() => new URL(location.href).searchParams.get('act') === 'relu'")  # type: ignore[attr-defined]
     SHOTS.mkdir(exist_ok=True)

@@ -51,7 +51,7 @@ def output_text(page, c: int, r: int, col: int) -> str:  # type: ignore[no-untyp
     """The answer's output cell as the page writes numbers (format.js fmt)."""
     return page.evaluate(
         """async ([c, r, col]) => {
-          const { fmt } = await import('/static/js/format.js');
+          const { fmt } = await import('/static/js/core/format.js');
           return fmt(window.convviz.app.results.conv.output[c][r][col]);
         }""",
         [c, r, col],
@@ -120,7 +120,7 @@ def test_a_64x64_backward_view_draws_and_steps(page, server, tmp_path) -> None: 
     assert page.locator("#sum").inner_text().startswith("dE/dF₁₁ = ")
     grad = page.evaluate("window.convviz.app.results.bp.grad_weight[0][0]")
     shown = page.evaluate(
-        "async () => (await import('/static/js/format.js'))"
+        "async () => (await import('/static/js/core/format.js'))"
         ".fmt(window.convviz.app.results.bp.grad_weight[0][0][0][0])"
     )
     assert page.locator("#sum").inner_text().endswith(f"= {shown}")

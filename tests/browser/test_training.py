@@ -71,7 +71,8 @@ def test_slide_12_written_out_and_its_gradients(page, server) -> None:
 
 
 def test_descent_run_makes_the_loss_fall_and_the_kernel_change(page, server) -> None:
-    ready(page, server + "/?view=backward")
+    # The X glyph and the diagonal kernel (a bare /?view=backward opens on slide 12).
+    ready(page, server + "/?view=backward&in=x")
     before = page.get_by_role("table", name="Kernel", exact=True).evaluate(
         "t => [...t.querySelectorAll('input')].map(i => i.value)"
     )

@@ -263,7 +263,7 @@ def test_a_phone_photo_with_orientation_6_is_decoded_upright(
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/embed", "/lecture", "/healthz", "/api/presets", "/static/js/main.js"]
+    "path", ["/", "/embed", "/lecture", "/healthz", "/api/presets", "/static/js/pages/main.js"]
 )
 def test_head_is_answered_wherever_get_is(client: TestClient, path: str) -> None:
     got = client.get(path)

@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 
-import { backpropDerivers } from '../../static/js/backward.js';
+import { backpropDerivers } from '../../static/js/view/backward.js';
 import { derive } from '../../static/js/model/derive.js';
 
 /** A fixture by name. */

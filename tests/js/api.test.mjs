@@ -1,22 +1,39 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { activationBody, ApiError, convBody, parseProblems, poolBody, refillBackprop } from '../../static/js/api.js';
-import { defaults } from '../../static/js/state.js';
+import { readFileSync } from 'node:fs';
+import { activationBody, ApiError, convBody, errorText, parseProblems, poolBody, problemText, refillBackprop } from '../../static/js/core/api.js';
+import { translator } from '../../static/js/core/i18n.js';
+import { defaults } from '../../static/js/core/state.js';
 
 test('error bodies become messages tied to fields', () => {
   assert.deepEqual(parseProblems({ detail: 'Too many requests' }, 429), [{ field: null, message: 'Too many requests' }]);
   assert.deepEqual(
     parseProblems({ detail: [{ loc: ['stride'], msg: 'stride: must be at least 1', type: 'x' }] }, 422),
-    [{ field: 'stride', message: 'stride: must be at least 1' }],
+    [{ field: 'stride', message: 'stride: must be at least 1', type: 'x', ctx: {} }],
   );
   assert.deepEqual(
     parseProblems({ detail: [{ loc: ['body', 'input', 0, 1], msg: 'Value error, ragged' }] }, 422),
-    [{ field: 'input', message: 'ragged' }],
+    [{ field: 'input', message: 'ragged', type: null, ctx: {} }],
   );
   assert.deepEqual(parseProblems(null, 502), [{ field: null, message: 'HTTP 502' }]);
   const e = new ApiError(422, [{ field: 'a', message: 'x' }, { field: null, message: 'y' }]);
   assert.equal(e.message, 'x; y');
+});
+
+test("the API's problems are worded by the page's locale, never the server's English on the Russian page", () => {
+  const en = translator(JSON.parse(readFileSync(new URL('../../static/locales/en.json', import.meta.url))));
+  const ru = translator(JSON.parse(readFileSync(new URL('../../static/locales/ru.json', import.meta.url))));
+  const [same] = parseProblems({ detail: [{ loc: ['padding'], msg: "padding: 'same' needs stride 1", type: 'same_needs_stride_1', ctx: { stride_h: 2, stride_w: 2 } }] }, 422);
+  assert.match(problemText(same, ru), /шага 1 \(сейчас 2×2\)/);
+  assert.match(problemText(same, en), /needs stride 1 \(it is 2×2\)/);
+  const [ge] = parseProblems({ detail: [{ loc: ['stride'], msg: 'stride: Input should be greater than or equal to 1', type: 'greater_than_equal', ctx: { ge: 1 } }] }, 422);
+  assert.equal(problemText(ge, ru), 'stride: не меньше 1.');
+  // A type the locale does not know: the server's sentence in English, its field in Russian.
+  const [odd] = parseProblems({ detail: [{ loc: ['groups'], msg: 'groups: something new', type: 'ParameterError' }] }, 422);
+  assert.equal(problemText(odd, en), 'groups: something new');
+  assert.equal(problemText(odd, ru), 'Сервер не принял поле groups.');
+  assert.equal(errorText(new ApiError(422, [odd, ge]), ru), 'Сервер не принял поле groups. stride: не меньше 1.');
 });
 
 test('the conv request carries every parameter, bias fitted to the filters', () => {
@@ -54,7 +71,6 @@ test('activation: the slope only for leaky ReLU', () => {
 });
 
 test('a repeat:false backprop answer, refilled, is the repeat:true answer (captured from the app)', async () => {
-  const { readFileSync } = await import('node:fs');
   for (const name of ['backprop_slide12', 'backprop_two_avg', 'backprop_x_relu_pool']) {
     const f = JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8'));
     const nulled = JSON.stringify(f.once).split('null').length;

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { buildBackwardModel, rot180, teacherName } from '../../static/js/backward.js';
-import { translator } from '../../static/js/i18n.js';
-import { describeFrame } from '../../static/js/render.js';
+import { buildBackwardModel, rot180, teacherName } from '../../static/js/view/backward.js';
+import { translator } from '../../static/js/core/i18n.js';
+import { describeFrame } from '../../static/js/view/render.js';
 
 const en = JSON.parse(readFileSync(new URL('../../static/locales/en.json', import.meta.url)));
 const ru = JSON.parse(readFileSync(new URL('../../static/locales/ru.json', import.meta.url)));

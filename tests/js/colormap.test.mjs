@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { colourIndex, DIVERGING, luminance, paint, scaleFor, SEQUENTIAL, textColour } from '../../static/js/colormap.js';
+import { colourIndex, DIVERGING, luminance, paint, scaleFor, SEQUENTIAL, textColour } from '../../static/js/view/colormap.js';
 
 const rgbAt = (p, i) => [p[i * 4], p[i * 4 + 1], p[i * 4 + 2]];
 

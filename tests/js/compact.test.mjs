@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 
-import { COMPACT_MIN, largeTensorFields } from '../../static/js/api.js';
-import { decodeCompact, encodeCompact, revive } from '../../static/js/compact.js';
+import { COMPACT_MIN, largeTensorFields } from '../../static/js/core/api.js';
+import { decodeCompact, encodeCompact, revive } from '../../static/js/core/compact.js';
 
 /** What the server sends for a float32 array (app.api.tensors.base64_pieces, joined). */
 function serverCompact(values, shape) {

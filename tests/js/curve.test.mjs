@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { niceStep, tickLabel, yFraction, yScale } from '../../static/js/curve.js';
-import { parseSSE } from '../../static/js/sse.js';
+import { niceStep, tickLabel, yFraction, yScale } from '../../static/js/view/curve.js';
+import { parseSSE } from '../../static/js/core/sse.js';
 
 test('tick steps are 1, 2 or 5 times a power of ten', () => {
   assert.equal(niceStep(1, 5), 0.2);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { background, rescale, resizeInput, setCell, strokeValue } from '../../static/js/editors.js';
-import { flipInput, invert, shiftInput } from '../../static/js/tools.js';
-import { fitWeight, flatten, range, reshape, shapeOf } from '../../static/js/tensor.js';
+import { background, rescale, resizeInput, setCell, strokeValue } from '../../static/js/panels/editors.js';
+import { flipInput, invert, shiftInput } from '../../static/js/panels/tools.js';
+import { fitWeight, flatten, range, reshape, shapeOf } from '../../static/js/core/tensor.js';
 
 const g = [[[-1, 1, -1], [-1, -1, 1]]];
 

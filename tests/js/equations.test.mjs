@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { cellName, forwardEquations, inputEquations, sub, weightEquations } from '../../static/js/equations.js';
+import { cellName, forwardEquations, inputEquations, sub, weightEquations } from '../../static/js/view/equations.js';
 import { derive } from '../../static/js/model/derive.js';
 import { backpropSteps, load } from './answers.mjs';
 

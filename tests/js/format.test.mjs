@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { activationLine, channelGroups, convSumLines, factor, fmt, joinTerms, poolSumLines } from '../../static/js/format.js';
-import { translator } from '../../static/js/i18n.js';
+import { activationLine, channelGroups, convSumLines, factor, fmt, joinTerms, poolSumLines } from '../../static/js/core/format.js';
+import { translator } from '../../static/js/core/i18n.js';
 import { convSteps, load, poolSteps } from './answers.mjs';
 
 const en = JSON.parse(readFileSync(new URL('../../static/locales/en.json', import.meta.url)));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { interpolate, pageStrings, translator } from '../../static/js/i18n.js';
+import { interpolate, pageStrings, translator } from '../../static/js/core/i18n.js';
 
 const read = (p) => readFileSync(new URL(p, import.meta.url), 'utf8');
 const en = JSON.parse(read('../../static/locales/en.json'));

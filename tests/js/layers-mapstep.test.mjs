@@ -126,7 +126,7 @@ test('an activation: the value before and after', () => {
 
 test("a map's link to the main page and its GIF body carry the filter's group, slice and bias", async () => {
   const { gifBody, mainPageLink } = await import('../../static/js/layers/maplinks.js');
-  const { fromQuery, PROPS } = await import('../../static/js/state.js');
+  const { fromQuery, PROPS } = await import('../../static/js/core/state.js');
   const input = [[[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[0, 1, 0], [1, 0, 1], [0, 1, 0]], [[2, 2, 2], [2, 2, 2], [2, 2, 2]], [[9, 9, 9], [9, 9, 9], [9, 9, 9]]];
   const weight = [0, 1, 2, 3].map((q) => [[[q, 0.5], [-1, 0.25]], [[1, 1], [1, q]]]); // (4, 2, 2, 2)
   const geo = convGeo({ in_channels: 4, out_channels: 4, groups: 2, input_size: [3, 3], kernel_size: [2, 2], padding: { top: 1, bottom: 1, left: 1, right: 1 }, output_size: [4, 4] });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { DIGIT_PROPS, EXAMPLES, vote } from '../../static/js/layers/digitmodel.js';
 import { channelsIn, DEFAULT_LAYERS, decodeLayer, encodeLayer, layerWeight, makePicture, rng, STACK_PROPS, stackBody } from '../../static/js/layers/stackmodel.js';
 import { decodeStrokes, encodeStrokes, MAX_POINTS, simplify } from '../../static/js/layers/strokes.js';
-import { fromQuery, toQuery } from '../../static/js/state.js';
+import { fromQuery, toQuery } from '../../static/js/core/state.js';
 
 test('a stack round-trips through the URL, and nonsense is refused', () => {
   const layers = [...DEFAULT_LAYERS, { t: 'avg', k: 3, s: 1 }, { t: 'act', f: 'tanh' }, { t: 'conv', n: 2, k: 1, s: 1, p: 0, d: 1, src: 'w', w: [[[[0.5]]], [[[-1]]]] }];

@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { embedDefaults, embedQuery, parseEmbed } from '../../static/js/embed-options.js';
-import { exportQuery } from '../../static/js/exporter.js';
-import { featureCount, largest, positiveInt, weightCases } from '../../static/js/scenemath.js';
-import { SIZES, embedURL, escAttr, iframeSnippet, localCurl, revealSnippet } from '../../static/js/snippets.js';
-import { defaults, fromQuery } from '../../static/js/state.js';
+import { embedDefaults, embedQuery, parseEmbed } from '../../static/js/core/embed-options.js';
+import { exportQuery } from '../../static/js/panels/exporter.js';
+import { featureCount, largest, positiveInt, weightCases } from '../../static/js/core/scenemath.js';
+import { SIZES, embedURL, escAttr, iframeSnippet, localCurl, revealSnippet } from '../../static/js/core/snippets.js';
+import { defaults, fromQuery } from '../../static/js/core/state.js';
 
 test('embed options: defaults, every option, and what a broken link holds', () => {
   assert.deepEqual(parseEmbed('').options, { controls: true, autoplay: false, loop: false, theme: 'light', fontScale: 1 });

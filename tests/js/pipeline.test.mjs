@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { exportBody } from '../../static/js/exporter.js';
-import { appliedWeight, flipKernel, resolveInput, resolveWeight } from '../../static/js/pipeline.js';
-import { defaults, fromQuery, toQuery } from '../../static/js/state.js';
+import { exportBody } from '../../static/js/panels/exporter.js';
+import { appliedWeight, flipKernel, resolveInput, resolveWeight } from '../../static/js/core/pipeline.js';
+import { defaults, fromQuery, toQuery } from '../../static/js/core/state.js';
 
 const presets = {
   glyphs: { x: { input: [[1, -1], [-1, 1]] } },

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { transposedWeight } from '../../static/js/api.js';
-import { fmt } from '../../static/js/format.js';
-import { translator } from '../../static/js/i18n.js';
-import { buildModel, describeFrame, tableHTML } from '../../static/js/render.js';
+import { transposedWeight } from '../../static/js/core/api.js';
+import { fmt } from '../../static/js/core/format.js';
+import { translator } from '../../static/js/core/i18n.js';
+import { buildModel, describeFrame, tableHTML } from '../../static/js/view/render.js';
 import { load } from './answers.mjs';
 
 const en = JSON.parse(readFileSync(new URL('../../static/locales/en.json', import.meta.url)));

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { flipKernel } from '../../static/js/pipeline.js';
-import { featureCount, largest, layerWeights, weightCases } from '../../static/js/scenemath.js';
-import { fromQuery, toQuery } from '../../static/js/state.js';
+import { flipKernel } from '../../static/js/core/pipeline.js';
+import { featureCount, largest, layerWeights, weightCases } from '../../static/js/core/scenemath.js';
+import { fromQuery, toQuery } from '../../static/js/core/state.js';
 
 const read = (p) => readFileSync(new URL(p, import.meta.url), 'utf8');
 const scenes = JSON.parse(read('../../static/lecture/scenes.json'));
@@ -201,7 +201,7 @@ test('every lecture string the templates and scripts use exists', () => {
     for (const m of html.matchAll(/data-l="([\w.-]+)"/g)) used.add(m[1]);
   }
   for (const f of ['share.js', 'exporter.js', 'codepanel.js', 'scene.js']) {
-    const src = read(`../../static/js/${f}`);
+    const src = read(`../../static/js/panels/${f}`);
     for (const m of src.matchAll(/\bL\('([\w.-]+)'/g)) used.add(m[1]);
     for (const m of src.matchAll(/data-l="([\w.-]+)"/g)) used.add(m[1]);
   }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ApiError } from '../../static/js/api.js';
-import { postStream, streamError } from '../../static/js/sse.js';
+import { ApiError } from '../../static/js/core/api.js';
+import { postStream, streamError } from '../../static/js/core/sse.js';
 
 /** A fetch answering 200 with `text` as an event stream, in two chunks. */
 function streamingFetch(text) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { decodeTensor, defaults, encodeTensor, fromQuery, needsPush, numStr, toQuery } from '../../static/js/state.js';
+import { decodeTensor, defaults, encodeTensor, fromQuery, needsPush, numStr, toQuery } from '../../static/js/core/state.js';
 
 test('the default view is the bare address', () => {
   assert.equal(toQuery(defaults()), '');
@@ -115,7 +115,7 @@ test('numbers are written short', () => {
 });
 
 test('inherited names (__proto__, constructor, toString) are not presets: a warning, the default', async () => {
-  const { fromQuery, PROPS } = await import('../../static/js/state.js');
+  const { fromQuery, PROPS } = await import('../../static/js/core/state.js');
   const def = Object.fromEntries(PROPS.map((p) => [p.name, p.def]));
   for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
     for (const key of ['k', 'in', 'tg', 'go']) {
@@ -132,9 +132,14 @@ test('inherited names (__proto__, constructor, toString) are not presets: a warn
 });
 
 test('a key given twice counts with its last value, as on the server', async () => {
-  const { fromQuery } = await import('../../static/js/state.js');
-  const { parseEmbed } = await import('../../static/js/embed-options.js');
+  const { fromQuery } = await import('../../static/js/core/state.js');
+  const { parseEmbed } = await import('../../static/js/core/embed-options.js');
   assert.equal(fromQuery('?lang=en&lang=ru').state.lang, 'ru');
   assert.deepEqual(fromQuery('?s=1&s=2').state.stride, [2, 2]);
   assert.equal(parseEmbed('?theme=light&theme=dark').options.theme, 'dark');
+});
+
+test("a photo's longest side goes up to the API's limit (1024)", () => {
+  assert.equal(fromQuery('?ms=1024').state.maxSide, 1024);
+  assert.equal(fromQuery('?ms=1025').state.maxSide, 64);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { advance, globalStep, jumpStep, locate, totalSteps } from '../../static/js/trace.js';
+import { advance, globalStep, jumpStep, locate, totalSteps } from '../../static/js/core/trace.js';
 import { convSteps, load, poolSteps } from './answers.mjs';
 
 // Real answers of the API, captured (see fixtures/): the lecture's X with the diagonal

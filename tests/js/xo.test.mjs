@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { fromQuery, toQuery } from '../../static/js/state.js';
-import { NET_PROPS, percent, pooledChanges, prob, trainBody, voteText } from '../../static/js/xo.js';
+import { fromQuery, toQuery } from '../../static/js/core/state.js';
+import { MAX_EPOCHS, NET_PROPS, percent, pooledChanges, prob, trainBody, voteText } from '../../static/js/core/xo.js';
 
 test('the network page keeps its own state in the URL', () => {
   const { state, warnings } = fromQuery('?sh=0,1&net=trained&ep=20&tf=0&lang=ru', NET_PROPS);
@@ -15,7 +15,10 @@ test('the network page keeps its own state in the URL', () => {
   const bad = fromQuery('?sh=9,0', NET_PROPS);
   assert.deepEqual(bad.state.shift, [0, 0]);
   assert.equal(bad.warnings[0].key, 'sh');
-  assert.deepEqual(trainBody(state), { seed: 0, epochs: 20, init: 'random', train_filters: false });
+  assert.deepEqual(trainBody(state), { seed: 0, epochs: 20, init: 'random', train_filters: false, delay_ms: 250 });
+  // The epochs field stops where the server does (40,000 glyph passes / 768 glyphs).
+  assert.equal(MAX_EPOCHS, 52);
+  assert.equal(fromQuery('?ep=60', NET_PROPS).state.epochs, 15);
 });
 
 test('a shift: which pooled features changed', () => {

@@ -187,7 +187,7 @@ def test_an_unreachable_redis_is_503_not_500(client: TestClient) -> None:
 
 
 def test_the_state_keys_are_those_of_state_js() -> None:
-    source = (ROOT / "static/js/state.js").read_text("utf-8")
+    source = (ROOT / "static/js/core/state.js").read_text("utf-8")
     props = source[source.index("export const PROPS") :]
     keys = set(re.findall(r"key: '(\w+)'", props[: props.index("];")]))
     assert keys == STATE_KEYS

@@ -132,6 +132,8 @@ def _config(body: XOTrainRequest) -> xo_training.TrainConfig:
             f"{body.epochs} epochs x {body.samples + body.validation_samples} glyphs (training"
             f" and validation) is {passes:,} glyph passes, over the limit of"
             f" {limits.MAX_XO_SAMPLE_EPOCHS:,}; use epochs <= {most} or fewer samples",
+            code="epochs_over_limit",
+            params={"max": most},
         )
     seconds = (body.epochs + 1) * body.delay_ms / 1000
     if seconds > limits.MAX_STREAM_SECONDS:

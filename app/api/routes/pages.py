@@ -88,7 +88,7 @@ def in_markup(html: str, strings: dict[str, str]) -> set[str]:
     """The keys whose text the markup holds exactly as the locale has it: the text
     of an element ``<x data-i18n="key">text</x>`` (no child elements) and the value
     of each attribute ``data-i18n-attr="attr:key"`` names. The page's scripts read
-    these back (static/js/i18n.js, pageStrings) instead of an embedded copy."""
+    these back (static/js/core/i18n.js, pageStrings) instead of an embedded copy."""
     seen: dict[str, set[str]] = {}
     for m in _TEXT.finditer(html):
         seen.setdefault(m[2], set()).add(unescape(m[3]))
@@ -110,7 +110,7 @@ SCENES_FILE = STATIC_DIR / "lecture" / "scenes.json"
 #: Query keys that say how a view is watched, not what it computes: a scene's
 #: address with only these opens the scene's own numbers.
 VIEW_KEYS = frozenset({"lang", "step", "sp"})
-#: The embed view's themes and font scales (static/js/embed-options.js parses the
+#: The embed view's themes and font scales (static/js/core/embed-options.js parses the
 #: same; here they style the first paint, so a dark slide never flashes white).
 THEMES = ("light", "dark", "high-contrast")
 FONT_SCALE = (0.5, 3.0)

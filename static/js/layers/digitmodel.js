@@ -4,7 +4,7 @@
  * Node (tests/js/layers-digits.test.mjs).
  */
 
-import { bool, oneOf } from '../state.js';
+import { bool, oneOf } from '../core/state.js';
 import { openCodec } from './stackmodel.js';
 import { decodeStrokes } from './strokes.js';
 

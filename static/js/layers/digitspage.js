@@ -7,10 +7,10 @@
  * open map are in the URL.
  */
 
-import * as api from '../api.js';
-import { scaleFor } from '../colormap.js';
-import { applyTo, loadLocale, pageStrings, translator } from '../i18n.js';
-import { fromQuery, needsPush, toQuery } from '../state.js';
+import * as api from '../core/api.js';
+import { scaleFor } from '../view/colormap.js';
+import { applyTo, loadLocale, pageStrings, translator } from '../core/i18n.js';
+import { fromQuery, needsPush, toQuery } from '../core/state.js';
 import { DIGIT_PROPS, EXAMPLES, vote } from './digitmodel.js';
 import { filterCanvas, greyCanvas, zoomed } from './maps.js';
 import { renderOverview } from './overview.js';

@@ -6,7 +6,7 @@
  * tests/js/layers-mapstep.test.mjs).
  */
 
-import { defaults, encodeTensor, MAX_TENSOR_CHARS, PROPS, toQuery } from '../state.js';
+import { defaults, encodeTensor, MAX_TENSOR_CHARS, PROPS, toQuery } from '../core/state.js';
 
 /** The input maps a conv filter q reads (its group's) and its weight slice (1, C_in/groups, kH, kW). */
 function convSlice(geometry, { input, weight, bias }, q) {

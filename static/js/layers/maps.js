@@ -5,7 +5,7 @@
  * (colormap.js), so a negative weight never reads as a dark pixel.
  */
 
-import { paint, scaleFor } from '../colormap.js';
+import { paint, scaleFor } from '../view/colormap.js';
 
 /** Grey level 0..255 of `v` on [lo, hi]. */
 export function grey(v, lo, hi) {

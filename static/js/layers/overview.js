@@ -4,7 +4,7 @@
  * output-size formula. A thumbnail is a button: it opens the step view of that map.
  */
 
-import { fmt } from '../format.js';
+import { fmt } from '../core/format.js';
 import { greyCanvas } from './maps.js';
 
 const el = (tag, cls, text) => {

@@ -5,7 +5,7 @@
  * Tested in Node (tests/js/layers-stack.test.mjs).
  */
 
-import { bool, decodeTensor, encodeTensor, int, oneOf } from '../state.js';
+import { bool, decodeTensor, encodeTensor, int, oneOf } from '../core/state.js';
 
 /** Most layers and filters the page offers (the API allows a little more). */
 export const MAX_LAYERS = 12;

@@ -6,9 +6,9 @@
  * file again and shows the house meanwhile).
  */
 
-import * as api from '../api.js';
-import { applyTo, loadLocale, pageStrings, translator } from '../i18n.js';
-import { fromQuery, needsPush, toQuery } from '../state.js';
+import * as api from '../core/api.js';
+import { applyTo, loadLocale, pageStrings, translator } from '../core/i18n.js';
+import { fromQuery, needsPush, toQuery } from '../core/state.js';
 import { photoCanvas } from './maps.js';
 import { renderOverview } from './overview.js';
 import { ACTIVATIONS, MAX_FILTERS, MAX_LAYERS, STACK_PROPS, channelsIn, makePicture, stackBody } from './stackmodel.js';

@@ -10,7 +10,7 @@
  * through `onStep`.
  */
 
-import { convSumLines, fmt, poolSumLines } from '../format.js';
+import { convSumLines, fmt, poolSumLines } from '../core/format.js';
 import { layerDeriver, mapStep } from './mapstep.js';
 import { greyCanvas, rangeOf, zoomed } from './maps.js';
 

@@ -9,8 +9,8 @@
  * tab's sessionStorage.
  */
 
-import { copyText } from '../clip.js';
-import { applyLecture } from '../lecture-i18n.js';
+import { copyText } from '../core/clip.js';
+import { applyLecture } from '../core/lecture-i18n.js';
 import { Latest, displayCode, publishedView } from './live.js';
 import { errorText, loadCSS, loadSession, pageLang, saveSession, strings } from './ui.js';
 

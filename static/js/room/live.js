@@ -9,7 +9,7 @@
  * if it had opened that link.
  */
 
-import { fromQuery, toQuery } from '../state.js';
+import { fromQuery, toQuery } from '../core/state.js';
 
 /** The key in sessionStorage: this tab's room, `{role: 'lead'|'follow', code, ...}`. */
 export const SESSION_KEY = 'convviz.room';

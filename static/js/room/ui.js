@@ -4,7 +4,7 @@
  * stylesheet, and the lecture strings (static/locales/lecture/<lang>.json).
  */
 
-import { lectureT } from '../lecture-i18n.js';
+import { lectureT } from '../core/lecture-i18n.js';
 import { SESSION_KEY } from './live.js';
 
 /** This tab's room, or null. The lecturer's secret lives here and nowhere else. */

@@ -1,0 +1,229 @@
+/**
+ * The embed view (/embed): the animation of a view state alone, filling its
+ * iframe, stepped by the keys a presentation clicker sends. The same state
+ * format, answers and render path as the visualizer (pipeline.js, render.js);
+ * only the chrome and the sizing differ: the grids take the largest cell size at
+ * which everything fits the frame, so nothing scrolls in a 16:9 or a 4:3 slide.
+ */
+
+import * as api from '../core/api.js';
+import { parseEmbed } from '../core/embed-options.js';
+import { pageStrings, translator } from '../core/i18n.js';
+import { appliedWeight, compute, resolveInput, resolveWeight } from '../core/pipeline.js';
+import { Player } from '../view/player.js';
+import { buildModel, describeFrame, Stage } from '../view/render.js';
+import { fromQuery, toQuery } from '../core/state.js';
+
+const $ = (id) => document.getElementById(id);
+const t = translator(pageStrings());
+const { state } = fromQuery(location.search);
+const { options } = parseEmbed(location.search);
+
+document.documentElement.dataset.theme = options.theme;
+document.documentElement.style.setProperty('--fs', String(options.fontScale));
+$('player').hidden = !options.controls;
+$('open-full').href = `/${toQuery({ ...state, step: 0 })}`;
+
+/** Kernels and products: a little smaller than the maps' cells. */
+const SMALL = 0.8;
+
+/** The Stage, sized to fill its box: the largest cell at which nothing overflows. */
+class EmbedStage extends Stage {
+  layout() {
+    if (!this.model) return;
+    const box = this.root;
+    const fits = (cell) => {
+      this.fitAll(cell);
+      return box.scrollWidth <= box.clientWidth + 1 && box.scrollHeight <= box.clientHeight + 1;
+    };
+    let lo = 3;
+    let hi = 200;
+    if (fits(hi)) lo = hi;
+    for (let i = 0; i < 10 && hi - lo > 0.5; i++) {
+      const mid = (lo + hi) / 2;
+      if (fits(mid)) lo = mid;
+      else hi = mid;
+    }
+    this.fitAll(Math.floor(lo));
+    this.lastSum = null;
+  }
+
+  fitAll(cell) {
+    const small = new Set(this.model.grids.filter((g) => g.small).map((g) => g.id));
+    for (const [id, view] of this.views) {
+      const c = small.has(id.split(':')[0]) ? Math.max(cell * SMALL, Math.min(cell, 24)) : cell;
+      view.fontRatio = 0.34 * options.fontScale;
+      view.maxFont = 200;
+      view.fit([view.cols * c, view.rows * c, c]);
+    }
+  }
+}
+
+let model = null;
+let hover = null;
+let presets = { kernels: {}, glyphs: {}, examples: [] };
+let userPaused = false;
+let loopTimer = 0;
+
+const stage = new EmbedStage($('grids'), $('sum'), (ev) => {
+  if (ev.type === 'hover') hover = { grid: ev.grid, ch: ev.ch, r: ev.r, c: ev.c };
+  else if (ev.type === 'leave') hover = null;
+  else return; // no painting here
+  draw();
+});
+const player = new Player(draw, onPlayState);
+/** Inside another page's frame (a deck): the clicker leaves at either end. */
+const inDeck = window.parent !== window;
+player.speed = state.speed;
+
+function draw() {
+  if (!model) return;
+  stage.draw(describeFrame(model, player.step, hover, t));
+  if (!player.playing) writeStep();
+  const total = model.total;
+  $('step-status').textContent = total ? `${player.step + 1} / ${total}` : t('player.none');
+  $('scrub').value = String(player.step);
+  $('scrub').setAttribute('aria-valuetext', t('player.status', { n: player.step + 1, total, stage: '' }));
+}
+
+/**
+ * The step into the address, as the visualizer keeps it: the URL holds the view,
+ * and a live room (room/lead.js) publishes it on "convviz:state".
+ */
+function writeStep() {
+  const url = new URL(location.href);
+  if ((url.searchParams.get('step') ?? '0') === String(player.step)) return;
+  url.searchParams.set('step', String(player.step));
+  history.replaceState(history.state, '', url);
+  document.dispatchEvent(new Event('convviz:state'));
+}
+
+function onPlayState() {
+  const playing = player.playing;
+  if (!playing) writeStep();
+  $('play-icon').textContent = playing ? '⏸' : '▶';
+  $('play-text').textContent = t(playing ? 'player.pause' : 'player.play');
+  $('btn-play').setAttribute('aria-pressed', String(playing));
+  $('sum').setAttribute('aria-live', playing ? 'off' : 'polite');
+  clearTimeout(loopTimer);
+  if (!playing && options.loop && !userPaused && player.step >= player.total - 1) {
+    loopTimer = setTimeout(() => player.play(), 1500);
+  }
+}
+
+/** What the user asked for: stop looping, forget the hover so the step shows. */
+function by(user, action) {
+  return () => {
+    userPaused = user;
+    hover = null;
+    action();
+    draw();
+  };
+}
+
+const actions = {
+  forward: by(true, () => player.forward()),
+  back: by(true, () => player.back()),
+  start: by(true, () => player.start()),
+  end: by(true, () => player.end()),
+  toggle: by(true, () => {
+    if (!player.playing) userPaused = false;
+    player.toggle();
+  }),
+};
+
+$('btn-start').addEventListener('click', actions.start);
+$('btn-back').addEventListener('click', actions.back);
+$('btn-play').addEventListener('click', actions.toggle);
+$('btn-forward').addEventListener('click', actions.forward);
+$('btn-end').addEventListener('click', actions.end);
+$('scrub').addEventListener('input', by(true, () => {
+  player.pause();
+  player.set(Number($('scrub').value));
+}));
+
+/**
+ * A clicker sends PageDown / PageUp (or the arrows, or space): each is one step.
+ * Caught before the grids (which use the arrows to move their cursor), so a
+ * click on a grid to give the frame the focus does not take the keys away.
+ */
+const KEYS = {
+  ArrowRight: 'forward', PageDown: 'forward', ' ': 'forward', ArrowDown: 'forward',
+  ArrowLeft: 'back', PageUp: 'back', ArrowUp: 'back',
+  Home: 'start', End: 'end', p: 'toggle', P: 'toggle', k: 'toggle',
+};
+window.addEventListener('keydown', (ev) => {
+  if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+  if (ev.key === 'Escape') return handBack(null);
+  if (ev.target.closest && ev.target.closest('input[type="range"]') && ev.key.startsWith('Arrow')) return;
+  let name = KEYS[ev.key];
+  if (ev.key === ' ' && ev.shiftKey) name = 'back';
+  if (!name) return;
+  ev.preventDefault();
+  ev.stopPropagation();
+  // Past either end the clicker means the deck: the next or the previous slide.
+  if (inDeck && !player.playing && name === 'forward' && player.step >= player.total - 1) return handBack('next');
+  if (inDeck && !player.playing && name === 'back' && player.step <= 0) return handBack('prev');
+  actions[name]();
+}, true);
+
+/**
+ * Give the keys back to the deck the frame sits in (docs/EMBED.md). A reveal.js
+ * parent (its `postMessage` option, on by default) runs the method named in a
+ * JSON string, `{"method": "next", "args": []}`; any other deck gets
+ * `{type: "convviz:leave", direction}` to act on. Then the frame lets go of the
+ * focus, so the clicker's next key reaches the deck (`direction` null: Esc).
+ * Nothing private travels, so the deck's origin need not be known ('*').
+ */
+function handBack(direction) {
+  if (!inDeck) return;
+  if (direction) {
+    window.parent.postMessage(JSON.stringify({ method: direction, args: [] }), '*');
+    window.parent.postMessage({ type: 'convviz:leave', direction }, '*');
+  }
+  if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+  window.parent.focus();
+}
+
+async function start() {
+  try {
+    presets = await api.presets();
+  } catch (e) {
+    showError(t('status.offline', { message: e.message }));
+  }
+  const input = resolveInput(state, presets); // an unknown or lost input: the X
+  if (!input) return;
+  const weight = resolveWeight(state, presets, input.length);
+  const { conv, act, pool, failure } = await compute(state, input, weight);
+  if (failure) showError(failure.e.message);
+  model = buildModel({
+    input,
+    weight: appliedWeight(state, weight),
+    bias: api.biasOf(state, weight),
+    conv,
+    act,
+    pool,
+    activation: state.activation,
+    poolKind: state.pool,
+  });
+  model.grids[0].editable = false;
+  if (state.flip) model.grids.find((g) => g.id === 'kernel').title = 'grid.kernelFlipped';
+  stage.setModel(model, t);
+  player.setTotal(model.total);
+  $('scrub').max = String(Math.max(0, model.total - 1));
+  player.set(state.step);
+  draw();
+  new ResizeObserver(() => {
+    stage.layout();
+    draw();
+  }).observe($('grids'));
+  if (options.autoplay) player.play();
+  document.documentElement.dataset.ready = '1';
+}
+
+function showError(message) {
+  $('err-general').textContent = message;
+  $('err-general').hidden = false;
+}
+
+start();

@@ -1,0 +1,42 @@
+"""The page on a phone (issue 12, item 4): the player stays in view while the
+output is, and the player's targets are at least 24x24 px."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("size", [(390, 844), (360, 740)])
+def test_the_player_stays_in_view_while_the_output_is(browser, server: str, size) -> None:
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(server + "/")
+        output = page.locator("#grids .fig-output").first
+        output.wait_for()
+        output.scroll_into_view_if_needed()
+        page.mouse.wheel(0, 300)
+        page.wait_for_timeout(200)
+        box = output.bounding_box()
+        assert box["y"] < size[1] and box["y"] + box["height"] > 0  # the output on screen
+        play = page.locator("#btn-play").bounding_box()
+        assert 0 <= play["y"] and play["y"] + play["height"] <= size[1], play
+        # Play is not covered by the grids: it is what a tap there reaches.
+        hit = page.evaluate(
+            "([x, y]) => document.elementFromPoint(x, y).closest('#btn-play') !== null",
+            [play["x"] + play["width"] / 2, play["y"] + play["height"] / 2],
+        )
+        assert hit
+        small = page.evaluate(
+            """() => [...document.querySelectorAll('.player button, .player select, .player input')]
+              .filter((e) => e.offsetParent !== null)
+              .map((e) => [e.id, e.getBoundingClientRect()])
+              .filter(([, r]) => r.width < 24 || r.height < 24).map(([id]) => id)"""
+        )
+        assert small == []
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= size[0]  # nothing cut off sideways
+    finally:
+        context.close()
