@@ -88,3 +88,15 @@ def test_escape_gives_the_focus_back(page, deck: str) -> None:
     page.keyboard.press("ArrowRight")
     assert "ArrowRight" in page.evaluate("window.keys")
     assert page.evaluate("window.slide") == 0
+
+
+def test_the_embed_reads_from_the_back_row(page, server: str) -> None:
+    """At 1280x720 the formula line and the captions are at least 24 px."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(server + "/embed")
+    page.locator("#grids .fig").first.wait_for()
+    sizes = page.evaluate(
+        """() => [document.querySelector('#sum'), ...document.querySelectorAll('.fig figcaption')]
+          .map((e) => parseFloat(getComputedStyle(e).fontSize))"""
+    )
+    assert min(sizes) >= 24, sizes

@@ -117,7 +117,7 @@ def test_many_filters_on_a_colour_photo_jump_by_channel(page, server, tmp_path) 
 def test_a_64x64_backward_view_draws_and_steps(page, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     # dE/dW: 9 steps of 62 x 62 taps; dE/dX: 64 x 64 steps.
     upload(page, server, "?view=backward&ms=64&loss=sum", photo(tmp_path, 64), 9 + 64 * 64)
-    assert page.locator("#sum").inner_text().startswith("dE/dF₁₁ = ")
+    assert page.locator("#sum").inner_text().startswith("dE/dW₁₁ = ")
     grad = page.evaluate("window.convviz.app.results.bp.grad_weight[0][0]")
     shown = page.evaluate(
         "async () => (await import('/static/js/core/format.js'))"

@@ -28,10 +28,10 @@ def test_backward_view_shows_dE_dO_and_steps_through_dE_dW(page, server) -> None
     # dE/dW (9 steps), then dE/dX on the 9x9 input (81 steps).
     assert status(page) == "Step 1 of 90: dE/dW"
     first = sum_text(page)
-    assert first.startswith("dE/dF₁₁ = (") and "*1 + " in first
+    assert first.startswith("dE/dW₁₁ = (") and "*1 + " in first
     assert first.endswith(f"/ 9 = {table(page, 'dE/dW')[0][0]}")
     page.get_by_role("button", name="Next").click()
-    assert sum_text(page).startswith("dE/dF₁₂ = (")
+    assert sum_text(page).startswith("dE/dW₁₂ = (")
     assert status(page) == "Step 2 of 90: dE/dW"
     page.keyboard.press("End")
     assert status(page) == "Step 90 of 90: dE/dX"
@@ -56,11 +56,11 @@ def test_slide_12_written_out_and_its_gradients(page, server) -> None:
     assert table(page, "dE/dW") == [["0", "5"], ["5", "6"]]
     assert table(page, "dE/dX") == [["1", "-1", "0"], ["1", "3", "-2"], ["-2", "4", "0"]]
     eqs = page.locator("#equations li").all_inner_texts()
-    assert "O₁₁ = F₁₁·X₁₁ + F₁₂·X₁₂ + F₂₁·X₂₁ + F₂₂·X₂₂" in eqs
-    assert "dE/dF₁₁ = dE/dO₁₁·X₁₁ + dE/dO₁₂·X₁₂ + dE/dO₂₁·X₂₁ + dE/dO₂₂·X₂₂" in eqs
-    assert "dE/dX₁₁ = dE/dO₁₁·F₁₁" in eqs
-    assert sum_text(page) == "dE/dF₁₁ = 1*1 + 2*0 + 3*(-1) + 1*2 = 0"
-    assert page.locator("#equations li[aria-current]").inner_text().startswith("dE/dF₁₁ = ")
+    assert "O₁₁ = W₁₁·X₁₁ + W₁₂·X₁₂ + W₂₁·X₂₁ + W₂₂·X₂₂" in eqs
+    assert "dE/dW₁₁ = dE/dO₁₁·X₁₁ + dE/dO₁₂·X₁₂ + dE/dO₂₁·X₂₁ + dE/dO₂₂·X₂₂" in eqs
+    assert "dE/dX₁₁ = dE/dO₁₁·W₁₁" in eqs
+    assert sum_text(page) == "dE/dW₁₁ = 1*1 + 2*0 + 3*(-1) + 1*2 = 0"
+    assert page.locator("#equations li[aria-current]").inner_text().startswith("dE/dW₁₁ = ")
     assert "loss=grad" in page.url
     # Painting dE/dO by hand changes the gradients.
     page.get_by_label("Value to paint on the map").fill("3")

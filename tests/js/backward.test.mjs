@@ -31,14 +31,14 @@ test('dE/dW: dE/dO slides over the input, each product and the sum written out',
   const m = model(SLIDE);
   const f = describeFrame(m, 0, null, t);
   assert.deepEqual(f.focus, { stage: 'gradw', n: 0 });
-  assert.equal(f.sum[0], 'dE/dF₁₁ = 1*1 + 2*0 + 3*(-1) + 1*2 = 0');
+  assert.equal(f.sum[0], 'dE/dW₁₁ = 1*1 + 2*0 + 3*(-1) + 1*2 = 0');
   assert.equal(f.views['input:0'].taps.length, 4);
   assert.deepEqual(f.views['input:0'].boxes, [[0, 0, 1, 1]]);
   assert.deepEqual(f.views['gw:0'].current, [0, 0]);
   assert.equal(f.views['gw:0'].veil, 0);
   assert.equal(f.views['gx:0'].veil, -1, 'dE/dX comes later');
   assert.deepEqual([...f.products[0]], [1, 0, -3, 2]);
-  assert.equal(describeFrame(m, 3, null, t).sum[0], 'dE/dF₂₂ = 1*1 + 2*0 + 1*(-1) + 3*2 = 6');
+  assert.equal(describeFrame(m, 3, null, t).sum[0], 'dE/dW₂₂ = 1*1 + 2*0 + 1*(-1) + 3*2 = 6');
 });
 
 test('dE/dX: the padded dE/dO under the turned kernel, padding cells named as such', () => {
@@ -91,7 +91,7 @@ test('the lecture X through ReLU and max pooling: loss, routing, gate, then the 
   // dE/dW is a mean here: the sum is divided by the 9 weights.
   const gw = describeFrame(m, 81, null, t);
   assert.deepEqual(gw.focus, { stage: 'gradw', n: 0 });
-  assert.match(gw.sum[0], /^dE\/dF₁₁ = \(.*\) \/ 9 = /);
+  assert.match(gw.sum[0], /^dE\/dW₁₁ = \(.*\) \/ 9 = /);
 });
 
 test('hovering the gate or a routed cell jumps to its step', () => {
@@ -108,7 +108,7 @@ test('two filters, a bias, stride 2, ReLU and average pooling', () => {
   // A window cut by ceil_mode averages over the cells it has.
   assert.match(describeFrame(m, 1, null, t).sum[0], /of the 2 cells .* \/ 2 = 0.5$/);
   const gw = describeFrame(m, 8 + 18 + 4, null, t);
-  assert.match(gw.sum[0], /^dE\/dF\[1,2\]₁₁ = /, 'step 4 is filter 1, channel 2');
+  assert.match(gw.sum[0], /^dE\/dW\[1,2\]₁₁ = /, 'step 4 is filter 1, channel 2');
   assert.equal(gw.views['gzk:1'].dim, true, 'the other filter takes no part');
   assert.equal(m.grids.find((g) => g.id === 'input').channels[0].inner.r0, 1, 'padded input');
   const gb = describeFrame(m, 8 + 18 + 16, null, t);

@@ -121,7 +121,7 @@ test('slide 12: O = conv(X, F), each output a sum of four products', () => {
   assert.deepEqual(output(d), [[[5, 4], [2, 1]]]);
 });
 
-test('slide 13: dE/dF = conv(X, dE/dO), dE/dX = full correlation with rot180(F)', () => {
+test('slide 13: dE/dW = conv(X, dE/dO), dE/dX = full correlation with rot180(F)', () => {
   const g = convGeometry(X12, F12);
   const gw = derive('conv2d_grad_weight', g, { input: X12, weight: F12, grad_output: G12 });
   assert.equal(gw.count, 4);

@@ -157,12 +157,12 @@ test('weights: 2 filters of 3x3 over RGB plus 2 biases = 56; the slide\'s three 
   assert.deepEqual([out.length, out[0].length, out[0][0].length], byId.weights.expect.output_shape);
 });
 
-test('backprop: O, dE/dF = conv(X, dE/dO), dE/dX = padded dE/dO conv rot180(F)', () => {
+test('backprop: O, dE/dW = conv(X, dE/dO), dE/dX = padded dE/dO conv rot180(F)', () => {
   const X3 = [[1, 2, 0], [3, 1, 2], [0, 1, 3]];
   const F = [[1, -1], [2, 0]];
   const G = [[1, 0], [-1, 2]];
   assert.deepEqual(run(byId.backprop), [byId.backprop.expect.output]);
-  // dE/dF_ij = sum_rc G_rc X_{r+i, c+j}; dE/dX_ab = sum_ij G_{a-i, b-j} F_ij.
+  // dE/dW_ij = sum_rc G_rc X_{r+i, c+j}; dE/dX_ab = sum_ij G_{a-i, b-j} F_ij.
   const gradW = [0, 1].map((i) => [0, 1].map((j) => [0, 1].reduce((a, r) => a + [0, 1].reduce((b, c) => b + G[r][c] * X3[r + i][c + j], 0), 0)));
   const gradX = [0, 1, 2].map((a) => [0, 1, 2].map((b) => {
     let s = 0;

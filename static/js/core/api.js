@@ -35,6 +35,9 @@ export function parseProblems(body, status) {
   return [{ field: null, message: `HTTP ${status}` }];
 }
 
+/** Problem types the locales word only in general terms (no parameters to be precise with). */
+const GENERAL = new Set(['limit']);
+
 /**
  * A problem the API reported, in the page's language: its stable `type` and
  * parameters (`ctx`) worded by the locale (`apierr.<type>`); a type the locale
@@ -46,6 +49,8 @@ export function parseProblems(body, status) {
 export function problemText(p, t) {
   const field = p.field ?? '';
   const key = `apierr.${p.type}`;
+  // A type the locale words only generally ("over the limit"): English keeps the server's precise sentence.
+  if (t('apierr.own') === 'server' && GENERAL.has(p.type)) return p.message;
   const worded = p.type ? t(key, { field, ...p.ctx }) : key;
   if (worded !== key) return worded;
   if (t('apierr.own') === 'server') return p.message;

@@ -20,7 +20,7 @@ const $ = (id) => document.getElementById(id);
 /** Most equations listed per kind (a 64x64 layer has thousands). */
 export const MAX_EQUATIONS = 128;
 
-/** Slide 12's numbers (docs/TRAINING_API.md's example): X 3x3, F 2x2, a hand-set dE/dO. */
+/** Slide 12's numbers (docs/TRAINING_API.md's example): X 3x3, W 2x2 (the lecture's F), a hand-set dE/dO. */
 const SLIDE12 = {
   input: [[[1, 2, 0], [3, 1, 2], [0, 1, 3]]],
   weight: [[[[1, -1], [2, 0]]]],

@@ -256,7 +256,7 @@ export function buildBackwardModel({ bp, input, weight, bias = null, groups = 1,
   grids.push(kernelGrid('gw', conv.grad_weight, { small: false, section: 'gradw', title: 'bw.grid.gw' }));
   const nameW = (s) => {
     const [oc, r, c] = s.out;
-    return `${cellName('dE/dF', Math.floor(oc / cG), r, c, cOut * cG > 1, oc % cG)} = `;
+    return `${cellName('dE/dW', Math.floor(oc / cG), r, c, cOut * cG > 1, oc % cG)} = `;
   };
   stages.push(windowStage({
     section: 'gradw',

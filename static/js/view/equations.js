@@ -1,7 +1,7 @@
 /**
  * Slides 12 and 13 written out: every output of a convolution as a sum of
- * products of named weights and inputs (O₁₁ = F₁₁·X₁₁ + F₁₂·X₁₂ + ...), and the
- * gradients the same way (dE/dF₁₁ = dE/dO₁₁·X₁₁ + ...; dE/dX₁₁ = dE/dO₁₁·F₁₁).
+ * products of named weights and inputs (O₁₁ = W₁₁·X₁₁ + W₁₂·X₁₂ + ...), and the
+ * gradients the same way (dE/dW₁₁ = dE/dO₁₁·X₁₁ + ...; dE/dX₁₁ = dE/dO₁₁·W₁₁).
  * Names count from 1, as the slides do; cells of the padding are written as
  * their numbers. Built from the derived steps (model/derive.js, held to the
  * server's traces), only as many as are shown. Pure.
@@ -18,7 +18,7 @@ export function sub(n) {
 
 /**
  * The name of a cell: `cellName('O', 0, 0, 1)` -> "O₁₂". With several channels
- * the channel goes in brackets ("X[2]₁₁", "F[1,2]₁₁" for filter 1, channel 2);
+ * the channel goes in brackets ("X[2]₁₁", "W[1,2]₁₁" for filter 1, channel 2);
  * past the ninth row or column the two indices get a comma ("X₁₀,₁₁").
  */
 export function cellName(sym, ch, r, c, multi = false, ch2 = null) {
@@ -93,7 +93,7 @@ export function forwardEquations(d, { weight, input, out = 'O', t }, max = Infin
     const all = shownTerms(s.cells.length, (k) => {
       const ci = Math.floor(k / per);
       const i = Math.floor((k % per) / kW);
-      const f = cellName('F', o, i, k % kW, cOut * cG > 1, ci);
+      const f = cellName('W', o, i, k % kW, cOut * cG > 1, ci);
       return `${f}·${inputName(d, s, k, input, input[0] > 1)}`;
     });
     let rhs = wrap(all, s.divisor, t);
@@ -103,7 +103,7 @@ export function forwardEquations(d, { weight, input, out = 'O', t }, max = Infin
 }
 
 /**
- * Slide 13, dE/dF = conv(X, dE/dO): each weight's gradient.
+ * Slide 13, dE/dW = conv(X, dE/dO): each weight's gradient.
  * @param {object} d the conv2d_grad_weight deriver
  * @param {object} o as for {@link forwardEquations}, plus `dOut` = dE/dO's shape (C_out, H_out, W_out)
  */
@@ -117,7 +117,7 @@ export function weightEquations(d, { weight, input, dOut, out = 'O', t }, max = 
       const g = cellName(`dE/d${out}`, o, Math.floor(k / wOut), k % wOut, cOut > 1);
       return `${g}·${inputName(d, s, k, input, input[0] > 1)}`;
     });
-    return `${cellName('dE/dF', o, r, c, cOut * cG > 1, oc % cG)} = ${wrap(all, s.divisor, t)}`;
+    return `${cellName('dE/dW', o, r, c, cOut * cG > 1, oc % cG)} = ${wrap(all, s.divisor, t)}`;
   });
 }
 
@@ -147,7 +147,7 @@ export function inputEquations(d, { weight, input, dOut, pad, stride, out = 'O',
       const tap = k % per;
       const i = kH - 1 - Math.floor(tap / kW);
       const j = kW - 1 - (tap % kW);
-      const f = cellName('F', o, i, j, cOut * cG > 1, c % cG);
+      const f = cellName('W', o, i, j, cOut * cG > 1, c % cG);
       terms.push(`${cellName(`dE/d${out}`, o, dr, dc, cOut > 1)}·${f}`);
     });
     return `${cellName('dE/dX', c, xr, xc, input[0] > 1)} = ${wrap(terms, s.divisor, t)}`;
