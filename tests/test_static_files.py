@@ -15,6 +15,13 @@ from app import static_files
 from app.static_files import CompressedStaticFiles
 
 
+@pytest.fixture(autouse=True)
+def _as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about caching and gzip: files served as written (minifying
+    ES modules is tested in tests/api/test_static.py)."""
+    monkeypatch.setenv("CONVVIZ_MINIFY", "0")
+
+
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     (tmp_path / "a.js").write_text("export const a = 1;\n" * 200)

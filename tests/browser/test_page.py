@@ -396,10 +396,9 @@ def test_padding_same_keeps_the_size_and_is_drawn_as_padding(page, server, watch
     )
     assert (rows, cols) == (11, 11), "the padded grid is drawn, padding included"
     assert len(table(page, "Input")) == 9, "the Input table holds the input, not the padding"
-    # PyTorch refuses 'same' with a stride: the page says so beside the stride.
-    page.get_by_label("Stride", exact=True).fill("2")
-    page.locator("#err-stride").wait_for(state="visible")
-    assert "same" in page.locator("#err-stride").inner_text()
+    # PyTorch refuses 'same' with a stride: the page prevents it and says why (issue 12).
+    assert page.get_by_label("Stride", exact=True).is_disabled()
+    assert "same" in page.locator("#prevent-note").inner_text()
 
 
 def test_value_scheme_and_tools(page, server) -> None:

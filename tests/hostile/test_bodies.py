@@ -176,6 +176,7 @@ def test_a_stride_of_4000_digits(client: TestClient) -> None:
         "loc": ["stride"],
         "msg": "stride: Input should be less than or equal to 64",
         "type": "less_than_equal",
+        "ctx": {"le": 64},  # the limit, for the page to word in its language
     }
 
 
