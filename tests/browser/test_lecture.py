@@ -343,8 +343,8 @@ def test_an_export_over_the_limits_says_why(page, server, watch) -> None:
     page.click("#ex-gif")
     err = page.locator("#ex-err")
     err.wait_for()
-    # The export panel words the API's 422 in the page's language (issue 12).
-    assert "over the server's limit" in err.inner_text()
+    # The English page keeps the server's precise sentence: the limit and the fix.
+    assert "over the limit" in err.inner_text() and "use a smaller input" in err.inner_text()
 
 
 def test_a_gif_of_any_size_every_k_th_step_or_one_frame_a_row(page, server) -> None:
