@@ -10,13 +10,14 @@
 import * as api from '../core/api.js';
 import { scaleFor } from '../view/colormap.js';
 import { applyTo, loadLocale, pageStrings, translator } from '../core/i18n.js';
-import { fromQuery, needsPush, toQuery } from '../core/state.js';
+import { fromQuery, toQuery } from '../core/state.js';
 import { DIGIT_PROPS, EXAMPLES, vote } from './digitmodel.js';
 import { filterCanvas, greyCanvas, zoomed } from './maps.js';
 import { renderOverview } from './overview.js';
 import { setupEmbed } from './embedmode.js';
 import { mapActions } from './mapactions.js';
 import { StepView } from './stepview.js';
+import { urlHistory } from './urlhistory.js';
 import { decodeStrokes, encodeStrokes, StrokePad } from './strokes.js';
 
 const $ = (id) => document.getElementById(id);
@@ -25,7 +26,6 @@ const PEN = 0.08;
 
 const parsed = fromQuery(location.search, DIGIT_PROPS);
 const app = { state: parsed.state, t: translator(pageStrings()), model: null, presets: null, answer: null };
-let written = structuredClone(app.state);
 let asked = 0;
 
 const step = new StepView($('step'), () => app.t, (n) => {
@@ -41,19 +41,7 @@ const step = new StepView($('step'), () => app.t, (n) => {
 
 const embedShown = setupEmbed(app.state, step, () => location.pathname + toQuery({ ...app.state, embed: false }, DIGIT_PROPS), () => app.t);
 
-function commit(mode = 'auto') {
-  const push = mode === 'push' || (mode === 'auto' && needsPush(written, app.state, DIGIT_PROPS));
-  written = structuredClone(app.state);
-  const url = location.pathname + toQuery(app.state, DIGIT_PROPS);
-  if (url === location.pathname + location.search) return;
-  if (push) history.pushState(null, '', url);
-  else history.replaceState(null, '', url);
-}
-
-window.addEventListener('popstate', () => {
-  const lang = app.state.lang;
-  app.state = fromQuery(location.search, DIGIT_PROPS).state;
-  written = structuredClone(app.state);
+const commit = urlHistory(app, DIGIT_PROPS, (lang) => {
   if (app.state.lang !== lang) setLanguage(app.state.lang, false);
   pad.set(decodeStrokes(app.state.ink));
   compute();

@@ -8,13 +8,14 @@
 
 import * as api from '../core/api.js';
 import { applyTo, loadLocale, pageStrings, translator } from '../core/i18n.js';
-import { fromQuery, needsPush, toQuery } from '../core/state.js';
+import { fromQuery, toQuery } from '../core/state.js';
 import { photoCanvas } from './maps.js';
 import { renderOverview } from './overview.js';
 import { ACTIVATIONS, MAX_FILTERS, MAX_LAYERS, STACK_PROPS, channelsIn, makePicture, stackBody } from './stackmodel.js';
 import { setupEmbed } from './embedmode.js';
 import { mapActions } from './mapactions.js';
 import { StepView } from './stepview.js';
+import { urlHistory } from './urlhistory.js';
 import { decodeStrokes, drawStrokes, encodeStrokes, StrokePad } from './strokes.js';
 
 const $ = (id) => document.getElementById(id);
@@ -32,7 +33,6 @@ const app = {
   body: null, // the last request, for the step view's weights
   answer: null,
 };
-let written = structuredClone(app.state);
 let asked = 0;
 
 const step = new StepView($('step'), () => app.t, (n) => {
@@ -48,19 +48,7 @@ const step = new StepView($('step'), () => app.t, (n) => {
 
 const embedShown = setupEmbed(app.state, step, () => location.pathname + toQuery({ ...app.state, embed: false }, STACK_PROPS), () => app.t);
 
-function commit(mode = 'auto') {
-  const push = mode === 'push' || (mode === 'auto' && needsPush(written, app.state, STACK_PROPS));
-  written = structuredClone(app.state);
-  const url = location.pathname + toQuery(app.state, STACK_PROPS);
-  if (url === location.pathname + location.search) return;
-  if (push) history.pushState(null, '', url);
-  else history.replaceState(null, '', url);
-}
-
-window.addEventListener('popstate', () => {
-  const lang = app.state.lang;
-  app.state = fromQuery(location.search, STACK_PROPS).state;
-  written = structuredClone(app.state);
+const commit = urlHistory(app, STACK_PROPS, (lang) => {
   if (app.state.lang !== lang) setLanguage(app.state.lang, false);
   sync();
   compute();
