@@ -39,7 +39,9 @@ def head_lines(html: str) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 @pytest.mark.parametrize("url", PAGES)
-def test_every_page_head_starts_with_the_same_shell(client: TestClient, url: str, lang: str) -> None:
+def test_every_page_head_starts_with_the_same_shell(
+    client: TestClient, url: str, lang: str
+) -> None:
     page = client.get(url + ("&" if "?" in url else "?") + f"lang={lang}")
     assert page.status_code == 200
     html = page.text

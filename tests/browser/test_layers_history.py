@@ -12,7 +12,8 @@ pytestmark = pytest.mark.browser
 OVERVIEW = """() => [...document.querySelectorAll('#overview .layer-card')].map((c) =>
   c.querySelector('h3').textContent + ':' +
   [...c.querySelectorAll('canvas')].map((x) => x.toDataURL()).join(',')).join('|')"""
-LAYERS = "() => [...document.querySelectorAll('#layer-list .layer-head strong')].map((s) => s.textContent)"
+LAYERS = """() => [...document.querySelectorAll('#layer-list .layer-head strong')]
+  .map((s) => s.textContent)"""
 
 
 def shows(page, name: str) -> None:
@@ -28,8 +29,8 @@ def shows(page, name: str) -> None:
 
 def save(page, name: str) -> None:
     page.evaluate(
-        f"() => {{ window.saved = window.saved || {{}};"
-        f" window.saved['{name}'] = {{ overview: ({OVERVIEW})(), layers: ({LAYERS})(), url: location.href }}; }}"
+        f"() => {{ window.saved = window.saved || {{}}; window.saved['{name}'] = {{"
+        f" overview: ({OVERVIEW})(), layers: ({LAYERS})(), url: location.href }}; }}"
     )
 
 
@@ -48,7 +49,8 @@ def test_back_and_forward_on_stack_restore_the_stack_and_its_maps(page, server) 
     page.locator("#l1-f").select_option("sigmoid")
     page.wait_for_function("() => location.search.includes('a_sigmoid')")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.layer-card h3')].some((h) => h.textContent.includes('Sigmoid'))"
+        "() => [...document.querySelectorAll('.layer-card h3')]"
+        ".some((h) => h.textContent.includes('Sigmoid'))"
     )
     settled(page, 7)
     save(page, "sigmoid")
@@ -87,7 +89,9 @@ def test_back_and_forward_on_digits_restore_the_drawing_and_its_answer(page, ser
     drawings = {}
     for digit in ("1", "7"):
         page.locator("#example").select_option(digit)
-        page.wait_for_function(f"() => document.querySelector('#says').dataset.answer === '{digit}'")
+        page.wait_for_function(
+            f"() => document.querySelector('#says').dataset.answer === '{digit}'"
+        )
         drawings[digit] = (page.url, page.evaluate(pad))
     assert drawings["1"][1] != drawings["7"][1]
     page.go_back()
