@@ -53,7 +53,9 @@ def _serve() -> tuple[subprocess.Popen[bytes], str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--out", default="/tmp/convviz-shots")
     ap.add_argument("--url")
     ap.add_argument("--pages", default=",".join(PAGES), help="comma-separated names")
@@ -75,7 +77,9 @@ def main() -> None:
                         page.wait_for_timeout(400)
                         page.screenshot(path=str(out / f"{name}-{lang}-{size}.png"))
                         if size == "390":
-                            page.screenshot(path=str(out / f"{name}-{lang}-{size}-full.png"), full_page=True)
+                            page.screenshot(
+                                path=str(out / f"{name}-{lang}-{size}-full.png"), full_page=True
+                            )
                         page.close()
                     print(f"{name} {lang}")
             browser.close()

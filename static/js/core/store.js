@@ -1,11 +1,14 @@
 /**
- * The one way a page's view state changes.
+ * The one way a page's view state changes, for every page that has one (/, /network,
+ * /stack, /digits): the page supplies its state's URL properties (the codec, see
+ * core/state.js), its compute hook and its redraw, and the store does the rest.
  *
  * Every change goes through `update`: it applies the change, writes the URL (a new
  * history entry for a real change, else a replacement: the URL stays the single
- * source of a view), redraws, and asks the API again. Nothing else assigns
- * `app.state` or starts a computation (tests/js/imports.test.mjs checks), so a
- * change can never reach the page without reaching the link, or the other way.
+ * source of a view), redraws, and asks the API again. Back and Forward read the
+ * state from the URL again and go the same way (without a new entry). Nothing else
+ * assigns `app.state` or starts a computation (tests/js/imports.test.mjs checks),
+ * so a change can never reach the page without reaching the link, or the other way.
  *
  * The computation runs one request chain at a time and the newest state wins:
  * a change made while an answer is on its way is computed after it, and the
@@ -22,6 +25,10 @@ const snapshot = (s) => ({ ...structuredClone({ ...s, input: null }), input: s.i
  * @property {() => Promise<void>|void} compute ask the API for app.state and show the answer
  * @property {(opts?: object) => void} [rebuild] redraw from the state and the last answers
  * @property {() => void} [sync] write the state into the controls
+ * @property {(previous: any) => Promise<void>|void} [restore] Back or Forward read a
+ *   state from the URL (`previous` is the one it replaced): what the page does before
+ *   it is redrawn and computed, e.g. load another language
+ * @property {() => void} [restored] ... and after its answer is in
  */
 
 /**
@@ -88,6 +95,16 @@ export function createStore(app, hooks, props) {
     if (rebuild && hooks.rebuild) hooks.rebuild(rebuild === true ? {} : rebuild);
     return compute ? recompute() : Promise.resolve();
   }
+
+  /** Back or Forward: the URL's state, drawn and computed as any change, recorded nowhere. */
+  async function back() {
+    const previous = app.state;
+    load();
+    if (hooks.restore) await hooks.restore(previous);
+    await update({}, { history: false, sync: true });
+    if (hooks.restored) hooks.restored();
+  }
+  window.addEventListener('popstate', back);
 
   return { load, commit, update, stale: () => again };
 }

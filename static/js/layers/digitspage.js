@@ -4,53 +4,63 @@
  * data was made (8x8 counts 0..16) and runs the trained network. Every layer's maps,
  * the class probabilities as bars, the step view of any map, and the first layer's
  * learned filters beside the lecture's hand-made X/O filters. The drawing and the
- * open map are in the URL.
+ * open map are in the URL; every change goes through `app.update` (core/store.js), so
+ * Back and Forward bring back the previous drawing and its answer.
  */
 
 import * as api from '../core/api.js';
 import { scaleFor } from '../view/colormap.js';
 import { applyTo, loadLocale, pageStrings, translator } from '../core/i18n.js';
-import { fromQuery, toQuery } from '../core/state.js';
+import { toQuery } from '../core/state.js';
+import { createStore } from '../core/store.js';
 import { DIGIT_PROPS, EXAMPLES, vote } from './digitmodel.js';
 import { filterCanvas, greyCanvas, zoomed } from './maps.js';
 import { renderOverview } from './overview.js';
 import { setupEmbed } from './embedmode.js';
 import { mapActions } from './mapactions.js';
 import { StepView } from './stepview.js';
-import { urlHistory } from './urlhistory.js';
 import { decodeStrokes, encodeStrokes, StrokePad } from './strokes.js';
 
 const $ = (id) => document.getElementById(id);
 const LECTURE = ['diagonal', 'centre_x', 'anti_diagonal'];
 const PEN = 0.08;
 
-const parsed = fromQuery(location.search, DIGIT_PROPS);
-const app = { state: parsed.state, t: translator(pageStrings()), model: null, presets: null, answer: null };
-let asked = 0;
+const app = {
+  state: null, // set by the store only (core/store.js)
+  t: translator(pageStrings()),
+  model: null,
+  presets: null,
+  answer: null,
+  update: null, // the one way the state changes
+};
+/** `rebuild({ step: true })` redraws the step view only (a step, not a new map). */
+const store = createStore(app, {
+  compute: computeOnce,
+  sync: () => sync(),
+  rebuild: (o) => {
+    if (!o.step) draw();
+    showStep();
+  },
+  restore: (previous) => (app.state.lang !== previous.lang ? setLanguage(app.state.lang) : undefined),
+}, DIGIT_PROPS);
+app.update = store.update;
+const parsed = store.load();
 
 const step = new StepView($('step'), () => app.t, (n) => {
-  app.state.open = { ...app.state.open, step: n };
-  commit('replace');
-  showStep();
+  app.update({ open: { ...app.state.open, step: n } }, { history: 'replace', rebuild: { step: true }, compute: false });
 }, () => {
-  app.state.open = null;
-  commit('push');
-  showStep();
-  draw();
+  app.update({ open: null }, { history: 'push', compute: false });
 });
 
 const embedShown = setupEmbed(app.state, step, () => location.pathname + toQuery({ ...app.state, embed: false }, DIGIT_PROPS), () => app.t);
 
-const commit = urlHistory(app, DIGIT_PROPS, (lang) => {
-  if (app.state.lang !== lang) setLanguage(app.state.lang, false);
-  pad.set(decodeStrokes(app.state.ink));
-  compute();
-});
+/** A new drawing: its own history entry, computed again (the answer on show stays until then). */
+const drawn = (strokes) => app.update({ ink: encodeStrokes(strokes) }, { history: 'push', rebuild: false });
 
 // ---------------------------------------------------------------- computing
 
-async function compute() {
-  const mine = ++asked;
+/** POST /api/digits/forward for the drawing (core/store.js runs one at a time, the newest wins). */
+async function computeOnce() {
   const strokes = decodeStrokes(app.state.ink);
   if (!strokes.length) {
     app.answer = null;
@@ -64,11 +74,11 @@ async function compute() {
     // Pad units (0..1) times 200: the server normalises size and position anyway.
     const body = { strokes: strokes.map((s) => s.map(([x, y]) => [x * 200, y * 200])) };
     const answer = await api.post('/api/digits/forward', body);
-    if (mine !== asked) return;
+    if (store.stale()) return;
     app.answer = answer;
     showError(null);
   } catch (e) {
-    if (mine !== asked) return;
+    if (store.stale()) return;
     showError(e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
     return;
   }
@@ -179,10 +189,7 @@ function drawVote(a) {
 }
 
 function openMap(layer, map) {
-  app.state.open = { layer, map, step: 0 };
-  commit('push');
-  showStep();
-  draw();
+  app.update({ open: { layer, map, step: 0 } }, { history: 'push', compute: false });
   $('step').scrollIntoView({ block: 'nearest' });
   $('step').querySelector('.step-map')?.focus();
 }
@@ -263,42 +270,34 @@ function drawFilters() {
 
 const pad = new StrokePad($('pad'), (strokes, done) => {
   if (!done) return;
-  app.state.ink = encodeStrokes(strokes);
-  app.state.open = app.state.open && { ...app.state.open };
   $('example').value = '';
-  commit('push');
-  compute();
+  drawn(strokes);
 }, { pen: PEN, onPen: (x, y, down) => {
   $('pad-pen').textContent = app.t('lab.padPen', { x: Math.round(x * 100), y: Math.round(y * 100), state: app.t(down ? 'lab.padPen.down' : 'lab.padPen.up') });
 } });
 
 $('clear').addEventListener('click', () => {
   pad.set([]);
-  app.state.ink = '';
-  commit('push');
-  compute();
+  drawn([]);
 });
 $('undo').addEventListener('click', () => {
   const strokes = decodeStrokes(app.state.ink);
   strokes.pop();
   pad.set(strokes);
-  app.state.ink = encodeStrokes(strokes);
-  commit('push');
-  compute();
+  drawn(strokes);
 });
 $('example').addEventListener('change', () => {
   const d = $('example').value;
   if (d === '') return;
   const strokes = EXAMPLES[d];
   pad.set(strokes);
-  app.state.ink = encodeStrokes(strokes);
-  commit('push');
-  compute();
+  drawn(strokes);
 });
 
 function sync() {
   const s = app.state;
   $('lang').value = s.lang;
+  pad.set(decodeStrokes(s.ink));
   for (const a of document.querySelectorAll('[data-view-link]')) {
     const v = a.dataset.viewLink;
     const ru = s.lang === 'ru';
@@ -306,11 +305,8 @@ function sync() {
   }
 }
 
-async function setLanguage(lang, record) {
-  if (record) {
-    app.state.lang = lang;
-    commit('push');
-  }
+/** Load `lang`'s words and redraw in them (the state already says `lang`). */
+async function setLanguage(lang) {
   try {
     const [common, page] = await Promise.all([loadLocale(lang), fetch(`/static/locales/layers/${lang}.json`).then((r) => r.json())]);
     app.t = translator({ ...common, ...page });
@@ -325,12 +321,14 @@ async function setLanguage(lang, record) {
   drawFilters();
   showStep();
 }
-$('lang').addEventListener('change', () => setLanguage($('lang').value, true));
+$('lang').addEventListener('change', () => {
+  app.update({ lang: $('lang').value }, { history: 'push', rebuild: false, compute: false });
+  setLanguage(app.state.lang);
+});
 
 async function start() {
   if (parsed.warnings.length) showError(parsed.warnings.map((w) => `${w.key}: ${w.message}`).join('; '));
   sync();
-  pad.set(decodeStrokes(app.state.ink));
   try {
     const [model, presets] = await Promise.all([api.answer(await fetch('/api/digits/model')), api.presets()]);
     app.model = model;
@@ -339,7 +337,7 @@ async function start() {
     showError(app.t('status.offline', { message: e.message }));
   }
   drawFilters();
-  await compute();
+  await app.update({}, { history: false, rebuild: false });
 }
 
 start();

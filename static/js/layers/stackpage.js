@@ -3,19 +3,21 @@
  * stack of layers composed in the side panel, POST /api/stack, every layer's maps as
  * thumbnails, and the step view of any map. The stack, the picture's recipe and the
  * open map are in the URL (an upload's pixels are not: a link to one asks for the
- * file again and shows the house meanwhile).
+ * file again and shows the house meanwhile). Every change goes through `app.update`
+ * (core/store.js): the link, Back and Forward, and one computation at a time, the
+ * newest winning.
  */
 
 import * as api from '../core/api.js';
 import { applyTo, loadLocale, pageStrings, translator } from '../core/i18n.js';
-import { fromQuery, toQuery } from '../core/state.js';
+import { toQuery } from '../core/state.js';
+import { createStore } from '../core/store.js';
 import { photoCanvas } from './maps.js';
 import { renderOverview } from './overview.js';
 import { ACTIVATIONS, MAX_FILTERS, MAX_LAYERS, STACK_PROPS, channelsIn, makePicture, stackBody } from './stackmodel.js';
 import { setupEmbed } from './embedmode.js';
 import { mapActions } from './mapactions.js';
 import { StepView } from './stepview.js';
-import { urlHistory } from './urlhistory.js';
 import { decodeStrokes, drawStrokes, encodeStrokes, StrokePad } from './strokes.js';
 
 const $ = (id) => document.getElementById(id);
@@ -23,36 +25,44 @@ const $ = (id) => document.getElementById(id);
 const MAX_TYPED = 1200;
 const PEN = 0.07;
 
-const parsed = fromQuery(location.search, STACK_PROPS);
 const app = {
-  state: parsed.state,
+  state: null, // set by the store only (core/store.js)
   t: translator(pageStrings()),
   presets: null,
   learned: null,
   upload: null, // (C, H, W) of the uploaded photo, this session only
   body: null, // the last request, for the step view's weights
+  layers: null, // ... its layers as the state had them (the answer's titles and kinds)
   answer: null,
+  update: null, // the one way the state changes
 };
-let asked = 0;
+/** `rebuild({ step: true })` redraws the step view only (a step, not a new map). */
+const store = createStore(app, {
+  compute: computeOnce,
+  sync: () => sync(),
+  rebuild: (o) => {
+    if (!o.step) draw();
+    showStep();
+  },
+  restore: (previous) => (app.state.lang !== previous.lang ? setLanguage(app.state.lang) : undefined),
+}, STACK_PROPS);
+app.update = store.update;
+const parsed = store.load();
 
 const step = new StepView($('step'), () => app.t, (n) => {
-  app.state.open = { ...app.state.open, step: n };
-  commit('replace');
-  showStep();
+  app.update({ open: { ...app.state.open, step: n } }, { history: 'replace', rebuild: { step: true }, compute: false });
 }, () => {
-  app.state.open = null;
-  commit('push');
-  showStep();
-  draw();
+  app.update({ open: null }, { history: 'push', compute: false });
 });
 
 const embedShown = setupEmbed(app.state, step, () => location.pathname + toQuery({ ...app.state, embed: false }, STACK_PROPS), () => app.t);
 
-const commit = urlHistory(app, STACK_PROPS, (lang) => {
-  if (app.state.lang !== lang) setLanguage(app.state.lang, false);
-  sync();
-  compute();
-});
+/**
+ * A change to the picture or the stack: recorded as its own entry, the controls
+ * rewritten, computed again (the maps on show stay until the answer is in).
+ * @param {object|((s: any) => any)} change
+ */
+const change = (c) => app.update(c, { history: 'push', sync: true, rebuild: false });
 
 // ---------------------------------------------------------------- the picture
 
@@ -75,9 +85,11 @@ function picture() {
 
 // ---------------------------------------------------------------- computing
 
-async function compute() {
-  const mine = ++asked;
+/** POST /api/stack for the state (core/store.js runs one at a time, the newest wins). */
+async function computeOnce() {
+  if (!app.presets) return; // start() asks once they are in
   const input = picture();
+  const layers = structuredClone(app.state.layers);
   let body;
   try {
     body = stackBody(input, app.state.layers, app.presets, app.learned);
@@ -90,13 +102,14 @@ async function compute() {
   const started = performance.now();
   try {
     const answer = await api.post('/api/stack', body);
-    if (mine !== asked) return;
+    if (store.stale()) return;
     app.body = body;
+    app.layers = layers;
     app.answer = answer;
     app.input = input;
     $('status').textContent = app.t('lab.done', { ms: Math.round(performance.now() - started), n: answer.layers.length, p: answer.parameter_count, macs: answer.macs.toLocaleString(app.state.lang) });
   } catch (e) {
-    if (mine !== asked) return;
+    if (store.stale()) return;
     $('status').textContent = '';
     if (e instanceof api.ApiError) showProblems(e);
     else showError(app.t('status.offline', { message: e.message }));
@@ -157,7 +170,7 @@ function draw() {
     mapName: (q) => t(`lab.channel.${q}`),
   };
   const cards = a.layers.map((out, i) => {
-    const l = app.state.layers[i];
+    const l = app.layers[i];
     const facts = [t('lab.shape', { shape: out.output_shape.join(' × ') }), t('lab.params', { n: out.parameter_count })];
     if (out.formula) facts.push(`${out.formula.height}; ${out.formula.width}`);
     return {
@@ -175,10 +188,7 @@ function draw() {
 }
 
 function openMap(layer, map) {
-  app.state.open = { layer, map, step: 0 };
-  commit('push');
-  showStep();
-  draw();
+  app.update({ open: { layer, map, step: 0 } }, { history: 'push', compute: false });
   $('step').scrollIntoView({ block: 'nearest' });
   $('step').querySelector('.step-map')?.focus();
 }
@@ -197,7 +207,7 @@ function openStep() {
     return;
   }
   const out = a.layers[o.layer];
-  const l = app.state.layers[o.layer];
+  const l = app.layers[o.layer];
   const input = o.layer === 0 ? app.input : a.layers[o.layer - 1].output;
   const sent = app.body.layers[o.layer];
   const kind = l.t === 'conv' ? 'conv' : l.t === 'act' ? 'act' : 'pool';
@@ -210,13 +220,11 @@ function openStep() {
 
 /** A typed kernel number: the layer's weights become its own, kept in the URL. */
 function editWeight(layer, q, m, i, j, v) {
-  const l = app.state.layers[layer];
   const w = structuredClone(app.body.layers[layer].weight);
   w[q][m][i][j] = v;
-  app.state.layers[layer] = { ...l, src: 'w', w };
-  commit('push');
-  sync();
-  compute();
+  change((s) => {
+    s.layers[layer] = { ...s.layers[layer], src: 'w', w };
+  });
 }
 
 // ---------------------------------------------------------------- the layer list
@@ -247,116 +255,125 @@ function select(values, value, names = (v) => String(v)) {
 }
 
 function setLayer(i, patch) {
-  app.state.layers[i] = { ...app.state.layers[i], ...patch };
-  if (app.state.open && app.state.open.layer >= i) app.state.open = null;
-  commit('push');
-  sync();
-  compute();
+  change((s) => {
+    s.layers[i] = { ...s.layers[i], ...patch };
+    if (s.open && s.open.layer >= i) s.open = null;
+  });
 }
 
-function layerRow(l, i, n) {
+/** A small button with a spoken name (the arrows and the cross say little alone). */
+function smallButton(text, label, fn, disabled) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = text;
+  b.setAttribute('aria-label', label);
+  b.title = label;
+  b.disabled = disabled;
+  b.addEventListener('click', fn);
+  return b;
+}
+
+/** A layer's title with its move and remove buttons. */
+function layerHead(l, i, n) {
   const t = app.t;
-  const li = document.createElement('li');
-  li.id = `layer-${i}`;
-  li.className = `layer-row ${l.t}`;
   const head = document.createElement('div');
   head.className = 'layer-head';
   const name = document.createElement('strong');
   name.textContent = layerTitle(l, i);
-  head.append(name);
-  const button = (text, label, fn, disabled = false) => {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.textContent = text;
-    b.setAttribute('aria-label', label);
-    b.title = label;
-    b.disabled = disabled;
-    b.addEventListener('click', fn);
-    return b;
-  };
-  const move = (d) => () => {
-    const ls = app.state.layers;
+  const move = (d) => () => change((s) => {
+    const ls = s.layers;
     [ls[i], ls[i + d]] = [ls[i + d], ls[i]];
-    if (ls[i].src === 'w' || ls[i + d].src === 'w') resetTyped();
-    app.state.open = null;
-    commit('push');
-    sync();
-    compute();
-  };
+    if (ls[i].src === 'w' || ls[i + d].src === 'w') resetTyped(s);
+    s.open = null;
+  });
   head.append(
-    button('↑', t('lab.up', { i: i + 1 }), move(-1), i === 0),
-    button('↓', t('lab.down', { i: i + 1 }), move(1), i === n - 1),
-    button('✕', t('lab.remove', { i: i + 1 }), () => {
-      app.state.layers.splice(i, 1);
-      app.state.open = null;
-      commit('push');
-      sync();
-      compute();
-    }, n === 1),
+    name,
+    smallButton('↑', t('lab.up', { i: i + 1 }), move(-1), i === 0),
+    smallButton('↓', t('lab.down', { i: i + 1 }), move(1), i === n - 1),
+    smallButton('✕', t('lab.remove', { i: i + 1 }), () => change((s) => {
+      s.layers.splice(i, 1);
+      s.open = null;
+    }), n === 1),
   );
-  li.append(head);
+  return head;
+}
+
+/** A conv layer's fields: filters, kernel, stride, padding, dilation, weights (and a seed). */
+function convFields(l, i, id) {
+  const t = app.t;
+  const out = [];
+  const filters = document.createElement('input');
+  filters.type = 'number';
+  filters.min = '1';
+  filters.max = String(MAX_FILTERS);
+  filters.value = String(l.n);
+  filters.addEventListener('change', () => {
+    const v = Number(filters.value);
+    const ok = Number.isInteger(v) && v >= 1 && v <= MAX_FILTERS;
+    filters.setAttribute('aria-invalid', String(!ok));
+    if (ok) setLayer(i, { n: v, ...(l.src === 'w' ? { src: 'r1', w: undefined } : {}) });
+  });
+  out.push(control(t('lab.filters'), filters, id('n')));
+  const pairs = [['k', 'lab.kernel', [1, 3, 5, 7]], ['s', 'lab.stride', [1, 2, 3, 4]], ['p', 'lab.padding', [0, 1, 2, 3]], ['d', 'lab.dilation', [1, 2, 3]]];
+  for (const [key, label, values] of pairs) {
+    const s = select(values, l[key]);
+    s.addEventListener('change', () => setLayer(i, { [key]: Number(s.value), ...(key === 'k' && l.src === 'w' ? { src: 'r1', w: undefined } : {}) }));
+    out.push(control(t(label), s, id(key)));
+  }
+  const src = l.src.startsWith('r') ? 'r' : l.src;
+  const kinds = ['p', 'r', 'l', ...(l.src === 'w' ? ['w'] : [])];
+  const w = select(kinds, src, (v) => t(`lab.weights.${v}`));
+  w.addEventListener('change', () => setLayer(i, { src: w.value === 'r' ? 'r1' : w.value, w: undefined }));
+  out.push(control(t('lab.weights'), w, id('w')));
+  if (src === 'r') {
+    const seed = document.createElement('input');
+    seed.type = 'number';
+    seed.min = '0';
+    seed.value = l.src.slice(1);
+    seed.addEventListener('change', () => {
+      const v = Number(seed.value);
+      if (Number.isInteger(v) && v >= 0 && v < 1e9) setLayer(i, { src: `r${v}` });
+    });
+    out.push(control(t('lab.seed'), seed, id('seed')));
+  }
+  return out;
+}
+
+/** An activation's function, or a pooling's kernel and stride. */
+function otherFields(l, i, id) {
+  const t = app.t;
+  if (l.t === 'act') {
+    const f = select(ACTIVATIONS, l.f, (v) => t(`lab.act.${v}`));
+    f.addEventListener('change', () => setLayer(i, { f: f.value }));
+    return [control(t('lab.function'), f, id('f'))];
+  }
+  return [['k', 'lab.kernel'], ['s', 'lab.stride']].map(([key, label]) => {
+    const s = select([1, 2, 3, 4], l[key]);
+    s.addEventListener('change', () => setLayer(i, { [key]: Number(s.value) }));
+    return control(t(label), s, id(key));
+  });
+}
+
+function layerRow(l, i, n) {
+  const li = document.createElement('li');
+  li.id = `layer-${i}`;
+  li.className = `layer-row ${l.t}`;
   const fields = document.createElement('div');
   fields.className = 'row';
   const id = (f) => `l${i}-${f}`;
-  if (l.t === 'conv') {
-    const filters = document.createElement('input');
-    filters.type = 'number';
-    filters.min = '1';
-    filters.max = String(MAX_FILTERS);
-    filters.value = String(l.n);
-    filters.addEventListener('change', () => {
-      const v = Number(filters.value);
-      const ok = Number.isInteger(v) && v >= 1 && v <= MAX_FILTERS;
-      filters.setAttribute('aria-invalid', String(!ok));
-      if (ok) setLayer(i, { n: v, ...(l.src === 'w' ? { src: 'r1', w: undefined } : {}) });
-    });
-    fields.append(control(t('lab.filters'), filters, id('n')));
-    const pairs = [['k', 'lab.kernel', [1, 3, 5, 7]], ['s', 'lab.stride', [1, 2, 3, 4]], ['p', 'lab.padding', [0, 1, 2, 3]], ['d', 'lab.dilation', [1, 2, 3]]];
-    for (const [key, label, values] of pairs) {
-      const s = select(values, l[key]);
-      s.addEventListener('change', () => setLayer(i, { [key]: Number(s.value), ...(key === 'k' && l.src === 'w' ? { src: 'r1', w: undefined } : {}) }));
-      fields.append(control(t(label), s, id(key)));
-    }
-    const src = l.src.startsWith('r') ? 'r' : l.src;
-    const kinds = ['p', 'r', 'l', ...(l.src === 'w' ? ['w'] : [])];
-    const w = select(kinds, src, (v) => t(`lab.weights.${v}`));
-    w.addEventListener('change', () => setLayer(i, { src: w.value === 'r' ? 'r1' : w.value, w: undefined }));
-    fields.append(control(t('lab.weights'), w, id('w')));
-    if (src === 'r') {
-      const seed = document.createElement('input');
-      seed.type = 'number';
-      seed.min = '0';
-      seed.value = l.src.slice(1);
-      seed.addEventListener('change', () => {
-        const v = Number(seed.value);
-        if (Number.isInteger(v) && v >= 0 && v < 1e9) setLayer(i, { src: `r${v}` });
-      });
-      fields.append(control(t('lab.seed'), seed, id('seed')));
-    }
-  } else if (l.t === 'act') {
-    const f = select(ACTIVATIONS, l.f, (v) => t(`lab.act.${v}`));
-    f.addEventListener('change', () => setLayer(i, { f: f.value }));
-    fields.append(control(t('lab.function'), f, id('f')));
-  } else {
-    for (const [key, label] of [['k', 'lab.kernel'], ['s', 'lab.stride']]) {
-      const s = select([1, 2, 3, 4], l[key]);
-      s.addEventListener('change', () => setLayer(i, { [key]: Number(s.value) }));
-      fields.append(control(t(label), s, id(key)));
-    }
-  }
-  li.append(fields);
+  fields.append(...(l.t === 'conv' ? convFields(l, i, id) : otherFields(l, i, id)));
   const err = document.createElement('p');
   err.className = 'err';
   err.hidden = true;
   err.setAttribute('aria-live', 'polite');
-  li.append(err);
+  li.append(layerHead(l, i, n), fields, err);
   return li;
 }
 
 /** Typed weights fit only the channels they were typed for: after a move they are random. */
-function resetTyped() {
-  const cins = channelsIn(app.state.layers, picture().length);
-  app.state.layers = app.state.layers.map((l, i) => (l.src === 'w' && l.w[0].length !== cins[i] ? { ...l, src: 'r1', w: undefined } : l));
+function resetTyped(s) {
+  const cins = channelsIn(s.layers, picture().length);
+  s.layers = s.layers.map((l, i) => (l.src === 'w' && l.w[0].length !== cins[i] ? { ...l, src: 'r1', w: undefined } : l));
 }
 
 const NEW = { conv: { t: 'conv', n: 8, k: 3, s: 1, p: 1, d: 1, src: 'r1' }, act: { t: 'act', f: 'relu' }, max: { t: 'max', k: 2, s: 2 }, avg: { t: 'avg', k: 2, s: 2 } };
@@ -366,10 +383,9 @@ for (const b of document.querySelectorAll('[data-add]')) {
       showError(app.t('lab.tooMany', { n: MAX_LAYERS }));
       return;
     }
-    app.state.layers.push(structuredClone(NEW[b.dataset.add]));
-    commit('push');
-    sync();
-    compute();
+    change((s) => {
+      s.layers.push(structuredClone(NEW[b.dataset.add]));
+    });
     document.querySelector(`#layer-${app.state.layers.length - 1} select, #layer-${app.state.layers.length - 1} input`)?.focus();
   });
 }
@@ -377,10 +393,7 @@ for (const b of document.querySelectorAll('[data-add]')) {
 // ---------------------------------------------------------------- controls
 
 const pad = new StrokePad($('pad'), (strokes, done) => {
-  if (!done) return;
-  app.state.ink = encodeStrokes(strokes);
-  commit('push');
-  compute();
+  if (done) app.update({ ink: encodeStrokes(strokes) }, { history: 'push', rebuild: false });
 }, { pen: PEN, onPen: (x, y, down) => {
   $('pad-pen').textContent = app.t('lab.padPen', { x: Math.round(x * 100), y: Math.round(y * 100), state: app.t(down ? 'lab.padPen.down' : 'lab.padPen.up') });
 } });
@@ -405,16 +418,14 @@ function sync() {
 }
 
 function onPicture(changes) {
-  Object.assign(app.state, changes);
-  app.state.open = null;
-  resetTyped();
-  commit('push');
-  sync();
+  change((s) => {
+    Object.assign(s, changes, { open: null });
+    resetTyped(s);
+  });
   if (app.state.src === 'upload' && !app.upload) {
     $('status').textContent = app.t('lab.uploadAsk');
     $('file').focus();
   }
-  compute();
 }
 
 $('src').addEventListener('change', () => onPicture({ src: $('src').value }));
@@ -439,9 +450,7 @@ $('file').addEventListener('change', async () => {
 });
 $('pad-clear').addEventListener('click', () => {
   pad.set([]);
-  app.state.ink = '';
-  commit('push');
-  compute();
+  app.update({ ink: '' }, { history: 'push', rebuild: false });
 });
 
 async function copy(text) {
@@ -464,11 +473,8 @@ $('download').addEventListener('click', () => {
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 });
 
-async function setLanguage(lang, record) {
-  if (record) {
-    app.state.lang = lang;
-    commit('push');
-  }
+/** Load `lang`'s words and redraw in them (the state already says `lang`). */
+async function setLanguage(lang) {
   try {
     const [common, page] = await Promise.all([loadLocale(lang), fetch(`/static/locales/layers/${lang}.json`).then((r) => r.json())]);
     app.t = translator({ ...common, ...page });
@@ -483,7 +489,10 @@ async function setLanguage(lang, record) {
   showStep();
   if (app.answer) $('status').textContent = '';
 }
-$('lang').addEventListener('change', () => setLanguage($('lang').value, true));
+$('lang').addEventListener('change', () => {
+  app.update({ lang: $('lang').value }, { history: 'push', rebuild: false, compute: false });
+  setLanguage(app.state.lang);
+});
 
 async function start() {
   if (parsed.warnings.length) showError(parsed.warnings.map((w) => `${w.key}: ${w.message}`).join('; '));
@@ -496,7 +505,7 @@ async function start() {
     showError(app.t('status.offline', { message: e.message }));
     return;
   }
-  await compute();
+  await app.update({}, { history: false, rebuild: false });
   // A link to an upload carries no pixels: the house stands in until the file is chosen.
   if (app.state.src === 'upload' && !app.upload) $('status').textContent = app.t('lab.uploadAsk');
 }

@@ -39,7 +39,14 @@ const app = {
   setLanguage,
   update: null, // the one way the state changes (core/store.js)
 };
-const store = createStore(app, { compute: computeOnce, rebuild, sync: () => syncControls(app) });
+// Back and Forward (and a room's follower moved on) come through the store too.
+const store = createStore(app, {
+  compute: computeOnce,
+  rebuild,
+  sync: () => syncControls(app),
+  restore: (previous) => (app.state.lang !== previous.lang ? setLanguage(app.state.lang, false) : undefined),
+  restored: () => player.set(app.state.step),
+});
 app.update = store.update;
 
 let model = null;
@@ -76,16 +83,6 @@ function weightTensor(channels) {
 function shapesOf(input, weight) {
   return JSON.stringify([shapeOf(input), shapeOf(weight)]);
 }
-
-// ---------------------------------------------------------------- history
-
-window.addEventListener('popstate', async () => {
-  const before = app.state.lang;
-  store.load();
-  if (app.state.lang !== before) await setLanguage(app.state.lang, false);
-  await app.update({}, { history: false, sync: true });
-  player.set(app.state.step);
-});
 
 // ---------------------------------------------------------------- computing
 

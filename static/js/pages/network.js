@@ -35,7 +35,14 @@ const app = {
   samples: null,
 };
 // The one way the state changes: the URL records it, the glyph is computed again.
-const store = createStore(app, { compute: computeOnce, sync: () => sync(), rebuild: () => draw() }, NET_PROPS);
+const store = createStore(app, {
+  compute: computeOnce,
+  sync: () => sync(),
+  rebuild: () => draw(),
+  restore: (previous) => {
+    if (app.state.lang !== previous.lang) setLanguage(app.state.lang, false);
+  },
+}, NET_PROPS);
 app.update = store.update;
 store.load();
 let hover = null;
@@ -51,13 +58,6 @@ const lossCurve = new Curve($('curve-loss'), { name: '', x: '', series: ['', '']
 const accCurve = new Curve($('curve-acc'), { name: '', x: '', series: ['', ''], fixed: [0, 1], digits: percent });
 
 // ---------------------------------------------------------------- state
-
-window.addEventListener('popstate', () => {
-  const lang = app.state.lang;
-  store.load();
-  if (app.state.lang !== lang) setLanguage(app.state.lang, false);
-  app.update({}, { history: false, sync: true });
-});
 
 /** The glyph as numbers, (9, 9). */
 function glyph() {

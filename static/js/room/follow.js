@@ -4,7 +4,7 @@
  * whether this page follows, and lets the student leave to explore and come back.
  *
  * A view for this page is applied through the page's own URL loading: the address
- * is replaced and a "popstate" event sent, which main.js answers exactly as it
+ * is replaced and a "popstate" event sent, which the store answers exactly as it
  * answers the Back button (state.js parses the query, the page recomputes). A view
  * of another page (the lecturer moved to the next scene) is opened as a link; this
  * tab's room (sessionStorage) carries on there. EventSource reconnects by itself,
