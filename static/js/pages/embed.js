@@ -7,9 +7,10 @@
  */
 
 import * as api from '../core/api.js';
-import { parseEmbed } from '../core/embed-options.js';
+import { HIGH_CONTRAST, parseEmbed } from '../core/embed-options.js';
 import { pageStrings, translator } from '../core/i18n.js';
 import { appliedWeight, compute, resolveInput, resolveWeight } from '../core/pipeline.js';
+import { VEIL } from '../view/gridview.js';
 import { Player } from '../view/player.js';
 import { buildModel, describeFrame, Stage } from '../view/render.js';
 import { fromQuery, toQuery } from '../core/state.js';
@@ -20,6 +21,7 @@ const { state } = fromQuery(location.search);
 const { options } = parseEmbed(location.search);
 
 document.documentElement.dataset.theme = options.theme;
+if (options.theme === 'high-contrast') VEIL.cover = HIGH_CONTRAST.cover;
 document.documentElement.style.setProperty('--fs', String(options.fontScale));
 document.documentElement.style.setProperty('--ts', String(options.fontScale));
 $('player').hidden = !options.controls;
