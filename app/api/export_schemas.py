@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from app.api.schemas import (
+    ActivationRequest,
     Array,
     AvgPool2dRequest,
     Conv2dRequest,
@@ -20,7 +21,7 @@ from app.api.schemas import (
     MaxPool2dRequest,
 )
 
-OPS = ("conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d")
+OPS = ("conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "activation")
 
 
 class Conv2dExport(Conv2dRequest):
@@ -39,6 +40,14 @@ class AvgPool2dExport(AvgPool2dRequest):
     op: Literal["avg_pool2d"]
 
 
+class ActivationExport(ActivationRequest):
+    """An element-wise activation (``POST /api/activation``'s body): each step one
+    cell, ``x -> f(x)``. The input is ``(C, H, W)`` or ``(H, W)`` here."""
+
+    op: Literal["activation"]
+    trace: bool = Field(default=False, description="Accepted and ignored, as for the other ops.")
+
+
 def _op(value: Any) -> Any:
     """The union's tag, ``op=<op>`` (``op=conv2d`` when it is left out); the ``=`` marks it
     as a union member for ``app.api.errors``, which leaves it out of error locations."""
@@ -51,7 +60,8 @@ ExportRequest = Annotated[
     Annotated[Conv2dExport, Tag("op=conv2d")]
     | Annotated[ConvTranspose2dExport, Tag("op=conv_transpose2d")]
     | Annotated[MaxPool2dExport, Tag("op=max_pool2d")]
-    | Annotated[AvgPool2dExport, Tag("op=avg_pool2d")],
+    | Annotated[AvgPool2dExport, Tag("op=avg_pool2d")]
+    | Annotated[ActivationExport, Tag("op=activation")],
     Discriminator(
         _op,
         custom_error_type="op",

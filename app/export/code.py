@@ -98,7 +98,7 @@ def pytorch_code(op: Op, fields: Mapping[str, Any]) -> str:
 
     Parameters
     ----------
-    op : {"conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d"}
+    op : {"conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "activation"}
     fields : mapping
         The API request's fields: ``input`` (and ``weight``) as arrays, ``bias`` a
         list or None, the parameters as the API takes them. ``grad_output`` and
@@ -180,6 +180,13 @@ def _call(op: Op, fields: Mapping[str, Any], w: np.ndarray | None, has_bias: boo
             f" padding={_arg(get('padding', 0))}, output_padding={_arg(get('output_padding', 0))},"
             f" groups={get('groups', 1)}, dilation={_arg(get('dilation', 1))})"
         ]
+    if op == "activation":
+        function = fields["function"]
+        if function == "leaky_relu":
+            return [
+                f"out = F.leaky_relu(x, negative_slope={_short(get('negative_slope', 0.01))!r})"
+            ]
+        return [f"out = torch.{function}(x)"]
     stride = get("stride")
     args = f"kernel_size={_arg(fields['kernel_size'])}"
     args += f", stride={_arg(stride)}" if stride is not None else ""  # None: kernel_size

@@ -15,12 +15,13 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from app.engine import conv, conv_transpose, pool
+from app.engine import activations, conv, conv_transpose, pool
 from app.engine.arithmetic import IntOrPair, PaddingArg, pair
+from app.engine.errors import ParameterError
 from app.engine.trace import Trace
 from app.export.words import Phrase
 
-Op = Literal["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d"]
+Op = Literal["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "activation"]
 
 INPUT, PADDING, OUTSIDE = 0, 1, 2
 """Kinds of grid cell: an input number, a padding (or inserted) cell, a cell past the
@@ -51,6 +52,8 @@ class Scene:
         input, 3x3 kernel", "padding 1", "stride 2" (joined by "  ·  " when drawn).
     grid_label : str
         The key of what ``trace.grid`` is (``"input_padded"``...), for the panel label.
+    function : (str, float) or None
+        An activation's name and ``negative_slope`` (``op == "activation"`` only).
     """
 
     op: Op
@@ -62,6 +65,7 @@ class Scene:
     tensors: dict[str, np.ndarray | None]
     description: tuple[Phrase, ...]
     grid_label: str
+    function: tuple[str, float] | None = None
 
     @property
     def channels_per_step(self) -> int:
@@ -280,4 +284,72 @@ def pool_scene(
         tensors={"input": x, "weight": None, "bias": None},
         description=tuple(parts),
         grid_label=label,
+    )
+
+
+FORMULAS: dict[str, str] = {
+    "relu": "max(0, {x})",
+    "leaky_relu": "max(0, {x}) + {slope}·min(0, {x})",
+    "sigmoid": "1 / (1 + e^(−{x}))",
+    "tanh": "(e^{x} − e^(−{x})) / (e^{x} + e^(−{x}))",
+}
+"""Each activation's right-hand side, ``{x}`` for its argument: symbols only, so the
+same in every language."""
+
+
+def formula(
+    function: str, negative_slope: float = 0.01, x: str = "x", arg: str | None = None
+) -> str:
+    """``f(x) = ...`` of an activation, e.g. ``"relu(x) = max(0, x)"``; with ``x`` a
+    number's text (``arg`` its unparenthesised form), that number put in:
+    ``"relu(-2) = max(0, (-2))"``."""
+    rhs = FORMULAS[function].format(x=x, slope=f"{negative_slope:g}")
+    return f"{function}({arg or x}) = {rhs}"
+
+
+def activation_scene(function: str, input: ArrayLike, negative_slope: float = 0.01) -> Scene:
+    """The scene of an element-wise activation: one step per cell, ``x -> f(x)``.
+
+    Drawn as a 1x1 window over the input (``(C, H, W)`` or ``(H, W)``); each step's
+    line is the function applied to that cell's number.
+    """
+    x = np.asarray(input, dtype=np.float32)
+    if x.ndim not in (2, 3):
+        raise ParameterError(
+            "input", f"has {x.ndim} dimensions; an export draws (C, H, W) or (H, W)"
+        )
+    kwargs = {"negative_slope": negative_slope} if function == "leaky_relu" else {}
+    y = np.asarray(activations.activation(function, x, **kwargs), dtype=np.float32)
+    grid = x if x.ndim == 3 else x[None]
+    out = y if y.ndim == 3 else y[None]
+    c, h, w = grid.shape
+    index = np.indices((c, h, w)).reshape(3, -1).T.astype(np.int64)
+    values = grid.reshape(-1, 1).astype(np.float64)
+    result = out.reshape(-1).astype(np.float64)
+    trace = Trace(
+        grid=grid,
+        grid_origin=(0, 0),
+        out_index=index,
+        window=index[:, 1:].copy(),
+        cells=index[:, None, :].copy(),
+        mask=np.ones((index.shape[0], 1), dtype=bool),
+        values=values,
+        sums=result,
+        result=result,
+    )
+    slope = float(negative_slope) if function == "leaky_relu" else 0.0
+    return Scene(
+        op="activation",
+        trace=trace,
+        cell_kind=np.full((h, w), INPUT, dtype=np.int8),
+        kernel_size=(1, 1),
+        out_shape=(c, h, w),
+        output=y,
+        tensors={"input": x, "weight": None, "bias": None},
+        description=(
+            ("title_act", (function, _shape(x))),
+            ("each_cell", (formula(function, slope),)),
+        ),
+        grid_label="input",
+        function=(function, slope),
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from app.export.scene import Scene
+from app.export.scene import Scene, formula
 
 TIMES = "·"
 """Multiplication sign. Pillow's built-in font has no ``×`` or ``∗`` glyph; it has ``·``."""
@@ -60,6 +60,11 @@ def expression(scene: Scene, step: int) -> tuple[str, list[str], str, str]:
     t = scene.trace
     taps = t.mask[step]
     result = number(t.result[step])
+    if scene.op == "activation":
+        assert scene.function is not None
+        function, slope = scene.function
+        x = float(t.values[step, 0])
+        return "", [formula(function, slope, factor(x), number(x))], "", f" = {result}"
     if scene.op == "max_pool2d":
         return "max(", [number(v) for v in t.values[step][taps]], ", ", f") = {result}"
     if scene.op == "avg_pool2d":

@@ -21,6 +21,8 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
     "en": {
         "title_conv": "{}  ·  {} input, {} kernel",
         "title_pool": "{}  ·  {} input, {} window",
+        "title_act": "{}  ·  {} input, element-wise",
+        "each_cell": "each cell: {}",
         "padding": "padding {}",
         "padding_sides": "padding left {} right {} top {} bottom {}",
         "stride": "stride {}",
@@ -50,6 +52,8 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
     "ru": {
         "title_conv": "{}  ·  вход {}, ядро {}",
         "title_pool": "{}  ·  вход {}, окно {}",
+        "title_act": "{}  ·  вход {}, поэлементно",
+        "each_cell": "каждая клетка: {}",
         "padding": "дополнение {}",
         "padding_sides": "дополнение слева {} справа {} сверху {} снизу {}",
         "stride": "шаг {}",

@@ -187,7 +187,8 @@ def test_bad_render_options(client: TestClient, query: str, field: str) -> None:
 def test_unknown_op(client: TestClient) -> None:
     error = _error(client.post("/api/export/gif", json={**PADDING, "op": "relu"}))
     assert error["msg"] == (
-        "op must be one of conv2d, conv_transpose2d, max_pool2d, avg_pool2d (default conv2d)"
+        "op must be one of conv2d, conv_transpose2d, max_pool2d, avg_pool2d, activation"
+        " (default conv2d)"
     )
 
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { exportBody } from '../../static/js/panels/exporter.js';
+import { exportBody, stagesOf } from '../../static/js/panels/exporter.js';
 import { appliedWeight, flipKernel, resolveInput, resolveWeight } from '../../static/js/core/pipeline.js';
 import { defaults, fromQuery, toQuery } from '../../static/js/core/state.js';
 
@@ -65,4 +65,22 @@ test('export bodies: the conv as applied, the pooling over the last map', () => 
   assert.deepEqual(pool.input, [[[5]]]);
   assert.equal(pool.ceil_mode, true);
   assert.equal(exportBody('pool', defaults(), input, weight, { conv: { output: [[[5]]] } }), null);
+});
+
+test('export bodies: the activation, cell by cell over the convolution\'s output', () => {
+  const s = { ...defaults(), activation: 'leaky_relu', slope: 0.2, pool: 'avg' };
+  const input = [[[1, 2], [3, 4]]];
+  const weight = [[[[1]]]];
+  const results = { conv: { output: [[[-1, 2], [3, -4]]] } };
+  assert.deepEqual(exportBody('act', s, input, weight, results), {
+    op: 'activation', function: 'leaky_relu', input: [[[-1, 2], [3, -4]]], negative_slope: 0.2,
+  });
+  const relu = exportBody('act', { ...s, activation: 'relu' }, input, weight, results);
+  assert.equal(relu.function, 'relu');
+  assert.equal('negative_slope' in relu, false);
+  assert.equal(exportBody('act', defaults(), input, weight, results), null);
+  assert.equal(exportBody('act', s, input, weight, {}), null);
+  assert.deepEqual(stagesOf(s), ['conv', 'act', 'pool']);
+  assert.deepEqual(stagesOf({ ...s, pool: 'none' }), ['conv', 'act']);
+  assert.deepEqual(stagesOf(defaults()), ['conv']);
 });

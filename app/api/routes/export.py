@@ -17,6 +17,7 @@ from app.api import limits
 from app.api.budget import conv2d_cost, conv_transpose2d_cost, pool2d_cost, trace_allowed
 from app.api.errors import LimitError
 from app.api.export_schemas import (
+    ActivationExport,
     CodeExport,
     Conv2dExport,
     ConvTranspose2dExport,
@@ -67,12 +68,20 @@ def _params(body: ExportRequest) -> dict[str, object]:
     return {k: v for k, v in body if k not in skip}
 
 
-Geometry = Conv2dGeometry | ConvTranspose2dGeometry | Pool2dGeometry
+Geometry = Conv2dGeometry | ConvTranspose2dGeometry | Pool2dGeometry | None
 
 
 def _steps(body: ExportRequest) -> tuple[Geometry, int, int]:
     """The operation's geometry (every parameter checked, once) and its usual cost
-    checks; return the geometry and (steps, taps) of its trace."""
+    checks; return the geometry and (steps, taps) of its trace. An activation has
+    no geometry: a step per cell, one tap each."""
+    if isinstance(body, ActivationExport):
+        if body.input.ndim not in (2, 3):
+            raise ParameterError(
+                "input",
+                f"has {body.input.ndim} dimensions; an export draws (C, H, W) or (H, W)",
+            )
+        return None, int(body.input.size), 1
     geo = body.geometry()
     if isinstance(geo, Conv2dGeometry):
         return geo, *conv2d_cost(geo)
@@ -83,6 +92,8 @@ def _steps(body: ExportRequest) -> tuple[Geometry, int, int]:
 
 
 def _build(body: ExportRequest, geo: Geometry) -> scene.Scene:
+    if isinstance(body, ActivationExport):
+        return scene.activation_scene(body.function, body.input, body.negative_slope)
     if isinstance(body, Conv2dExport | ConvTranspose2dExport):
         bias = None if body.bias is None else np.asarray(body.bias, dtype=np.float32)
         if isinstance(geo, Conv2dGeometry):
@@ -133,7 +144,8 @@ def _filename(body: ExportRequest, suffix: str) -> str:
     weight = getattr(body, "weight", None)
     if weight is not None:
         shapes.append("k" + "x".join(map(str, weight.shape)))
-    return f"convviz-{body.op}-{'-'.join(shapes)}{suffix}"
+    name = body.function if isinstance(body, ActivationExport) else body.op
+    return f"convviz-{name}-{'-'.join(shapes)}{suffix}"
 
 
 def _file(content: bytes, media_type: str, filename: str) -> Response:

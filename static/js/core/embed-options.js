@@ -86,3 +86,23 @@ export function embedQuery(options) {
     .map((o) => `${o.key}=${o.codec.encode(options[o.name])}`)
     .join('&');
 }
+
+/** WCAG relative luminance of '#rrggbb'. */
+export function luminance(hex) {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+    .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** WCAG contrast ratio of two '#rrggbb' colours (1..21). */
+export function contrast(a, b) {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/**
+ * The high-contrast theme's marks on the grids (on its black page): cells not
+ * computed yet are covered in a grey that stands out from the black at 4.6:1
+ * (a mark needs 3:1) instead of the light theme's pale cover.
+ */
+export const HIGH_CONTRAST = { background: '#000000', cover: '#767676' };

@@ -7,9 +7,10 @@
  */
 
 import * as api from '../core/api.js';
-import { parseEmbed } from '../core/embed-options.js';
+import { HIGH_CONTRAST, parseEmbed } from '../core/embed-options.js';
 import { pageStrings, translator } from '../core/i18n.js';
 import { appliedWeight, compute, resolveInput, resolveWeight } from '../core/pipeline.js';
+import { VEIL } from '../view/gridview.js';
 import { Player } from '../view/player.js';
 import { buildModel, describeFrame, Stage } from '../view/render.js';
 import { fromQuery, toQuery } from '../core/state.js';
@@ -20,38 +21,95 @@ const { state } = fromQuery(location.search);
 const { options } = parseEmbed(location.search);
 
 document.documentElement.dataset.theme = options.theme;
+if (options.theme === 'high-contrast') VEIL.cover = HIGH_CONTRAST.cover;
 document.documentElement.style.setProperty('--fs', String(options.fontScale));
+document.documentElement.style.setProperty('--ts', String(options.fontScale));
 $('player').hidden = !options.controls;
 $('open-full').href = `/${toQuery({ ...state, step: 0 })}`;
 
-/** Kernels and products: a little smaller than the maps' cells. */
+/** Kernels and products: a little smaller than the maps' cells... */
 const SMALL = 0.8;
+/** ...but at least this many px tall (up to 24 px cells), so a 3x3 kernel beside a photo reads. */
+const SMALL_SIDE = 48;
+/**
+ * The text scale the layout leaves room for: the grids are sized with the formula
+ * and captions at this scale (or the chosen one, if larger), so a font scale from
+ * 1 to 1.5 grows the text and never moves or shrinks a grid (docs/EMBED.md).
+ */
+const TEXT_ROOM = 1.5;
+
+/**
+ * How a figure's channels are arranged: `cols` per row. A kernel of C_out filters
+ * over C_in channels is a C_out x C_in table; the others are tried in one row, one
+ * column and as square as can be, and the arrangement with the largest cells wins.
+ */
+function arrangements(model) {
+  const square = (n) => Math.ceil(Math.sqrt(n));
+  const of = (pick) => Object.fromEntries(model.grids.map((g) => {
+    const n = g.channels.length;
+    if (g.cOut && g.cG) return [g.id, g.cG];
+    return [g.id, Math.max(1, pick(n))];
+  }));
+  const all = [of((n) => n), of((n) => square(n)), of(() => 1)];
+  return all.filter((a, i) => all.findIndex((b) => JSON.stringify(b) === JSON.stringify(a)) === i);
+}
 
 /** The Stage, sized to fill its box: the largest cell at which nothing overflows. */
 class EmbedStage extends Stage {
   layout() {
     if (!this.model) return;
     const box = this.root;
+    const root = document.documentElement.style;
+    // Measured with the text at the scale it leaves room for, drawn at its own.
+    root.setProperty('--ts', String(Math.max(options.fontScale, TEXT_ROOM)));
     const fits = (cell) => {
-      this.fitAll(cell);
+      this.fitAll(cell, true);
       return box.scrollWidth <= box.clientWidth + 1 && box.scrollHeight <= box.clientHeight + 1;
     };
-    let lo = 3;
-    let hi = 200;
-    if (fits(hi)) lo = hi;
-    for (let i = 0; i < 10 && hi - lo > 0.5; i++) {
-      const mid = (lo + hi) / 2;
-      if (fits(mid)) lo = mid;
-      else hi = mid;
+    const largest = () => {
+      let lo = 3;
+      let hi = 200;
+      if (fits(hi)) return hi;
+      for (let i = 0; i < 10 && hi - lo > 0.5; i++) {
+        const mid = (lo + hi) / 2;
+        if (fits(mid)) lo = mid;
+        else hi = mid;
+      }
+      return Math.floor(lo);
+    };
+    // Kernels and products in a column between the maps, or in a row (when the
+    // column would be taller than the frame).
+    let best = null;
+    for (const middle of ['column', 'row']) {
+      for (const cols of arrangements(this.model)) {
+        this.arrange(cols, middle);
+        const cell = largest();
+        if (!best || cell > best.cell) best = { cell, cols, middle };
+      }
     }
-    this.fitAll(Math.floor(lo));
+    this.arrange(best.cols, best.middle);
+    this.fitAll(best.cell);
+    root.setProperty('--ts', String(options.fontScale));
     this.lastSum = null;
   }
 
-  fitAll(cell) {
+  /** Lay each figure's channels out `cols[id]` to a row, the small figures in a `middle` column or row. */
+  arrange(cols, middle) {
+    for (const [id, fig] of this.figs) fig.chans.style.setProperty('--cols', String(cols[id] || 1));
+    for (const el of this.root.querySelectorAll('.middle')) el.style.flexDirection = middle;
+  }
+
+  /** Give every view its cell size; `trial`: its box only (no drawing), to measure. */
+  fitAll(cell, trial = false) {
     const small = new Set(this.model.grids.filter((g) => g.small).map((g) => g.id));
     for (const [id, view] of this.views) {
-      const c = small.has(id.split(':')[0]) ? Math.max(cell * SMALL, Math.min(cell, 24)) : cell;
+      const least = Math.min(24, Math.max(cell, SMALL_SIDE / Math.max(1, view.rows)));
+      const c = small.has(id.split(':')[0]) ? Math.max(cell * SMALL, least) : cell;
+      if (trial) {
+        view.el.style.width = `${view.cols * c}px`;
+        view.el.style.height = `${view.rows * c}px`;
+        continue;
+      }
       view.fontRatio = 0.34 * options.fontScale;
       view.maxFont = 200;
       view.fit([view.cols * c, view.rows * c, c]);

@@ -15,15 +15,22 @@ export const WIDTHS = [640, 960, 1280, 1920];
 
 /**
  * The body of an export request (/api/export/...) for one stage of the current
- * view: "conv" (the convolution, kernel as applied) or "pool" (the pooling, over
- * the convolution's output after its activation; null without pooling or output).
+ * view: "conv" (the convolution, kernel as applied), "act" (the activation, cell
+ * by cell over the convolution's output; null without one) or "pool" (the pooling,
+ * over the convolution's output after its activation; null without pooling or output).
  * @param {Record<string, any>} state
  * @param {{conv: object | null, act: object | null}} results the last answers
  */
 export function exportBody(stage, state, input, weight, results) {
   if (stage === 'conv' && state.transposed) return { op: 'conv_transpose2d', ...convTransposeBody(state, input, appliedWeight(state, weight)) };
   if (stage === 'conv') return { op: 'conv2d', ...convBody(state, input, appliedWeight(state, weight)), trace: false };
-  if (state.pool === 'none' || !results.conv) return null;
+  if (!results.conv) return null;
+  if (stage === 'act') {
+    if (state.activation === 'none') return null;
+    const fn = { op: 'activation', function: state.activation, input: results.conv.output };
+    return state.activation === 'leaky_relu' ? { ...fn, negative_slope: state.slope } : fn;
+  }
+  if (state.pool === 'none') return null;
   const x = results.act ? results.act.output : results.conv.output;
   return { op: state.pool === 'max' ? 'max_pool2d' : 'avg_pool2d', ...poolBody(state, x), trace: false };
 }
@@ -62,18 +69,26 @@ export function exportQuery(kind, { frameMs, holdMs, width, theme, step, per = '
   return q.toString();
 }
 
+/** The stages a view can export: the convolution, then its activation and pooling if any. */
+export function stagesOf(state) {
+  const stages = ['conv'];
+  if (state.activation !== 'none') stages.push('act');
+  if (state.pool !== 'none') stages.push('pool');
+  return stages;
+}
+
+const STAGE_WORDS = { conv: 'export.stageConv', act: 'export.stageAct', pool: 'export.stagePool' };
+
 /**
- * Fill a stage select ("conv", and "pool" when the view pools) and show its field
- * only when there is a choice. Keeps the choice; with none yet, `initial`.
+ * Fill a stage select (stagesOf) and show its field only when there is a choice.
+ * Keeps the choice; with none yet, `initial`.
  */
 export function fillStages(select, field, app, L, initial = 'conv') {
-  const pooled = app.state.pool !== 'none';
+  const stages = stagesOf(app.state);
   const keep = select.value || initial;
-  const opts = [new Option(L('export.stageConv'), 'conv')];
-  if (pooled) opts.push(new Option(L('export.stagePool'), 'pool'));
-  select.replaceChildren(...opts);
-  select.value = pooled && keep === 'pool' ? 'pool' : 'conv';
-  field.hidden = !pooled;
+  select.replaceChildren(...stages.map((s) => new Option(L(STAGE_WORDS[s]), s)));
+  select.value = stages.includes(keep) ? keep : 'conv';
+  field.hidden = stages.length < 2;
 }
 
 /** POST `body` to an export endpoint; the answer as a Blob, or an ApiError. */

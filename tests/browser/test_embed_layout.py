@@ -1,0 +1,80 @@
+"""The embed for a hall (issue 12, item 6): the font scale grows the text and never
+shrinks a grid; grids fill a 1280x720 frame and none overflows, for one channel, three
+channels with two filters, and a 64x64 photo."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+W, H = 1280, 720
+
+
+def _tensor(shape: tuple[int, ...], values: list[int]) -> str:
+    return "x".join(map(str, shape)) + ":" + ",".join(map(str, values))
+
+
+rng = random.Random(1)
+THREE_BY_TWO = (
+    f"in={_tensor((3, 7, 7), [rng.choice([0, 1]) for _ in range(147)])}"
+    f"&k={_tensor((2, 3, 3, 3), [rng.choice([-1, 0, 1]) for _ in range(54)])}"
+)
+PHOTO = "in=" + _tensor((1, 64, 64), [(i * 7 + (i // 64) * 3) % 256 for i in range(4096)])
+PHOTO += "&sch=byte&k=sobel_x&r=sum"
+MEASURE = """() => {
+  const views = [...document.querySelectorAll('.gv')].map((el) => {
+    const r = el.getBoundingClientRect();
+    const canvas = el.querySelector('canvas.heat');
+    return { id: el.dataset.view, x: r.left, y: r.top, r: r.right, b: r.bottom,
+             cell: r.width / canvas.width };
+  });
+  const css = (sel) => parseFloat(getComputedStyle(document.querySelector(sel)).fontSize);
+  return { views, sum: css('#sum'), caption: css('figcaption') };
+}"""
+
+
+def _open(page, server: str, query: str) -> dict:
+    page.set_viewport_size({"width": W, "height": H})
+    page.goto(f"{server}/embed?{query}")
+    page.wait_for_selector("html[data-ready='1']", state="attached")
+    page.wait_for_timeout(200)  # the ResizeObserver's layout settles
+    return page.evaluate(MEASURE)
+
+
+def test_font_scale_grows_text_and_keeps_the_grids(page, server) -> None:
+    one = _open(page, server, "step=5")
+    big = _open(page, server, "step=5&fs=1.5")
+    assert big["sum"] == pytest.approx(1.5 * one["sum"], rel=0.05)
+    assert big["caption"] == pytest.approx(1.5 * one["caption"], rel=0.05)
+    assert one["sum"] >= 24 and one["caption"] >= 24
+    cells = {v["id"]: v["cell"] for v in one["views"]}
+    for v in big["views"]:
+        assert v["cell"] >= cells[v["id"]] - 0.01, v["id"]
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "share"),
+    [("1x1", "step=5", 0.45), ("3x2", THREE_BY_TWO + "&step=5", 0.2), ("photo", PHOTO, 0.45)],
+)
+@pytest.mark.parametrize("fs", ["1", "1.5"])
+def test_grids_fill_the_frame_and_none_overflows(
+    page, server, name: str, query: str, share: float, fs: str
+) -> None:
+    got = _open(page, server, f"{query}&fs={fs}&lang=ru")
+    views = got["views"]
+    for v in views:
+        assert v["x"] >= 0 and v["y"] >= 0 and v["r"] <= W and v["b"] <= H, v
+    # The grids' common bounding box: how much of the frame the picture takes.
+    box = (max(v["r"] for v in views) - min(v["x"] for v in views)) * (
+        max(v["b"] for v in views) - min(v["y"] for v in views)
+    )
+    assert box / (W * H) > share, name
+    kernels = [v for v in views if v["id"].startswith("kernel:")]
+    assert all(v["b"] - v["y"] >= 40 or v["cell"] >= 12 for v in kernels), kernels
+    assert not page.evaluate(
+        "() => { const g = document.getElementById('grids');"
+        " return g.scrollWidth > g.clientWidth + 1 || g.scrollHeight > g.clientHeight + 1; }"
+    )
