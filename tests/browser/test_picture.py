@@ -177,7 +177,9 @@ def test_sobel_on_a_photo_sums_and_draws_its_output_as_a_grey_picture(
     page.wait_for_function(
         """() => { const d = document.querySelector('.gv[data-view="output:0"] canvas.heat')
           .getContext('2d').getImageData(0, 0, 18, 12).data;
-          for (let i = 0; i < d.length; i += 4) if (d[i] !== d[i + 1] || d[i + 1] !== d[i + 2]) return true;
+          for (let i = 0; i < d.length; i += 4) {
+            if (d[i] !== d[i + 1] || d[i + 1] !== d[i + 2]) return true;
+          }
           return false; }"""
     )
     # The user can still choose mean afterwards.

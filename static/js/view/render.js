@@ -216,7 +216,7 @@ export function buildModel({ input, weight, bias = null, conv, act, pool, activa
     kernel,
     dim: (k, o) => k.o !== o,
     products: 'products',
-    lines: (s, t) => prefixLast(convSumLines(s, t), outName(s)),
+    lines: (s, t) => prefixLast(convSumLines(s, t), outName(s), t('sum.total')),
     more: actOn ? (s) => [activationLine(activation, s.result, act.output[s.out[0]][s.out[1]][s.out[2]])] : null,
   })];
   if (poolOn) {
@@ -234,9 +234,14 @@ export function buildModel({ input, weight, bias = null, conv, act, pool, activa
   return { grids, stages, total: totalSteps(stages) };
 }
 
-/** `name` before the last line (the total, when a sum has a line per channel). */
-export function prefixLast(lines, name) {
-  lines[lines.length - 1] = name + lines[lines.length - 1];
+/**
+ * `name` before the last line (the total, when a sum has a line per channel),
+ * after its label (`label`: "total: O₁₁ = 54 + 18 = 72") when it has one.
+ */
+export function prefixLast(lines, name, label = null) {
+  const last = lines[lines.length - 1];
+  const head = label && lines.length > 1 && last.startsWith(`${label}: `) ? `${label}: ` : '';
+  lines[lines.length - 1] = head + name + last.slice(head.length);
   return lines;
 }
 
@@ -701,7 +706,9 @@ export class Stage {
 
   forward(ev) {
     const [grid, ch] = ev.view.id.split(':');
-    this.onEvent({ ...ev, grid, ch: Number(ch) });
+    // A colour picture's one view stands for its three channels.
+    const g = this.model && this.model.grids.find((x) => x.id === grid);
+    this.onEvent({ ...ev, grid, ch: Number(ch), all: !!(g && g.rgb) });
   }
 
   /** Draw one frame description (see {@link describeFrame}). */
