@@ -105,10 +105,10 @@ def test_the_padding_scene_says_the_deck_was_garbled(page, server) -> None:
     assert "[[1, 5, 6], [7, 8, 3], [3, 10, 4]]" in text
     assert "garbled" in text
     assert "= 3" in page.locator("#formula-h").inner_text()
-    # Typing other numbers gives their true result: a 1 in the kernel's centre adds
-    # the input under it, input[2r][2c], to each output.
+    # Typing other numbers gives their true result: a 1 in the kernel's centre (row 2,
+    # column 2, counted from 1 as the page counts) adds the input under it, input[2r][2c].
     kernel = page.get_by_role("table", name="Kernel", exact=True)
-    kernel.get_by_label("row 1, column 1").fill("1")
+    kernel.get_by_label("row 2, column 2").fill("1")
     wait_cell(page, "Output", 0, 0, "3")
     assert numbers(table(page, "Output")) == [[3, 8, 9], [9, 8, 6], [6, 10, 7]]
 

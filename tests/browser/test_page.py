@@ -271,7 +271,7 @@ def test_several_channels_show_partial_sums_then_total_plus_bias(page, server) -
     lines = page.locator("#sum").inner_text().splitlines()
     assert lines[0].startswith("channel 1: 1*1 + 2*1 + 3*1") and lines[0].endswith("= 54")
     assert lines[1].startswith("channel 2: 1*2 + ") and lines[1].endswith("= 18")
-    assert lines[2] == "total: 54 + 18 + 0.5 = 72.5"
+    assert lines[2] == "total: O₁₁ = 54 + 18 + 0.5 = 72.5"
     assert table(page, "Output") == [["72.5", "81.5"], ["108.5", "117.5"]]
 
 
@@ -361,7 +361,7 @@ def test_focus_is_visible(page, server) -> None:
 def test_kernel_editor_sizes_and_bias(page, server) -> None:
     ready(page, server + "/?r=sum")
     kernel = page.get_by_role("table", name="Kernel", exact=True)
-    kernel.get_by_label("row 0, column 0").fill("0")
+    kernel.get_by_label("row 1, column 1").fill("0")
     # The first window: the sum of products loses its 1*(-1) term... (-1)*0 now: 7 - (-1)*1 = 8.
     wait_cell(page, "Output", 0, 0, "8")
     assert "k=1x1x3x3" in page.url

@@ -121,7 +121,10 @@ test('tables: named, with row and column numbers, padding left out', () => {
   assert.match(html, /^<table class="numbers" aria-label="Input, channel 1">/);
   const body = html.slice(html.indexOf('<tbody>'));
   assert.equal((body.match(/<td>/g) || []).length, 9);
-  assert.match(html, /<th scope="row">0<\/th><td>1<\/td><td>2<\/td><td>0<\/td>/);
+  // Counted from 1, as the lecture and the formulas count.
+  assert.match(html, /<th scope="col">1<\/th><th scope="col">2<\/th><th scope="col">3<\/th><\/tr>/);
+  assert.match(html, /<th scope="row">1<\/th><td>1<\/td><td>2<\/td><td>0<\/td>/);
+  assert.doesNotMatch(html, /<th scope="(row|col)">0</);
   const big = { values: new Float64Array(100 * 80), rows: 100, cols: 80 };
   const cut = tableHTML('Input', big, 'cut');
   assert.equal((cut.slice(cut.indexOf('<tbody>')).match(/<td>/g) || []).length, 64 * 64);

@@ -122,6 +122,8 @@ function rebuild({ deferTables = false } = {}) {
     pool: fresh ? results.pool : null,
     activation: state.activation,
     poolKind: state.pool,
+    scheme: state.scheme,
+    slope: state.slope,
   });
   if (state.flip && !mode) model.grids.find((g) => g.id === 'kernel').title = 'grid.kernelFlipped';
   // A model waiting for its answers (a new input's shape) is replaced as soon as

@@ -133,6 +133,9 @@ function buildModel(v, input, weight, fresh) {
     weight,
     bias: api.biasOf(s, weight),
     groups: s.groups,
+    scheme: s.scheme,
+    activation: s.activation,
+    slope: s.slope,
     editable: { target: s.loss === 'mse' && Array.isArray(s.target), gout: s.loss === 'grad' },
   }, app.t);
   if (v.lastT !== app.t) {

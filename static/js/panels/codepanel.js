@@ -16,6 +16,7 @@ const HTML = `
 <div class="field" id="cp-stage-field"><label for="cp-stage" data-l="export.stage"></label><select id="cp-stage"></select></div>
 <p class="note" id="cp-flip" data-l="code.flipNote" hidden></p>
 <p class="note" id="cp-act" data-l="export.actNote" hidden></p>
+<p class="note" id="cp-zero" data-l="code.zeroBased"></p>
 <div class="codehead"><h3 data-l="code.pytorch"></h3><button type="button" data-copy="cp-py" data-l="share.copy"></button></div>
 <pre class="code" tabindex="0"><code id="cp-py"></code></pre>
 <div class="codehead"><h3 data-l="code.curl"></h3><button type="button" data-copy="cp-curl" data-l="share.copy"></button></div>

@@ -9,7 +9,7 @@
  */
 
 import * as api from '../core/api.js';
-import { background, rescale, resizeInput, SCHEMES, schemeOf } from './editors.js';
+import { background, reduceFor, rescale, resizeInput, SCHEMES, schemeOf } from './editors.js';
 import { clearErrors, fieldError } from './fields.js';
 
 export { clearErrors, fieldError, schemeOf };
@@ -226,6 +226,8 @@ function bindKernel(app) {
   on('kpreset', 'weight', sel('kpreset'), (v) => {
     if (!v) return;
     s().weight = v === 'xo3' ? XO3 : v;
+    // Sum for an image kernel, mean for the lecture's X/O filters; the user may change it after.
+    s().reduce = reduceFor(s().weight);
     fitBias(app);
   });
   on(['k-rows', 'k-cols'], 'weight', (show, id) => readInt(app, id, 1, 15, id, show), () => {

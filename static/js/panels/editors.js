@@ -14,6 +14,20 @@ export const SCHEMES = {
   byte: { lo: 0, hi: 255 },
 };
 
+/** The lecture's X/O filters (slide 5), whose windows are averaged; one name or a "~" list. */
+export const LECTURE_FILTERS = ['diagonal', 'centre_x', 'anti_diagonal'];
+
+/**
+ * The reduction a kernel preset is meant with: "mean" for the lecture's X/O
+ * filters (slide 5 divides each window's sum by 9), "sum" for the image kernels
+ * (identity, blurs, sharpen, Sobel, ...: their weights already say how to
+ * weigh; a mean would divide an edge filter by 9).
+ * @param {string} name a preset name, or several joined by "~"
+ */
+export function reduceFor(name) {
+  return name.split('~').every((n) => LECTURE_FILTERS.includes(n)) ? 'mean' : 'sum';
+}
+
 /** A value scheme that suits some numbers: the lecture's -1/+1, 0..1, or pixels. */
 export function schemeOf(t3) {
   const { min, max } = range(t3);
@@ -118,7 +132,7 @@ export class KernelEditor {
               inp.type = 'text';
               inp.inputMode = 'decimal';
               inp.dataset.w = `${o},${c},${r},${j}`;
-              inp.setAttribute('aria-label', t('kernel.cell', { r, c: j }));
+              inp.setAttribute('aria-label', t('kernel.cell', { r: r + 1, c: j + 1 })); // counted from 1, as the page counts
               td.append(inp);
               tr.append(td);
             });

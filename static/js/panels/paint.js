@@ -44,8 +44,11 @@ export function paintEvent(app, stage, ev) {
     if (ev.type === 'paintstart') stroke = { value };
   } else if (ev.type === 'paint' && stroke) value = stroke.value;
   else return;
-  if (current === value) return;
-  app.update({ input: setCell(input, ev.ch, rc[0], rc[1], value) }, {
+  if (ev.all ? input.every((g) => g[rc[0]][rc[1]] === value) : current === value) return;
+  // On a colour picture's one view (ev.all) a stroke paints all three channels: a grey dot.
+  let next = setCell(input, ev.ch, rc[0], rc[1], value);
+  if (ev.all) for (let c = 0; c < input.length; c++) if (c !== ev.ch) next = setCell(next, c, rc[0], rc[1], value);
+  app.update({ input: next }, {
     changed: 'input',
     history: ev.type === 'paint' ? 'replace' : 'push',
     rebuild: { deferTables: ev.type !== 'toggle' },

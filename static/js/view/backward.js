@@ -16,7 +16,8 @@
 
 import { ACTIVATION_NAMES, convSumLines, factor, fmt, joinTerms } from '../core/format.js';
 import { derive } from '../model/derive.js';
-import { flat2d, gridChannels, inputGrid, kernelGrid, productsGrid, scaleOf, windowStage } from './render.js';
+import { flat2d, gridChannels, inputGrid, kernelGrid, prefixLast, productsGrid, scaleOf, windowStage } from './render.js';
+import { LOOK, gridKind } from './colormap.js';
 import { shapeOf } from '../core/tensor.js';
 import { totalSteps } from '../core/trace.js';
 import { cellName } from './equations.js';
@@ -35,10 +36,14 @@ export function teacherName(target, kernels, [kh, kw]) {
   return Object.keys(kernels).find(fits) || null;
 }
 
-/** A (C, H, W) map as a big grid of a section. */
+/** The page's look while a model is built (buildBackwardModel sets it): fixes each grid's palette. */
+let look = {};
+
+/** A (C, H, W) map as a big grid of a section, on its grid's fixed palette (colormap.js gridKind). */
 function mapGrid(id, t3, section, extra = {}) {
   const channels = t3.map(flat2d);
-  return { id, title: `bw.grid.${id}`, channels, scale: scaleOf(channels), label: 'filter', section, ...extra };
+  const kind = gridKind(id, look);
+  return { id, title: `bw.grid.${id}`, channels, scale: kind ? scaleOf(channels, kind) : scaleOf(channels), label: 'filter', section, ...extra };
 }
 
 /** Turn every kernel 180 degrees. */
@@ -80,12 +85,15 @@ export function backpropDerivers(bp, input, weight, bias = null) {
  * @param {number[] | null} [o.bias] as sent
  * @param {number} o.groups
  * @param {{target?: boolean, gout?: boolean}} [o.editable] grids the user paints
+ * @param {string} [o.scheme] the input's value scheme; `o.activation`, `o.slope`
+ *   the activation's (they fix the palettes: colormap.js gridKind)
  * @param {(key: string, params?: object) => string} t
  */
-export function buildBackwardModel({ bp, input, weight, bias = null, groups = 1, editable = {} }, t) {
+export function buildBackwardModel({ bp, input, weight, bias = null, groups = 1, editable = {}, scheme, activation, slope = 0.01, heat = LOOK.heat }, t) {
+  look = { scheme, activation: activation ?? (bp && bp.activation ? bp.activation.function : 'none'), slope, heat };
   const [cOut, cG, kH, kW] = shapeOf(weight);
   if (!bp) {
-    const grids = [inputGrid(input, null), kernelGrid('kernel', weight, { noTable: true })];
+    const grids = [inputGrid(input, null, 'input', look), kernelGrid('kernel', weight, { noTable: true })];
     return { grids, stages: [], total: 0 };
   }
   const conv = bp.conv;
@@ -244,7 +252,7 @@ export function buildBackwardModel({ bp, input, weight, bias = null, groups = 1,
   const dZ = conv.grad_output;
   const [, hOut, wOut] = shapeOf(dZ);
   section('gradw', { z: Z });
-  const x = inputGrid(input, gw);
+  const x = inputGrid(input, gw, 'input', look);
   x.title = 'bw.grid.x';
   x.section = 'gradw';
   grids.push(x);
@@ -296,7 +304,7 @@ export function buildBackwardModel({ bp, input, weight, bias = null, groups = 1,
   const [, H, W] = shapeOf(input);
   if (gd) {
     const gzp = { id: 'gzp', title: after ? 'bw.grid.gzp' : 'bw.grid.gop', channels: gridChannels(gd), label: 'filter', section: 'gradx' };
-    gzp.scale = scaleOf(gzp.channels);
+    gzp.scale = scaleOf(gzp.channels, 'diverging');
     // Set dE/dZ's own cells apart from the zeros around and between them.
     const [r0, c0] = gd.gridOrigin;
     const inner = { r0, c0, rows: (hOut - 1) * stride[0] + 1, cols: (wOut - 1) * stride[1] + 1 };
@@ -310,7 +318,7 @@ export function buildBackwardModel({ bp, input, weight, bias = null, groups = 1,
   const gx = gd
     ? { id: 'gx', title: 'bw.grid.gx', channels: resultChannels(gd), label: 'channel', section: 'gradx' }
     : { ...mapGrid('gx', conv.grad_input, 'gradx'), label: 'channel' };
-  gx.scale = scaleOf(gx.channels);
+  gx.scale = scaleOf(gx.channels, 'diverging');
   if (gd) gx.channels.forEach((ch) => (ch.inner = ch.rows !== H || ch.cols !== W ? { r0: pr, c0: pc, rows: H, cols: W } : null));
   grids.push(gx);
   const outPerGroup = cOut / groups;
@@ -337,11 +345,6 @@ export function buildBackwardModel({ bp, input, weight, bias = null, groups = 1,
 }
 
 /** Write `name` before the last line (the total). */
-function prefixLast(lines, name) {
-  lines[lines.length - 1] = name + lines[lines.length - 1];
-  return lines;
-}
-
 /** Every result of a deriver as views' channels over its output (C, H, W). */
 function resultChannels(d) {
   const [C, H, W] = d.outShape;

@@ -12,7 +12,7 @@
  * reports pointer and keyboard events in cell coordinates.
  */
 
-import { paint, textColour } from './colormap.js';
+import { cellRGB, paint, paintRGB, textOn } from './colormap.js';
 import { fmt } from '../core/format.js';
 
 /** Cells at least this many CSS pixels wide show their numbers. */
@@ -84,8 +84,10 @@ export class GridView {
    * drawn hatched), or null when all of it is.
    * @param {ArrayLike<number>} values row-major, rows*cols
    * @param {import('./colormap.js').Scale} scale
+   * @param {ArrayLike<number>[] | null} [planes] a colour picture's red, green and
+   *   blue channels (scale 'rgb'), drawn as one true-colour picture
    */
-  setData(values, rows, cols, scale, inner = null) {
+  setData(values, rows, cols, scale, inner = null, planes = null) {
     if (values.length !== rows * cols) throw new RangeError(`${this.id}: ${values.length} values for ${rows}x${cols}`);
     const resized = rows !== this.rows || cols !== this.cols;
     this.values = values;
@@ -93,6 +95,7 @@ export class GridView {
     this.cols = cols;
     this.scale = scale;
     this.inner = inner;
+    this.planes = scale.kind === 'rgb' && planes && planes.length === 3 ? planes : null;
     if (resized) {
       this.heat.width = cols;
       this.heat.height = rows;
@@ -100,7 +103,8 @@ export class GridView {
     }
     const ctx = this.heat.getContext('2d');
     const img = ctx.createImageData(cols, rows);
-    paint(values, scale, img.data);
+    if (this.planes) paintRGB(this.planes, scale, img.data);
+    else paint(values, scale, img.data);
     ctx.putImageData(img, 0, 0);
     // A new view is sized by the stage's layout, which follows: sizing its canvases
     // twice cost a big model (16 maps) a tenth of its first frame.
@@ -131,6 +135,17 @@ export class GridView {
 
   value(r, c) {
     return this.values[r * this.cols + c];
+  }
+
+  /** What a cell shows: its number, or a colour picture's red, green and blue. */
+  text(r, c) {
+    const k = r * this.cols + c;
+    return this.planes ? this.planes.map((p) => fmt(p[k])).join(' ') : fmt(this.values[k]);
+  }
+
+  /** The [r, g, b] a cell is drawn in. */
+  rgb(r, c) {
+    return cellRGB(this.values, r * this.cols + c, this.scale, this.planes);
   }
 
   isPadding(r, c) {
@@ -182,9 +197,8 @@ export class GridView {
       ctx.textBaseline = 'middle';
       for (let r = 0; r < rows; r++) {
         for (let c = 0; c < cols; c++) {
-          const v = this.value(r, c);
-          ctx.fillStyle = textColour(v, this.scale);
-          ctx.fillText(fmt(v), (c + 0.5) * cell, (r + 0.5) * cell, cell - 2);
+          ctx.fillStyle = textOn(this.rgb(r, c));
+          ctx.fillText(this.text(r, c), (c + 0.5) * cell, (r + 0.5) * cell, cell - 2);
         }
       }
     }

@@ -3,8 +3,7 @@
  * drawn large, with their numbers. Loaded on first use: most views never need it.
  */
 
-import { cssColour, textColour } from './colormap.js';
-import { fmt } from '../core/format.js';
+import { textOn } from './colormap.js';
 
 const LENS_CELLS = 7;
 const LENS_CELL = 30;
@@ -40,11 +39,11 @@ export function drawLens(view, at) {
         ctx.fillRect(x, y, LENS_CELL, LENS_CELL);
         continue;
       }
-      const v = view.value(r, c);
-      ctx.fillStyle = cssColour(v, view.scale);
+      const rgb = view.rgb(r, c);
+      ctx.fillStyle = `rgb(${rgb.join(',')})`;
       ctx.fillRect(x, y, LENS_CELL, LENS_CELL);
-      ctx.fillStyle = textColour(v, view.scale);
-      ctx.fillText(fmt(v), x + LENS_CELL / 2, y + LENS_CELL / 2, LENS_CELL - 2);
+      ctx.fillStyle = textOn(rgb);
+      ctx.fillText(view.text(r, c), x + LENS_CELL / 2, y + LENS_CELL / 2, LENS_CELL - 2);
     }
   }
   ctx.lineWidth = 2;

@@ -12,7 +12,8 @@
  * second copy of the frame logic to drift out of step.
  */
 
-import { DIVERGING, SEQUENTIAL, scaleFor } from './colormap.js';
+import { LOOK, gridKind, paletteOf, pictureRange, scaleFor } from './colormap.js';
+import { cellName } from './equations.js';
 import { activationLine, convSumLines, fmt, poolSumLines } from '../core/format.js';
 import { transposedWeight } from '../core/api.js';
 import { GridView } from './gridview.js';
@@ -41,6 +42,51 @@ export function scaleOf(channels, kind = null) {
   return scaleFor((function* all() {
     for (const ch of channels) yield* ch.values;
   })(), kind);
+}
+
+/**
+ * How a model's grids are drawn: the input's value scheme (state.js `sch`; unknown:
+ * its values decide), the activation and its slope (which fix the palettes of the
+ * maps after it, colormap.js gridKind), and `heat`, the page's "show pictures as
+ * heat maps" switch.
+ * @typedef {{scheme?: string, activation?: string, slope?: number, heat?: boolean}} Look
+ */
+
+/**
+ * Whether an input (its grid's channels) is a picture: the byte scheme, or, with
+ * no scheme given, non-negative values past 1 (pixels 0..255).
+ * @param {Look} look
+ */
+export function isPicture(channels, look = {}) {
+  const kind = gridKind('input', look);
+  return kind === 'grey' || (kind === null && pictureScale(scaleOf(channels)).kind === 'grey');
+}
+
+/**
+ * The scale of an input grid: a picture in grey from black at 0 to white at
+ * 255, or, with three channels (`rgb` allowed), in its true colours; on the
+ * heat map's sequential palette when `look.heat`; a lecture input on its
+ * scheme's palette.
+ */
+export function inputScale(channels, look = {}, rgb = false) {
+  const kind = gridKind('input', look);
+  if (!isPicture(channels, look)) return kind ? scaleOf(channels, kind) : scaleOf(channels);
+  if (look.heat) return scaleOf(channels, 'sequential');
+  const max = Math.max(255, scaleOf(channels, 'sequential').max);
+  return { kind: rgb && channels.length === 3 ? 'rgb' : 'grey', min: 0, max };
+}
+
+/**
+ * The scale of a map of the forward pass (output, act, pool): its kind fixed
+ * per grid (colormap.js gridKind); over a picture, a picture itself (grey,
+ * clamped to pictureRange), unless the heat-map switch is on.
+ * @param {Look & {picture?: boolean}} look
+ */
+export function mapScale(id, channels, look = {}) {
+  const range = look.picture && !look.heat ? pictureRange(id, look.activation, look.slope) : null;
+  if (range) return { kind: 'grey', min: range[0], max: range[1] };
+  const kind = gridKind(id, look);
+  return kind ? scaleOf(channels, kind) : scaleOf(channels);
 }
 
 /**
@@ -121,8 +167,12 @@ export function windowStage(o) {
  * @param {object | null} o.pool pooling answer
  * @param {string} o.activation "none" or the function's name
  * @param {string} o.poolKind "none", "max" or "avg"
+ * @param {string} [o.scheme] the input's value scheme (state.js `sch`)
+ * @param {number} [o.slope] LeakyReLU's negative slope
+ * @param {boolean} [o.heat] pictures as heat maps (default: the page's switch, colormap.js LOOK)
  */
-export function buildModel({ input, weight, bias = null, conv, act, pool, activation = 'none', poolKind = 'none' }) {
+export function buildModel({ input, weight, bias = null, conv, act, pool, activation = 'none', poolKind = 'none', scheme, slope = 0.01, heat = LOOK.heat }) {
+  const look = { scheme, activation, slope, heat };
   const geo = conv && conv.geometry;
   // Transposed: the window slides over the input spread out by the stride and
   // padded ("tin"), with each filter turned 180 degrees (model/gradients.js).
@@ -130,30 +180,34 @@ export function buildModel({ input, weight, bias = null, conv, act, pool, activa
   const d = !geo ? null : transposed
     ? derive(geo.op, geo, { input, weight: transposedWeight(weight, geo.groups), bias })
     : derive('conv2d', geo, { input, weight, bias });
-  const grids = [inputGrid(input, transposed ? null : d), kernelGrid('kernel', weight, { noTable: true })];
+  const grids = [inputGrid(input, transposed ? null : d, 'input', look), kernelGrid('kernel', weight, { noTable: true })];
+  look.picture = isPicture(grids[0].channels, look);
   if (transposed) {
     const channels = gridChannels(d);
     const [r0, c0] = d.gridOrigin;
     const [, H, W] = shapeOf(input);
     const inner = { r0, c0, rows: (H - 1) * geo.stride[0] + 1, cols: (W - 1) * geo.stride[1] + 1 };
     for (const ch of channels) ch.inner = inner.rows !== ch.rows || inner.cols !== ch.cols ? inner : null;
-    grids.splice(1, 0, { id: 'tin', channels, scale: scaleOf(channels) });
+    grids.splice(1, 0, { id: 'tin', channels, scale: inputScale(channels, look) });
   }
   const [kH, kW] = shapeOf(weight).slice(2);
   if (d) grids.push(productsGrid('products', shapeOf(weight)[1], kH, kW, d));
 
-  const mapGrid = (id, t3, kind = null) => {
+  const mapGrid = (id, t3) => {
     const channels = t3.map(flat2d);
-    return { id, channels, scale: kind ? scaleOf(channels, kind) : scaleOf(channels), label: 'filter' };
+    return { id, channels, scale: mapScale(id, channels, look), label: 'filter' };
   };
-  // The convolution's output may be signed: one diverging palette, centred on 0.
-  if (conv) grids.push(mapGrid('output', conv.output, 'diverging'));
+  // The convolution's output may be signed: one diverging palette, centred on 0
+  // (over a picture, a picture: grey, clamped to 0..255).
+  if (conv) grids.push(mapGrid('output', conv.output));
   const actOn = !!act && activation !== 'none';
   if (actOn) grids.push(mapGrid('act', act.output));
   const poolOn = !!pool && poolKind !== 'none';
   if (poolOn) grids.push(mapGrid('pool', pool.output));
 
   const kernel = grids.find((g) => g.id === 'kernel');
+  // The step's sum opens with the cell's name, counted from 1 as in the formulas (equations.js).
+  const outName = (s) => `${cellName(actOn ? 'Z' : 'O', s.out[0], s.out[1], s.out[2], (conv ? conv.output.length : 1) > 1)} = `;
   const stages = [windowStage({
     stage: 'conv',
     steps: d,
@@ -162,6 +216,7 @@ export function buildModel({ input, weight, bias = null, conv, act, pool, activa
     kernel,
     dim: (k, o) => k.o !== o,
     products: 'products',
+    lines: (s, t) => prefixLast(convSumLines(s, t), outName(s), t('sum.total')),
     more: actOn ? (s) => [activationLine(activation, s.result, act.output[s.out[0]][s.out[1]][s.out[2]])] : null,
   })];
   if (poolOn) {
@@ -179,6 +234,17 @@ export function buildModel({ input, weight, bias = null, conv, act, pool, activa
   return { grids, stages, total: totalSteps(stages) };
 }
 
+/**
+ * `name` before the last line (the total, when a sum has a line per channel),
+ * after its label (`label`: "total: O₁₁ = 54 + 18 = 72") when it has one.
+ */
+export function prefixLast(lines, name, label = null) {
+  const last = lines[lines.length - 1];
+  const head = label && lines.length > 1 && last.startsWith(`${label}: `) ? `${label}: ` : '';
+  lines[lines.length - 1] = head + name + last.slice(head.length);
+  return lines;
+}
+
 /** A deriver's grid as views' channels ({values, rows, cols}), cell by cell. */
 export function gridChannels(d) {
   const [C, H, W] = d.gridShape;
@@ -194,7 +260,7 @@ export function gridChannels(d) {
  * fits), with the state's own numbers inside it (so a painted cell shows before
  * the server has answered); `inner` marks where the input sits.
  */
-export function inputGrid(input, d, id = 'input') {
+export function inputGrid(input, d, id = 'input', look = {}) {
   const [C, H, W] = shapeOf(input);
   let channels;
   const fits = d && d.gridShape[0] === C && d.gridShape[1] >= d.gridOrigin[0] + H && d.gridShape[2] >= d.gridOrigin[1] + W;
@@ -209,7 +275,10 @@ export function inputGrid(input, d, id = 'input') {
   } else {
     channels = input.map(flat2d);
   }
-  return { id, channels, editable: id === 'input', scale: pictureScale(scaleOf(channels)) };
+  // A colour photo is one true-colour picture (its channels stay in the tables
+  // and, with the heat-map switch, three maps).
+  const scale = inputScale(channels, look, true);
+  return { id, channels, editable: id === 'input', scale, rgb: scale.kind === 'rgb' };
 }
 
 /** A weight-shaped tensor (C_out, C_in/groups, kH, kW), one small view per (filter, channel). */
@@ -217,14 +286,15 @@ export function kernelGrid(id, weight, extra = {}) {
   const channels = [];
   weight.forEach((filter, o) => filter.forEach((k, c) => channels.push({ ...flat2d(k), o, c })));
   const [cOut, cG] = shapeOf(weight);
-  return { id, channels, scale: scaleOf(channels), cOut, cG, small: true, label: 'filterChannel', ...extra };
+  // Weights are signed: diverging, whatever today's kernel holds.
+  return { id, channels, scale: scaleOf(channels, 'diverging'), cOut, cG, small: true, label: 'filterChannel', ...extra };
 }
 
 /** The products of the current step, one kH x kW block per channel the window reads. */
 export function productsGrid(id, channels, kH, kW, d) {
   const chans = [];
   for (let c = 0; c < channels; c++) chans.push({ values: new Float64Array(kH * kW), rows: kH, cols: kW, c });
-  return { id, channels: chans, scale: scaleFor(d.productRange()), small: true, dynamic: true };
+  return { id, channels: chans, scale: scaleFor(d.productRange(), 'diverging'), small: true, dynamic: true };
 }
 
 /**
@@ -325,10 +395,11 @@ export function tableHTML(name, ch, note = '') {
   let h = `<table class="numbers" aria-label="${esc(name)}">`;
   if (note) h += `<caption>${esc(note)}</caption>`;
   h += '<thead><tr><td></td>';
-  for (let c = 0; c < cols; c++) h += `<th scope="col">${c}</th>`;
+  // Rows and columns counted from 1, as the lecture and the formulas count.
+  for (let c = 0; c < cols; c++) h += `<th scope="col">${c + 1}</th>`;
   h += '</tr></thead><tbody>';
   for (let r = 0; r < rows; r++) {
-    h += `<tr><th scope="row">${r}</th>`;
+    h += `<tr><th scope="row">${r + 1}</th>`;
     const base = (r + i.r0) * ch.cols + i.c0;
     for (let c = 0; c < cols; c++) h += `<td>${fmt(ch.values[base + c])}</td>`;
     h += '</tr>';
@@ -338,7 +409,7 @@ export function tableHTML(name, ch, note = '') {
 
 /** Legend: the palette as a gradient strip between the range's ends. */
 function legendHTML(scale) {
-  const p = scale.kind === 'diverging' ? DIVERGING : SEQUENTIAL;
+  const p = paletteOf(scale);
   const stops = [0, 64, 128, 191, 255].map((i) => `rgb(${p[i * 4]},${p[i * 4 + 1]},${p[i * 4 + 2]})`);
   return `<span class="legend"><span>${esc(fmt(scale.min))}</span><span class="bar" style="background:linear-gradient(to right,${stops.join(',')})"></span><span>${esc(fmt(scale.max))}</span></span>`;
 }
@@ -447,10 +518,11 @@ export class Stage {
       const dims = ch0 ? `${inner ? inner.rows : ch0.rows}×${inner ? inner.cols : ch0.cols}` : '';
       const kernelDims = g.cOut * g.cG > 1 ? `${g.cOut}×${g.cG}×${dims}` : dims;
       fig.dims.textContent = g.cOut ? kernelDims : g.channels.length > 1 ? `${g.channels.length}×${dims}` : dims;
-      fig.legend.innerHTML = legendHTML(g.scale);
-      // One view per channel; ids are stable so hover and focus survive a recompute.
+      fig.legend.innerHTML = g.rgb ? `<span class="legend">${esc(t('legend.rgb'))}</span>` : legendHTML(g.scale);
+      // One view per channel (a colour picture: one view of its three channels);
+      // ids are stable so hover and focus survive a recompute.
       const ids = new Set();
-      g.channels.forEach((ch, i) => {
+      (g.rgb ? g.channels.slice(0, 1) : g.channels).forEach((ch, i) => {
         const id = `${g.id}:${i}`;
         ids.add(id);
         let view = this.views.get(id);
@@ -466,12 +538,12 @@ export class Stage {
           this.views.set(id, view);
         }
         if (view.wrap.parentNode !== fig.chans || fig.chans.children[i] !== view.wrap) fig.chans.append(view.wrap);
-        view.label.textContent = this.channelLabel(g, ch, i);
+        view.label.textContent = g.rgb ? t('grid.rgb') : this.channelLabel(g, ch, i);
         view.label.hidden = g.channels.length < 2;
-        const name = this.tableName(g, ch, i);
+        const name = g.rgb ? `${t(g.title || `grid.${g.id}`)}, ${t('grid.rgb')}` : this.tableName(g, ch, i);
         view.el.setAttribute('aria-label', t(g.editable ? 'grid.hintEdit' : 'grid.hint', { name, rows: ch.rows, cols: ch.cols }));
         view.name = name;
-        view.setData(ch.values, ch.rows, ch.cols, g.scale, ch.inner || null);
+        view.setData(ch.values, ch.rows, ch.cols, g.scale, ch.inner || null, g.rgb ? g.channels.map((x) => x.values) : null);
       });
       for (const [id, view] of this.views) {
         if (id.startsWith(`${g.id}:`) && !ids.has(id)) {
@@ -634,7 +706,9 @@ export class Stage {
 
   forward(ev) {
     const [grid, ch] = ev.view.id.split(':');
-    this.onEvent({ ...ev, grid, ch: Number(ch) });
+    // A colour picture's one view stands for its three channels.
+    const g = this.model && this.model.grids.find((x) => x.id === grid);
+    this.onEvent({ ...ev, grid, ch: Number(ch), all: !!(g && g.rgb) });
   }
 
   /** Draw one frame description (see {@link describeFrame}). */
@@ -660,7 +734,9 @@ export class Stage {
       else table();
     }
     for (const [id, view] of this.views) {
-      const m = desc.views[id] || {};
+      const g0 = model && model.grids.find((x) => x.id === grid(id));
+      // A colour picture's one view shows the marks of its three channels.
+      const m = g0 && g0.rgb ? mergeMarks(g0.channels.map((_, j) => desc.views[`${g0.id}:${j}`])) : desc.views[id] || {};
       const g = model && model.grids.find((x) => x.id === grid(id));
       if (g && g.dynamic && g.id !== live) m.dim = true;
       view.drawMarks(m);
@@ -678,6 +754,29 @@ export class Stage {
 }
 
 const grid = (id) => id.split(':')[0];
+
+/**
+ * The marks of several channels drawn on one view (a colour picture): each
+ * list joined without repeats, the first channel's single marks kept.
+ */
+export function mergeMarks(list) {
+  const out = {};
+  for (const m of list) {
+    if (!m) continue;
+    for (const [k, v] of Object.entries(m)) {
+      if (!Array.isArray(v) || !Array.isArray(v[0])) {
+        if (!(k in out)) out[k] = v;
+        continue;
+      }
+      const seen = new Set((out[k] ??= []).map((x) => x.join()));
+      for (const x of v) if (!seen.has(x.join())) {
+        seen.add(x.join());
+        out[k].push(x);
+      }
+    }
+  }
+  return out;
+}
 
 /** What decides how long a worked sum is: the grids and their sizes. */
 function modelShape(model) {
