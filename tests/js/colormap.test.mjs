@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { colourIndex, DIVERGING, luminance, paint, scaleFor, SEQUENTIAL, textColour } from '../../static/js/view/colormap.js';
+import { colourIndex, DIVERGING, GREY, luminance, paint, scaleFor, SEQUENTIAL, textColour, textFor } from '../../static/js/view/colormap.js';
 
 const rgbAt = (p, i) => [p[i * 4], p[i * 4 + 1], p[i * 4 + 2]];
 
@@ -53,9 +53,20 @@ test('indices are clamped to the range and ends map to the ends', () => {
 
 test('text colour contrasts with the cell', () => {
   const s = { kind: 'diverging', min: -1, max: 1 };
-  assert.equal(textColour(0, s), '#111');
+  assert.equal(textColour(0, s), '#000');
   assert.equal(textColour(-1, s), '#fff');
   assert.equal(textColour(1, s), '#fff');
+});
+
+test('every cell number meets WCAG AA (4.5:1) on every palette entry', () => {
+  const ratio = (a, b) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  for (const [name, palette] of Object.entries({ DIVERGING, SEQUENTIAL, GREY })) {
+    for (let i = 0; i < 256; i++) {
+      const bg = luminance(palette, i);
+      const text = textFor(bg) === '#000' ? 0 : 1;
+      assert.ok(ratio(bg, text) >= 4.5, `${name}[${i}]: ${ratio(bg, text).toFixed(2)}:1`);
+    }
+  }
 });
 
 test('paint writes one pixel per cell and refuses a size mismatch', () => {

@@ -200,7 +200,16 @@ export function luminance(palette, i) {
 
 /** Black or white, whichever reads better on top of `v`'s colour. */
 export function textColour(v, scale) {
-  return luminance(paletteOf(scale), colourIndex(v, scale)) > 0.3 ? '#111' : '#fff';
+  return textFor(luminance(paletteOf(scale), colourIndex(v, scale)));
+}
+
+/**
+ * Black or white text for a background of relative luminance `l`: whichever
+ * contrasts more (WCAG). They cross at l = 0.179, where both give 4.58:1, so
+ * every cell's number meets the 4.5:1 of WCAG AA on every palette.
+ */
+export function textFor(l) {
+  return (l + 0.05) / 0.05 >= 1.05 / (l + 0.05) ? '#000' : '#fff';
 }
 
 /** A pixel value on an 'rgb' scale as a byte, clamped to 0..255. */
@@ -222,8 +231,7 @@ export function cellRGB(values, k, scale, planes = null) {
 
 /** Black or white text on an [r, g, b] colour. */
 export function textOn([r, g, b]) {
-  const px = new Uint8ClampedArray([r, g, b, 255]);
-  return luminance(px, 0) > 0.3 ? '#111' : '#fff';
+  return textFor(luminance(new Uint8ClampedArray([r, g, b, 255]), 0));
 }
 
 /**
