@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
+from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
 pytestmark = pytest.mark.browser
@@ -227,3 +229,27 @@ def test_table_step_text_and_formula_count_a_cell_alike(page, server: str) -> No
     formula = page.locator("#eq-cols section.eq").first.locator("li").nth(r * cols + c)
     text = formula.text_content()
     assert text.startswith("O₂₃ = ") and "W₁₁·X₂₃ + W₁₂·X₂₄" in text, text
+
+
+def test_a_photo_uploaded_over_the_xo_filter_starts_on_the_outline_kernel(
+    page, server: str, tmp_path
+) -> None:
+    # A dark square on a light ground: the X/O diagonal would make every sum
+    # negative (a black picture); the outline kernel draws the square's edge.
+    img = Image.new("L", (20, 20), 200)
+    for x in range(6, 14):
+        for y in range(6, 14):
+            img.putpixel((x, y), 40)
+    _upload(page, server, "", _png(tmp_path, "square.png", img))
+    page.wait_for_function("() => window.convviz.app.state.weight === 'outline'")
+    assert "k=outline" in page.evaluate("location.search")
+    assert page.evaluate("window.convviz.app.state.reduce") == "sum"
+    page.wait_for_function("() => window.convviz.app.results.conv.output[0].length === 18")
+    out = np.array(page.evaluate("window.convviz.app.results.conv.output[0]"))
+    x = np.asarray(img, dtype=float)
+    outline = np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], dtype=float)
+    want = (sliding_window_view(x, (3, 3)) * outline).sum(axis=(2, 3))
+    np.testing.assert_allclose(out, want, atol=1e-3)
+    # Flat ground and flat square give 0; the ring just outside the square is
+    # bright (160), the ring just inside is dark (-800): an outline, not black.
+    assert out[0][0] == 0 and out[4][4] == 160 and out[5][5] == -800

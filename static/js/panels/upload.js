@@ -5,6 +5,7 @@
 
 import * as api from '../core/api.js';
 import { refitWeight } from '../core/pipeline.js';
+import { reduceFor } from './editors.js';
 import { fieldError } from './fields.js';
 
 const $ = (id) => document.getElementById(id);
@@ -24,6 +25,9 @@ export async function upload(app, file) {
       s.input = r.input;
       // A photo sums its products (mean is the X/O slide's choice; it would divide an edge filter by 9).
       s.reduce = 'sum';
+      // The X/O slide's filters only look for -1/+1 strokes: on a photo every sum is
+      // negative and the picture black. Start a photo on setosa's outline kernel.
+      if (typeof s.weight === 'string' && reduceFor(s.weight) === 'mean') s.weight = 'outline';
       refitWeight(s, r.input.length);
     }, { changed: 'file', sync: true });
   } catch (e) {
