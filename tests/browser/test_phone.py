@@ -52,7 +52,9 @@ def test_the_drawing_tools_sit_by_the_input_grid(browser, server: str, size) -> 
     page = context.new_page()
     try:
         page.goto(server + "/?lang=ru")
-        page.locator('table[aria-label^="Output"], table[aria-label^="Выход"]').first.wait_for(state="attached")
+        page.locator('table[aria-label^="Output"], table[aria-label^="Выход"]').first.wait_for(
+            state="attached"
+        )
         assert page.locator("[data-tool]").count() == 8  # one set, not two copies
         assert page.locator("#controls [data-tool], #controls #paint").count() == 0
         grid = page.locator("#grids .fig-input").bounding_box()

@@ -18,7 +18,12 @@ def _box(page, sel: str) -> dict:
 
 
 def _meet(a: dict, b: dict) -> bool:
-    return a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]
+    return (
+        a["x"] < b["x"] + b["w"]
+        and b["x"] < a["x"] + a["w"]
+        and a["y"] < b["y"] + b["h"]
+        and b["y"] < a["y"] + a["h"]
+    )
 
 
 def _covered(page, sel: str) -> list[str]:
@@ -51,7 +56,9 @@ def _end(page) -> None:
 
 
 @pytest.mark.parametrize("url", ["/", "/?view=backward&lang=ru"])
-def test_the_room_panel_leaves_the_settings_and_player_free_on_a_laptop(page, server: str, url) -> None:
+def test_the_room_panel_leaves_the_settings_and_player_free_on_a_laptop(
+    page, server: str, url
+) -> None:
     _open_room(page, server, url)
     panel = _box(page, ".room-panel")
     assert panel["w"] > 0 and panel["h"] > 0
@@ -66,7 +73,9 @@ def test_the_room_panel_leaves_the_settings_and_player_free_on_a_laptop(page, se
 
 
 @pytest.mark.parametrize("size", [(390, 844), (360, 740)])
-def test_the_room_panel_folds_and_never_covers_the_player_on_a_phone(browser, server: str, size) -> None:
+def test_the_room_panel_folds_and_never_covers_the_player_on_a_phone(
+    browser, server: str, size
+) -> None:
     context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=True)
     page = context.new_page()
     try:

@@ -35,12 +35,12 @@ CHECK = """() => {
     const own = [...p.childNodes].filter((n) => n !== e).map((n) => n.textContent).join('').trim();
     return own.length > 0;
   };
-  const name = (e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}` +
-    `${e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\\s+/).join('.') : ''}` +
+  const cls = (e) => (typeof e.className === 'string' && e.className.trim()
+    ? '.' + e.className.trim().replace(/ +/g, '.') : '');
+  const name = (e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${cls(e)}` +
     `[${(e.getAttribute('aria-label') || e.textContent || e.value || '').trim().slice(0, 24)}]`;
-  const targets = [...document.querySelectorAll(
-    'a[href], button, input, select, textarea, summary, [role=button], [tabindex]:not([tabindex="-1"])')]
-    .filter(shown);
+  const targets = [...document.querySelectorAll('a[href], button, input, select, textarea, '
+    + 'summary, [role=button], [tabindex]:not([tabindex="-1"])')].filter(shown);
   const small = targets.filter((e) => !inline(e)).map((e) => [e, e.getBoundingClientRect()])
     .filter(([, r]) => r.width < 24 || r.height < 24)
     .map(([e, r]) => `${name(e)} ${r.width.toFixed(1)}x${r.height.toFixed(1)}`);
@@ -82,7 +82,9 @@ def test_targets_are_24px_and_nothing_is_cut_off(browser, server: str, path, siz
         found = page.evaluate(CHECK)
         assert found["small"] == [], f"targets under 24x24 on {path}: {found['small']}"
         # The folded sections too: their controls are targets once opened.
-        page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+        page.evaluate(
+            "() => document.querySelectorAll('details').forEach((d) => { d.open = true; })"
+        )
         page.wait_for_timeout(300)
         found = page.evaluate(CHECK)
         assert found["count"] >= 3, found  # the page has its controls to check

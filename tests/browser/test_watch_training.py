@@ -36,21 +36,26 @@ RECORD = """
           const chunk = buf.slice(0, i);
           buf = buf.slice(i + 2);
           const ev = /^event: ?(.*)$/m.exec(chunk);
-          const data = chunk.split('\\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\\n');
+          const data = chunk.split('\\n').filter((l) => l.startsWith('data:'))
+            .map((l) => l.slice(5).trim()).join('\\n');
           if (ev && ev[1] === 'step') window.__steps.push(JSON.parse(data));
         }
       }
     })();
-    return new Response(mine, { status: res.status, statusText: res.statusText, headers: res.headers });
+    const { status, statusText, headers } = res;
+    return new Response(mine, { status, statusText, headers });
   };
 })();
 """
 
+#: A grid's numbers as its table shows them.
+READ = """(n) => [...document.querySelector(`#grids table[aria-label="${n}"]`).tBodies[0].rows]
+  .map((r) => [...r.cells].slice(1).map((c) => Number(c.textContent.replace('\u2212', '-'))))"""
 #: The big grids as shown now, all read in one go (one frame).
-SHOWN = """(names) => Object.fromEntries(names.map((n) => {
-  const t = document.querySelector(`#grids table[aria-label="${n}"]`);
-  return [n, [...t.tBodies[0].rows].map((r) => [...r.cells].slice(1).map((c) => Number(c.textContent.replace('−', '-'))))];
-}))"""
+SHOWN = f"""(names) => {{
+  const read = {READ};
+  return Object.fromEntries(names.map((n) => [n, read(n)]));
+}}"""
 
 KERNEL, OUTPUT, GRAD, INPUT = "Kernel turned 180°", "O, the output", "dE/dW", "X, the input"
 
@@ -85,11 +90,12 @@ def test_descent_grids_follow_every_iteration(page, server: str) -> None:
         w = np.array(step["weight"], float)[0, 0]
         # The big kernel grid shows this iteration's kernel (turned, as the view draws it) ...
         page.wait_for_function(
-            """([names, want]) => {
-              const t = document.querySelector(`#grids table[aria-label="${names}"]`);
-              const got = [...t.tBodies[0].rows].map((r) => [...r.cells].slice(1).map((c) => Number(c.textContent.replace('−', '-'))));
-              return got.length === want.length && got.every((row, i) => row.every((v, j) => Math.abs(v - want[i][j]) <= 0.006 + 0.006 * Math.abs(want[i][j])));
-            }""",
+            f"""([name, want]) => {{
+              const got = ({READ})(name);
+              const near = (v, w) => Math.abs(v - w) <= 0.006 + 0.006 * Math.abs(w);
+              return got.length === want.length
+                && got.every((row, i) => row.every((v, j) => near(v, want[i][j])));
+            }}""",
             arg=[KERNEL, np.rot90(w, 2).tolist()],
             timeout=3_000,
             polling="raf",
@@ -98,12 +104,19 @@ def test_descent_grids_follow_every_iteration(page, server: str) -> None:
         # ... and the output and dE/dW of that same kernel, in the same frame.
         kh, kw = w.shape
         out = np.array(
-            [[float((x[i : i + kh, j : j + kw] * w).sum()) for j in range(x.shape[1] - kw + 1)] for i in range(x.shape[0] - kh + 1)]
+            [
+                [float((x[i : i + kh, j : j + kw] * w).sum()) for j in range(x.shape[1] - kw + 1)]
+                for i in range(x.shape[0] - kh + 1)
+            ]
         )
         if reduce == "mean":
             out /= w.size
         assert _close(shown[OUTPUT], out), (k, shown[OUTPUT], out.round(3).tolist())
-        assert _close(shown[GRAD], np.array(step["grad"], float)[0, 0]), (k, shown[GRAD], step["grad"])
+        assert _close(shown[GRAD], np.array(step["grad"], float)[0, 0]), (
+            k,
+            shown[GRAD],
+            step["grad"],
+        )
         seen.append((shown, np.array(step["grad"], float)))
     # They changed at every iteration, not only at the end: the kernel and the
     # output each time; dE/dW wherever its numbers moved by more than it shows.
@@ -112,3 +125,69 @@ def test_descent_grids_follow_every_iteration(page, server: str) -> None:
         assert a[KERNEL] != b[KERNEL] and a[OUTPUT] != b[OUTPUT]
         if np.abs(ga - gb).max() > 0.02:
             assert a[GRAD] != b[GRAD]
+
+
+def _in_view(page, sel: str) -> dict:
+    """Where `sel` is, and whether its middle is on screen and not under anything."""
+    return page.evaluate(
+        """(s) => {
+          const e = document.querySelector(s), r = e.getBoundingClientRect();
+          const x = r.x + r.width / 2, y = r.y + r.height / 2;
+          const on = r.bottom > 0 && r.top < innerHeight && y > 0 && y < innerHeight;
+          const hit = on ? document.elementFromPoint(x, y) : null;
+          const seen = on && !!hit && (hit === e || e.contains(hit));
+          return {top: r.top, bottom: r.bottom, h: innerHeight, seen};
+        }""",
+        sel,
+    )
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (390, 844)], ids=["laptop", "phone"])
+def test_network_curves_come_into_view_and_stay_while_training(browser, server: str, size) -> None:
+    context = browser.new_context(
+        viewport={"width": size[0], "height": size[1]}, has_touch=size[0] < 800
+    )
+    page = context.new_page()
+    try:
+        # 12 epochs at 300 ms: a run long enough to look at twice while it grows.
+        page.goto(server + "/network?ep=12&pace=300")
+        page.wait_for_function("() => document.getElementById('says').textContent.trim() !== ''")
+        page.locator("#train").scroll_into_view_if_needed()
+        assert not _in_view(page, "#curve-loss canvas")["seen"]  # below the fold before
+        page.click("#train")
+        for epochs in (2, 6):
+            page.wait_for_function(
+                f"() => document.querySelectorAll('#curve-loss tbody tr').length >= {epochs}",
+                timeout=15_000,
+            )
+            page.wait_for_timeout(400)  # the smooth scroll has landed
+            assert page.locator("#stop").is_enabled()  # still training
+            for sel in ("#curve-loss canvas", "#curve-acc canvas"):
+                where = _in_view(page, sel)
+                assert where["seen"], (sel, epochs, where)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (390, 844)], ids=["laptop", "phone"])
+def test_descent_curve_comes_into_view_when_a_run_starts(browser, server: str, size) -> None:
+    context = browser.new_context(
+        viewport={"width": size[0], "height": size[1]}, has_touch=size[0] < 800
+    )
+    page = context.new_page()
+    try:
+        page.route("**/api/descent/stream*", lambda route: _slow(route, 300))
+        page.goto(server + "/?view=backward&in=x&it=8")
+        page.locator('table[aria-label="dE/dW"]').first.wait_for(state="attached")
+        page.evaluate("document.getElementById('descent').open = true")
+        page.locator("#gd-run").scroll_into_view_if_needed()
+        page.click("#gd-run")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#gd-curve tbody tr').length >= 3", timeout=15_000
+        )
+        page.wait_for_timeout(400)
+        assert page.locator("#gd-stop").is_enabled()  # still running
+        where = _in_view(page, "#gd-curve canvas")
+        assert where["seen"], where
+    finally:
+        context.close()

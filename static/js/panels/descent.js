@@ -9,7 +9,7 @@
 
 import * as api from '../core/api.js';
 import { fieldError } from './fields.js';
-import { Curve } from '../view/curve.js';
+import { Curve, follow as keepInView } from '../view/curve.js';
 import { fmt } from '../core/format.js';
 import { teacherName } from '../view/backward.js';
 import { appliedWeight, flipKernel, resolveWeight } from '../core/pipeline.js';
@@ -144,6 +144,7 @@ class Descent {
     const body = descentBody(s, input, weight, app.presets, { target, velocity: this.velocity, iterations });
     this.running = new AbortController();
     this.show(weight);
+    const view = keepInView($('gd-curve').closest('figure'));
     let last = null;
     // Each iteration's weights become the state only once the grids show the one
     // before, so the kernel, the output and the gradients always come from one
@@ -176,6 +177,7 @@ class Descent {
       await postStream('/api/descent/stream', body, (event, d) => {
         if (event === 'step') {
           if (!(d.iteration === 0 && this.curve.points.length)) this.curve.push(this.offset + d.iteration, [d.loss]);
+          view.grow();
           last = d;
           next = d;
           follow();
@@ -197,6 +199,7 @@ class Descent {
       }
     } finally {
       await shown(); // the last iteration on the grids before the run counts as over
+      view.stop();
       this.running = null;
       app.update({}, { history: 'replace', compute: false });
     }
