@@ -40,3 +40,35 @@ def test_the_player_stays_in_view_while_the_output_is(browser, server: str, size
         assert width <= size[0]  # nothing cut off sideways
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("size", [(390, 844), (360, 740)])
+def test_the_drawing_tools_sit_by_the_input_grid(browser, server: str, size) -> None:
+    """Clear, Invert, the flips, the shifts and the paint value are one set, just
+    above the input grid (the first grid), not down in the settings."""
+    from tests.browser.test_page import table, wait_cell
+
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(server + "/?lang=ru")
+        page.locator('table[aria-label^="Output"], table[aria-label^="Выход"]').first.wait_for(
+            state="attached"
+        )
+        assert page.locator("[data-tool]").count() == 8  # one set, not two copies
+        assert page.locator("#controls [data-tool], #controls #paint").count() == 0
+        grid = page.locator("#grids .fig-input").bounding_box()
+        for sel in ('[data-tool="clear"]', '[data-tool="right"]', "#paint"):
+            box = page.locator(sel).bounding_box()
+            assert box["y"] + box["height"] <= grid["y"], sel  # above the grid ...
+            assert grid["y"] - box["y"] < 160, (sel, box, grid)  # ... and next to it
+            assert box["x"] >= 0 and box["x"] + box["width"] <= size[0], sel
+        # They work from there (Russian labels).
+        page.get_by_role("button", name="Инвертировать").click()
+        name = page.locator("#grids table").first.get_attribute("aria-label")
+        wait_cell(page, name, 0, 0, "1")
+        page.get_by_role("button", name="Очистить").click()
+        wait_cell(page, name, 4, 4, "-1")
+        assert {v for row in table(page, name) for v in row} == {"-1"}
+    finally:
+        context.close()

@@ -7,7 +7,7 @@
  */
 
 import * as api from '../core/api.js';
-import { Curve } from '../view/curve.js';
+import { Curve, follow } from '../view/curve.js';
 import { setCell, strokeValue } from '../panels/editors.js';
 import { fmt } from '../core/format.js';
 import { applyTo, loadLocale, pageStrings, translator } from '../core/i18n.js';
@@ -301,6 +301,7 @@ async function train() {
   lossCurve.reset();
   accCurve.reset();
   $('progress').value = 0;
+  const view = follow($('curves'));
   const status = (text) => {
     $('train-status').textContent = text;
   };
@@ -314,6 +315,7 @@ async function train() {
         status(app.t('net.status.epoch', { e: d.epoch, n: d.epochs, loss: fmt(d.loss), acc: percent(d.accuracy), vacc: percent(d.validation_accuracy) }));
         app.learned = d.conv_weight;
         drawFilters();
+        view.grow();
       } else if (event === 'done') {
         app.trained = d.params;
         app.learned = d.params.conv_weight;
@@ -326,6 +328,7 @@ async function train() {
     if (e.name === 'AbortError') status(app.t('net.status.stopped'));
     else status(api.errorText(e, app.t));
   } finally {
+    view.stop();
     training = null;
     buttons();
     app.update({}, { history: false, sync: true, rebuild: false });

@@ -9,7 +9,7 @@
 
 import * as api from '../core/api.js';
 import { fieldError } from './fields.js';
-import { Curve } from '../view/curve.js';
+import { Curve, follow as keepInView } from '../view/curve.js';
 import { fmt } from '../core/format.js';
 import { teacherName } from '../view/backward.js';
 import { appliedWeight, flipKernel, resolveWeight } from '../core/pipeline.js';
@@ -144,29 +144,44 @@ class Descent {
     const body = descentBody(s, input, weight, app.presets, { target, velocity: this.velocity, iterations });
     this.running = new AbortController();
     this.show(weight);
+    const view = keepInView($('gd-curve').closest('figure'));
     let last = null;
-    let pending = false;
-    const refresh = () => {
-      if (pending) return;
-      pending = true;
-      requestAnimationFrame(() => {
-        pending = false;
-        app.update({}, { history: false });
+    // Each iteration's weights become the state only once the grids show the one
+    // before, so the kernel, the output and the gradients always come from one
+    // answer; a pace faster than the API answers skips to the newest iteration
+    // (a new state while an answer is on its way would make that answer stale,
+    // and at 40 ms a step the grids would never move before the end).
+    let next = null; // the newest step not yet shown
+    let showing = null; // the answer being waited for
+    const follow = () => {
+      if (showing || !next) return;
+      const d = next;
+      next = null;
+      app.update((st) => {
+        st.weight = s.flip ? flipKernel(d.weight) : d.weight;
+        if (d.bias) st.bias = d.bias;
+      }, { changed: null, history: false, rebuild: false, compute: false });
+      this.key = runKey(app.state);
+      showing = app.update({}, { history: false, rebuild: false }).finally(() => {
+        showing = null;
+        follow();
       });
+    };
+    const shown = async () => {
+      while (showing || next) {
+        follow();
+        await showing;
+      }
     };
     try {
       await postStream('/api/descent/stream', body, (event, d) => {
         if (event === 'step') {
           if (!(d.iteration === 0 && this.curve.points.length)) this.curve.push(this.offset + d.iteration, [d.loss]);
+          view.grow();
           last = d;
-          // Every iteration's weights become the state; the grids follow at frame rate.
-          app.update((st) => {
-            st.weight = s.flip ? flipKernel(d.weight) : d.weight;
-            if (d.bias) st.bias = d.bias;
-          }, { changed: null, history: false, rebuild: false, compute: false });
-          this.key = runKey(app.state);
+          next = d;
+          follow();
           this.status(app.t('bw.gd.status.running', { i: this.offset + d.iteration, loss: fmt(d.loss) }));
-          refresh();
         } else if (event === 'done') {
           this.velocity = { w: d.velocity, b: d.velocity_bias };
           this.offset += d.iterations;
@@ -183,6 +198,8 @@ class Descent {
         this.status(api.errorText(e, app.t));
       }
     } finally {
+      await shown(); // the last iteration on the grids before the run counts as over
+      view.stop();
       this.running = null;
       app.update({}, { history: 'replace', compute: false });
     }

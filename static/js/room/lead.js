@@ -76,7 +76,13 @@ export async function resume(session, opened = false) {
   const [L] = await Promise.all([strings(), loadCSS()]);
   const panel = Object.assign(document.createElement('section'), { className: 'room-panel', innerHTML: HTML });
   panel.setAttribute('aria-labelledby', 'room-title');
-  document.body.append(panel);
+  // In the flow under the page's header, so it covers neither the settings nor the
+  // player; where there is no header (an embed in a slide), a small foldable overlay.
+  const header = document.querySelector('body > header');
+  if (header) {
+    panel.classList.add('docked');
+    header.after(panel);
+  } else document.body.append(panel);
   room = { session, panel, big: null, L, lang: pageLang(), last: opened ? JSON.stringify(publishedView(location.pathname, location.search)) : '', timer: 0 };
   room.sender = new Latest(send);
   fill(panel);

@@ -73,6 +73,41 @@ export function tickLabel(v, log) {
 const INKS = [['#542788', []], ['#b35806', [6, 4]], ['#2d004b', [2, 3]], ['#7f3b08', [10, 3, 2, 3]]];
 
 /**
+ * Bring `el` (a chart, or the section of charts) into view as a run starts, unless
+ * it is already whole on screen (below a sticky bar: its scroll-margin-top); smooth unless the reader asked for less motion.
+ * Scroll anchoring keeps it there while the page above it redraws.
+ */
+export function reveal(el) {
+  const r = el.getBoundingClientRect();
+  const over = parseFloat(getComputedStyle(el).scrollMarginTop) || 0; // under a sticky bar
+  if (r.top >= over && r.bottom <= innerHeight) return;
+  const smooth = !matchMedia('(prefers-reduced-motion: reduce)').matches;
+  el.scrollIntoView({ block: r.height > innerHeight ? 'start' : 'nearest', behavior: smooth ? 'smooth' : 'auto' });
+}
+
+/**
+ * Keep `el` in view while a run grows it: revealed at the start and after each
+ * point (the maps above it redraw and may push it down), until the reader
+ * scrolls or types, after which the page leaves the scrolling to them.
+ * @returns {{grow: () => void, stop: () => void}}
+ */
+export function follow(el) {
+  let on = true;
+  const off = () => {
+    on = false;
+  };
+  const events = ['wheel', 'touchmove', 'keydown'];
+  for (const e of events) addEventListener(e, off, { passive: true });
+  reveal(el);
+  return {
+    grow: () => on && reveal(el),
+    stop: () => {
+      for (const e of events) removeEventListener(e, off);
+    },
+  };
+}
+
+/**
  * One chart: a canvas with one line per series, a legend, and a table of every
  * point (x, then each series), named for screen readers.
  */
