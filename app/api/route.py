@@ -104,7 +104,7 @@ class GuardedRoute(APIRoute):
                     f" ±3.4e38, which JSON cannot carry); scale {field} down"
                 )
                 item = api_error_item(
-                    field, message, "overflow", {"where": exc.where, "field": field}
+                    field, message, "overflow", {"where": exc.where, "scale_down": field}
                 )
                 raise HTTPException(422, detail=[item]) from None
 

@@ -144,7 +144,9 @@ CODES: dict[str, Code] = {
     "memory_over_limit": _c(
         "actual limit", "the computation would hold too much memory", "smaller input, fewer filters"
     ),
-    "overflow": _c("where field", "the answer overflows float32", "scale the named field down"),
+    "overflow": _c(
+        "where scale_down", "the answer overflows float32", "scale the named field down"
+    ),
     "stack_macs_over_limit": _c(
         "actual limit", "the stack's multiply-adds are too many", "fewer filters or layers"
     ),

@@ -214,7 +214,7 @@ def test_an_output_that_overflows_float32_is_a_422_not_a_null(client: TestClient
         " cannot carry); scale input down",
         "type": "overflow",
         "code": "overflow",
-        "ctx": {"where": "output", "field": "input"},
+        "ctx": {"where": "output", "scale_down": "input"},
     }
     body = {"input": [[1.0, 1.0], [1.0, 1.0]], "weight": [[3e38, 3e38], [3e38, 3e38]]}
     assert _only(client.post("/api/conv2d", json=body))["loc"] == ["weight"]

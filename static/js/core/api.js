@@ -35,24 +35,40 @@ export function parseProblems(body, status) {
   return [{ field: null, message: `HTTP ${status}` }];
 }
 
-/** Problem types the locales word only in general terms (no parameters to be precise with). */
-const GENERAL = new Set(['limit']);
+/** The field a problem names, in the page's words: `layers.2.weight` -> "weight" -> `apifield.weight`. */
+function fieldName(field, t) {
+  if (!field) return '';
+  const last = String(field).split('.').filter((x) => !/^\d+$/.test(x)).pop() || String(field);
+  const key = `apifield.${last}`;
+  const worded = t(key);
+  return worded === key ? last : worded;
+}
+
+/** A problem's parameters for its locale string: numbers grouped as the page's language groups them. */
+function wordedParams(ctx, t) {
+  const locale = t('apierr.numberLocale');
+  const out = {};
+  for (const [k, v] of Object.entries(ctx || {})) {
+    out[k] = typeof v === 'number' && Number.isFinite(v) ? v.toLocaleString(locale === 'apierr.numberLocale' ? undefined : locale) : v;
+  }
+  return out;
+}
 
 /**
- * A problem the API reported, in the page's language: its stable `type` and
- * parameters (`ctx`) worded by the locale (`apierr.<type>`); a type the locale
- * does not know is named by its field only, so a Russian page never shows the
- * server's English (English pages keep the server's own sentence).
+ * A problem the API reported, in the page's language: its stable `type` (the code
+ * of app/engine/errors.py CODES, or pydantic's own type) and parameters (`ctx`)
+ * worded by the locale (`apierr.<type>`, fix included). A type the locale does not
+ * know is named by its field only on a Russian page, so it never shows the
+ * server's English (an English page keeps the server's own sentence then).
  * @param {{field: string|null, message: string, type?: string|null, ctx?: object}} p
  * @param {(key: string, params?: object) => string} t
  */
 export function problemText(p, t) {
-  const field = p.field ?? '';
+  const field = fieldName(p.field, t);
   const key = `apierr.${p.type}`;
-  // A type the locale words only generally ("over the limit"): English keeps the server's precise sentence.
-  if (t('apierr.own') === 'server' && GENERAL.has(p.type)) return p.message;
-  const worded = p.type ? t(key, { field, ...p.ctx }) : key;
-  if (worded !== key) return worded;
+  const worded = p.type ? t(key, { ...wordedParams(p.ctx, t), field }) : key;
+  // Every placeholder filled: a problem whose ctx lacks a parameter falls through.
+  if (worded !== key && !/\{\w+\}/.test(worded)) return worded[0].toUpperCase() + worded.slice(1);
   if (t('apierr.own') === 'server') return p.message;
   return field ? t('apierr.field', { field }) : t('apierr.other');
 }
