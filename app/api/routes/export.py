@@ -131,7 +131,8 @@ def _scene(body: ExportRequest, gif_width: int | None = None) -> scene.Scene:
         raise LimitError(
             "input",
             f"the animation would draw {cells:,} cells for each of {built.out_shape[0]:,} output"
-            f" channels ({cells * built.out_shape[0]:,} cells), over the limit of {limits.MAX_GIF_DRAWN_CELLS:,} cells;"
+            f" channels ({cells * built.out_shape[0]:,} cells), over the limit of"
+            f" {limits.MAX_GIF_DRAWN_CELLS:,} cells;"
             " use fewer filters or a smaller input",
             code="gif_cells_over_limit",
             params={"actual": cells * built.out_shape[0], "limit": limits.MAX_GIF_DRAWN_CELLS},

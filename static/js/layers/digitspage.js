@@ -69,7 +69,7 @@ async function compute() {
     showError(null);
   } catch (e) {
     if (mine !== asked) return;
-    showError(e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
+    showError(api.errorText(e, app.t));
     return;
   }
   draw();
