@@ -74,7 +74,7 @@ function readKernelSide(app, id, show) {
   const axis = id === 'k-rows' ? 0 : 1;
   const most = axis ? max.cols : max.rows;
   if (v <= most) return v;
-  fieldError(id, app.t('prevent.kernelMax', { max: most, size: max.padded[axis], dilation: app.state.dilation[axis] }));
+  fieldError(id, app.t('prevent.kernelMax', { max: most, size: max.padded[axis] }));
   return null;
 }
 
@@ -83,7 +83,7 @@ function syncKernelMax(app, input) {
   const max = kernelMax(app.state, input[0].length, input[0][0].length);
   for (const [id, most, axis] of [['k-rows', max.rows, 0], ['k-cols', max.cols, 1]]) {
     $(id).max = String(most);
-    $(id).title = max.padded ? app.t('prevent.kernelMax', { max: most, size: max.padded[axis], dilation: app.state.dilation[axis] }) : '';
+    $(id).title = max.padded ? app.t('prevent.kernelMax', { max: most, size: max.padded[axis] }) : '';
   }
 }
 
