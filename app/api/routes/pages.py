@@ -73,8 +73,7 @@ def _page(
     embedded = {
         k: v
         for k, v in strings.items()
-        if not k.startswith(skip)
-        and (not k.startswith(LAZY_STRINGS) or k in EAGER_ERROR_STRINGS)
+        if not k.startswith(skip) and (not k.startswith(LAZY_STRINGS) or k in EAGER_ERROR_STRINGS)
     }
     rendered = templates.TemplateResponse(
         request,
