@@ -14,16 +14,35 @@ from app.engine.conv_transpose import ConvTranspose2dGeometry
 from app.engine.pool import Pool2dGeometry
 
 
-def _check(value: int, limit: int, field: str, what: str, fix: str) -> None:
+def _check(value: int, limit: int, field: str, what: str, fix: str, code: str) -> None:
     if value > limit:
-        raise LimitError(field, f"{what} would be {value:,}, over the limit of {limit:,}; {fix}")
+        raise LimitError(
+            field,
+            f"{what} would be {value:,}, over the limit of {limit:,}; {fix}",
+            code=code,
+            params={"actual": value, "limit": limit},
+        )
 
 
 def _check_channels(c_in: int, c_out: int) -> None:
     """The documented MAX_CHANNELS: a 1x1 kernel on a tiny input passes every other
     budget with thousands of filters, and a bias is capped at this length too."""
-    _check(c_in, limits.MAX_CHANNELS, "input", "the input channels", "use fewer channels")
-    _check(c_out, limits.MAX_CHANNELS, "weight", "the output channels", "use fewer filters")
+    _check(
+        c_in,
+        limits.MAX_CHANNELS,
+        "input",
+        "the input channels",
+        "use fewer channels",
+        "channels_over_limit",
+    )
+    _check(
+        c_out,
+        limits.MAX_CHANNELS,
+        "weight",
+        "the output channels",
+        "use fewer filters",
+        "filters_over_limit",
+    )
 
 
 # The full trace is the oracle; the answer's `geometry` describes every step at any size.
@@ -56,6 +75,7 @@ def conv2d_cost(g: Conv2dGeometry) -> tuple[int, int]:
         "input",
         "the output",
         "use a larger stride",
+        "output_over_limit",
     )
     _check(
         g.in_channels * kh * kw * cells,
@@ -63,9 +83,17 @@ def conv2d_cost(g: Conv2dGeometry) -> tuple[int, int]:
         "input",
         "the unfolded input (channels x kernel cells x output cells)",
         "use a smaller input, kernel or a larger stride",
+        "unfolded_over_limit",
     )
     steps, taps = g.out_channels * cells, g.window_size
-    _check(steps * taps, limits.MAX_MACS, "weight", "the multiply-adds", "use fewer filters")
+    _check(
+        steps * taps,
+        limits.MAX_MACS,
+        "weight",
+        "the multiply-adds",
+        "use fewer filters",
+        "macs_over_limit",
+    )
     return steps, taps
 
 
@@ -80,6 +108,7 @@ def conv_transpose2d_cost(g: ConvTranspose2dGeometry) -> tuple[int, int]:
         "input",
         "the output",
         "use a smaller stride",
+        "transpose_output_over_limit",
     )
     h, w = g.input_size
     _check(
@@ -88,9 +117,17 @@ def conv_transpose2d_cost(g: ConvTranspose2dGeometry) -> tuple[int, int]:
         "input",
         "the unfolded output (channels x kernel cells x input cells)",
         "use a smaller input or kernel",
+        "unfolded_over_limit",
     )
     steps, taps = g.out_channels * cells, g.in_channels // g.groups * kh * kw
-    _check(steps * taps, limits.MAX_MACS, "weight", "the multiply-adds", "use fewer filters")
+    _check(
+        steps * taps,
+        limits.MAX_MACS,
+        "weight",
+        "the multiply-adds",
+        "use fewer filters",
+        "macs_over_limit",
+    )
     return steps, taps
 
 
@@ -103,5 +140,6 @@ def pool2d_cost(channels: int, g: Pool2dGeometry) -> tuple[int, int]:
         "kernel_size",
         "the window reads (output cells x kernel cells)",
         "use a smaller kernel or a larger stride",
+        "pool_reads_over_limit",
     )
     return steps, taps

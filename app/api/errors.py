@@ -147,12 +147,27 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
     return JSONResponse(status_code=422, content=validation_error_body(list(exc.errors())))
 
 
+def engine_error_item(exc: EngineError) -> dict[str, Any]:
+    """One ``detail`` item for an engine (or limit) error: the English ``msg``, and
+    ``type`` and ``code`` (the same stable name, ``app.engine.errors.CODES``) with the
+    error's numbers in ``ctx``, for a client to word it in its own language."""
+    item: dict[str, Any] = {
+        "loc": [exc.field],
+        "msg": str(exc),
+        "type": exc.code,
+        "code": exc.code,
+        "ctx": dict(exc.params),
+    }
+    return item
+
+
+def api_error_item(loc: str, msg: str, code: str, ctx: dict[str, Any]) -> dict[str, Any]:
+    """A ``detail`` item for a 422 the API makes itself (overflow), shaped as the rest."""
+    return {"loc": [loc], "msg": msg, "type": code, "code": code, "ctx": ctx}
+
+
 async def _on_engine_error(request: Request, exc: EngineError) -> JSONResponse:
-    kind = exc.code or ("limit" if isinstance(exc, LimitError) else type(exc).__name__)
-    item: dict[str, Any] = {"loc": [exc.field], "msg": str(exc), "type": kind}
-    if exc.params:
-        item["ctx"] = exc.params
-    return JSONResponse(status_code=422, content={"detail": [item]})
+    return JSONResponse(status_code=422, content={"detail": [engine_error_item(exc)]})
 
 
 def _body_parse_message(exc: HTTPException) -> str | None:

@@ -52,6 +52,11 @@ def _mib(size: float) -> str:
     return f"{size / 2**20:,.0f} MiB"
 
 
+def _mib_number(size: float) -> int:
+    """Mebibytes, rounded: the number an error's ``ctx`` carries (``actual``, ``limit``)."""
+    return round(size / 2**20)
+
+
 def check_kernels(body: Any) -> None:
     """Every kernel within ``MAX_KERNEL_SIDE`` on each side, as pooling's kernel_size is."""
     side = limits.MAX_KERNEL_SIDE
@@ -64,6 +69,8 @@ def check_kernels(body: Any) -> None:
                     field,
                     f"{field} is a {kh}x{kw} kernel; kernels are at most {side}x{side}"
                     " (as pooling's kernel_size): use a smaller kernel",
+                    code="kernel_over_limit",
+                    params={"kernel_h": kh, "kernel_w": kw, "limit": side},
                 )
 
 
@@ -197,6 +204,8 @@ def check(body: Any, encoding: str = "json") -> None:
             "input",
             f"the answer would be about {_mib(answer)}, over the limit of"
             f" {_mib(limits.MAX_ANSWER_BYTES)}; {fix}",
+            code="answer_over_limit_base64" if encoding == "base64" else "answer_over_limit",
+            params={"actual": _mib_number(answer), "limit": _mib_number(limits.MAX_ANSWER_BYTES)},
         )
     memory = 4 * cost.tensors + max(4 * cost.work, answer)
     if memory > limits.MAX_REQUEST_BYTES:
@@ -205,4 +214,6 @@ def check(body: Any, encoding: str = "json") -> None:
             f"the computation would hold about {_mib(memory)} (its tensors, scratch and"
             f" answer), over the limit of {_mib(limits.MAX_REQUEST_BYTES)}; send a smaller"
             " input, fewer filters or a larger stride",
+            code="memory_over_limit",
+            params={"actual": _mib_number(memory), "limit": _mib_number(limits.MAX_REQUEST_BYTES)},
         )

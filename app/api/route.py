@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.api import json_body, limits, request_budget
-from app.api.errors import LimitError, validation_error_body
+from app.api.errors import api_error_item, engine_error_item, validation_error_body
 from app.api.responses import NonFiniteAnswer
 from app.engine.errors import EngineError
 
@@ -47,10 +47,7 @@ def _parse_and_validate(body: bytes, route: APIRoute, encoding: str) -> Any:
     try:
         request_budget.check(model, encoding)
     except EngineError as exc:  # answered as app.api.errors answers it from a route
-        kind = "limit" if isinstance(exc, LimitError) else type(exc).__name__
-        raise HTTPException(
-            422, detail=[{"loc": [exc.field], "msg": str(exc), "type": kind}]
-        ) from None
+        raise HTTPException(422, detail=[engine_error_item(exc)]) from None
     return model
 
 
@@ -106,8 +103,9 @@ class GuardedRoute(APIRoute):
                     f"the answer's {exc.where} overflows float32 (a number beyond"
                     f" ±3.4e38, which JSON cannot carry); scale {field} down"
                 )
-                raise HTTPException(
-                    422, detail=[{"loc": [field], "msg": message, "type": "overflow"}]
-                ) from None
+                item = api_error_item(
+                    field, message, "overflow", {"where": exc.where, "scale_down": field}
+                )
+                raise HTTPException(422, detail=[item]) from None
 
         return guarded

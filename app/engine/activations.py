@@ -44,6 +44,7 @@ def _slope(negative_slope: float) -> np.float32:
         raise ParameterError(
             "negative_slope",
             f"must be a finite number, got {negative_slope!r}; PyTorch's default is 0.01",
+            code="not_finite",
         )
     return np.float32(negative_slope)
 
@@ -221,14 +222,19 @@ def _lookup(name: str, kw: dict[str, object]) -> tuple[Activation, Activation]:
     """The pair for ``name``; a ParameterError for an unknown name or keyword."""
     if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ParameterError(
-            "function", f"unknown activation {name!r}; use one of {', '.join(ACTIVATIONS)}"
+            "function",
+            f"unknown activation {name!r}; use one of {', '.join(ACTIVATIONS)}",
+            code="unknown_choice",
+            params={"choices": ", ".join(ACTIVATIONS)},
         )
     pair = ACTIVATIONS[name]
     accepted = list(inspect.signature(pair[0]).parameters)[1:]
     for key in kw:
         if key not in accepted:
             takes = f"takes only {', '.join(accepted)}" if accepted else "takes no parameters"
-            raise ParameterError(key, f"{name} {takes}; remove {key}")
+            raise ParameterError(
+                key, f"{name} {takes}; remove {key}", code="unused_parameter", params={"by": name}
+            )
     return pair
 
 

@@ -35,18 +35,27 @@ class Padding2d(NamedTuple):
 def pair(value: IntOrPair, name: str, *, minimum: int = 1) -> tuple[int, int]:
     """``3 -> (3, 3)``; ``(2, 1) -> (2, 1)``; rejects values below ``minimum``."""
     if isinstance(value, bool):
-        raise ParameterError(name, "must be an integer or a pair of integers, not a boolean")
+        raise ParameterError(
+            name, "must be an integer or a pair of integers, not a boolean", code="not_integer"
+        )
     if isinstance(value, int):
         result = (value, value)
     elif isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2:
         result = (value[0], value[1])
     else:
-        raise ParameterError(name, f"must be an integer or a pair of integers, got {value!r}")
+        raise ParameterError(
+            name, f"must be an integer or a pair of integers, got {value!r}", code="not_integer"
+        )
     for v in result:
         if not isinstance(v, int) or isinstance(v, bool):
-            raise ParameterError(name, f"must hold integers, got {v!r}")
+            raise ParameterError(name, f"must hold integers, got {v!r}", code="not_integer")
         if v < minimum:
-            raise ParameterError(name, f"must be at least {minimum}, got {v}")
+            raise ParameterError(
+                name,
+                f"must be at least {minimum}, got {v}",
+                code="at_least",
+                params={"min": minimum, "actual": v},
+            )
     return result
 
 
@@ -78,13 +87,20 @@ def resolve_padding(
             cols = dilation[1] * (kernel_size[1] - 1)
             return Padding2d(rows // 2, rows - rows // 2, cols // 2, cols - cols // 2)
         raise ParameterError(
-            "padding", f"unknown padding {padding!r}; use an integer, a pair, 'same' or 'valid'"
+            "padding",
+            f"unknown padding {padding!r}; use an integer, a pair, 'same' or 'valid'",
+            code="unknown_choice",
+            params={"choices": "same, valid"},
         )
     if isinstance(padding, Sequence) and not isinstance(padding, str) and len(padding) == 4:
         values = list(padding)
         for v in values:
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                raise ParameterError("padding", f"must hold non-negative integers, got {padding!r}")
+                raise ParameterError(
+                    "padding",
+                    f"must hold non-negative integers, got {padding!r}",
+                    code="not_integer",
+                )
         left, right, top, bottom = values
         return Padding2d(top, bottom, left, right)
     ph, pw = pair(padding, "padding", minimum=0)

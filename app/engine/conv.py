@@ -66,6 +66,8 @@ def check_made_for(field: str, shape: tuple[int, ...], expected: tuple[int, ...]
             field,
             f"has shape {shape_text(shape)} but the geometry was made for"
             f" {shape_text(expected)}; build the geometry from these tensors",
+            code="wrong_shape",
+            params={"expected": shape_text(expected), "actual": shape_text(shape)},
         )
 
 
@@ -242,12 +244,16 @@ def _prepare(
         raise ParameterError(
             "groups",
             f"groups={groups} must divide the input's {c_in} channels; use a divisor of {c_in}",
+            code="groups_divide_input",
+            params={"groups": groups, "channels": c_in},
         )
     if c_out % groups:
         raise ParameterError(
             "groups",
             f"groups={groups} must divide the weight's {c_out} output channels (weight.shape[0]);"
             f" use a divisor of {c_out}",
+            code="groups_divide_output",
+            params={"groups": groups, "channels": c_out},
         )
     if c_per_group * groups != c_in:
         if weight_2d:
@@ -262,10 +268,17 @@ def _prepare(
             f"reads {c_per_group} channel(s) per group (weight.shape[1]), so with groups={groups}"
             f" it needs an input of {c_per_group * groups} channel(s), but the input has {c_in};"
             f" {hint}",
+            code="channels_mismatch",
+            params={"needed": c_per_group * groups, "actual": c_in},
         )
     b = as_bias(bias, c_out, "bias", dtype)
     if reduce not in REDUCTIONS:
-        raise ParameterError("reduce", f"unknown reduce {reduce!r}; use 'sum' or 'mean'")
+        raise ParameterError(
+            "reduce",
+            f"unknown reduce {reduce!r}; use 'sum' or 'mean'",
+            code="unknown_choice",
+            params={"choices": "sum, mean"},
+        )
     pad = resolve_padding(params.padding, (kh, kw), dilation_hw, stride_hw)
     check_padding_mode(padding_mode, pad, h, wd)
     padded = (h + pad.top + pad.bottom, wd + pad.left + pad.right)

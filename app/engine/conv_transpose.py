@@ -107,6 +107,7 @@ def _padding_pair(padding: IntOrPair) -> tuple[int, int]:
             "padding",
             f"conv_transpose2d takes an integer or a pair (pH, pW) as PyTorch does, got"
             f" {padding!r}; 'same', 'valid' and 4-value padding exist only for conv2d",
+            code="padding_form",
         )
     return pair(padding, "padding", minimum=0)
 
@@ -136,6 +137,8 @@ def _prepare(
         raise ParameterError(
             "groups",
             f"groups={groups} must divide the input's {c_in} channels; use a divisor of {c_in}",
+            code="groups_divide_input",
+            params={"groups": groups, "channels": c_in},
         )
     if w_in != c_in:
         if weight_2d:
@@ -149,6 +152,8 @@ def _prepare(
             "weight",
             f"a transposed convolution's weight is laid out (C_in, C_out/groups, kH, kW), so its"
             f" first axis ({w_in}) must equal the input's {c_in} channel(s); {hint}",
+            code="channels_mismatch",
+            params={"needed": w_in, "actual": c_in},
         )
     c_out = out_per_group * groups
     b = as_bias(bias, c_out, "bias", dtype)
@@ -158,6 +163,8 @@ def _prepare(
                 "output_padding",
                 f"{op} along {axis} must be smaller than the stride ({s}) or the dilation ({d});"
                 f" use output_padding of at most {max(s, d) - 1}",
+                code="output_padding_too_large",
+                params={"max": max(s, d) - 1},
             )
     out = (
         conv_transpose_output_size(
@@ -172,6 +179,8 @@ def _prepare(
             "padding",
             f"cuts more than the whole result: the output would be {out[0]}x{out[1]};"
             " use less padding, or a larger kernel, stride or dilation",
+            code="transpose_padding_too_large",
+            params={"rows": out[0], "cols": out[1]},
         )
     geometry = ConvTranspose2dGeometry(
         in_channels=c_in,

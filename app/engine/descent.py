@@ -125,7 +125,7 @@ def conv_problem(
     """
     settings = settings or Conv2dParams()
     if not inputs:
-        raise ShapeError("inputs", "give at least one input")
+        raise ShapeError("inputs", "give at least one input", code="no_inputs")
     xs = tuple(as_array(x, "inputs", np.float32) for x in inputs)
     w = as_array(weight, "weight", np.float32)
     geometries = tuple(settings.geometry(x, w) for x in xs)
@@ -133,12 +133,18 @@ def conv_problem(
     if loss == "sum":
         return ConvProblem(xs, "sum", None, settings, geometries)
     if loss != "mse":
-        raise ParameterError("loss", f"unknown loss {loss!r}; use 'mse' or 'sum'")
+        raise ParameterError(
+            "loss",
+            f"unknown loss {loss!r}; use 'mse' or 'sum'",
+            code="unknown_choice",
+            params={"choices": "mse, sum"},
+        )
     if (targets is None) == (teacher_weight is None):
         raise ParameterError(
             "targets",
             "the mse loss needs either targets (one map per input) or a teacher_weight"
             " whose outputs are the targets, not both",
+            code="needs_one_target",
         )
     if teacher_weight is not None:
         teacher = as_array(teacher_weight, "teacher_weight", np.float32)
@@ -149,7 +155,10 @@ def conv_problem(
     assert targets is not None
     if len(targets) != len(xs):
         raise ShapeError(
-            "targets", f"has {len(targets)} maps for {len(xs)} inputs; give one target per input"
+            "targets",
+            f"has {len(targets)} maps for {len(xs)} inputs; give one target per input",
+            code="count_mismatch",
+            params={"given": len(targets), "needed": len(xs)},
         )
     ts = tuple(as_array(t, "targets", np.float32) for t in targets)
     for k, (t, shape) in enumerate(zip(ts, shapes, strict=True)):
@@ -223,11 +232,26 @@ def _finite(*arrays: np.ndarray | float | None) -> bool:
 
 def _check_hyper(lr: float, momentum: float, max_iterations: int) -> None:
     if not (np.isfinite(lr) and lr > 0):
-        raise ParameterError("lr", f"must be a positive number, got {lr!r}; try 0.1")
+        raise ParameterError(
+            "lr",
+            f"must be a positive number, got {lr!r}; try 0.1",
+            code="positive",
+            params={"actual": float(lr)},
+        )
     if not (0 <= momentum < 1):
-        raise ParameterError("momentum", f"must be in [0, 1), got {momentum!r}; 0 turns it off")
+        raise ParameterError(
+            "momentum",
+            f"must be in [0, 1), got {momentum!r}; 0 turns it off",
+            code="in_range_open",
+            params={"min": 0, "max": 1, "actual": float(momentum)},
+        )
     if max_iterations < 0:
-        raise ParameterError("max_iterations", f"must be at least 0, got {max_iterations}")
+        raise ParameterError(
+            "max_iterations",
+            f"must be at least 0, got {max_iterations}",
+            code="at_least",
+            params={"min": 0, "actual": max_iterations},
+        )
 
 
 def descend(
@@ -288,7 +312,9 @@ def descend(
         loss, gw, gb = problem.evaluate(w, b)
     if not _finite(loss, gw, gb):
         raise ParameterError(
-            "weight", "the starting weight already gives a non-finite loss; use smaller numbers"
+            "weight",
+            "the starting weight already gives a non-finite loss; use smaller numbers",
+            code="non_finite_loss",
         )
     iteration = 0
     while True:

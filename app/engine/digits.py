@@ -154,10 +154,18 @@ def as_pictures(x: ArrayLike) -> np.ndarray:
         a = a[None]
     if a.ndim != 3 or a.shape[1:] != (SIDE, SIDE):
         raise ShapeError(
-            "input", f"must be an 8x8 picture (or a batch of them), got {shape_text(a.shape)}"
+            "input",
+            f"must be an 8x8 picture (or a batch of them), got {shape_text(a.shape)}",
+            code="wrong_shape",
+            params={"expected": "(8, 8) | (B, 8, 8)", "actual": shape_text(a.shape)},
         )
     if a.min() < 0 or a.max() > COUNT_MAX:
-        raise ShapeError("input", "holds counts 0..16 (inked pixels of each 4x4 block)")
+        raise ShapeError(
+            "input",
+            "holds counts 0..16 (inked pixels of each 4x4 block)",
+            code="values_in_range",
+            params={"min": 0, "max": COUNT_MAX},
+        )
     return a[:, None]
 
 
@@ -255,7 +263,7 @@ def _draw(strokes: list[list[tuple[float, float]]], pen: float) -> np.ndarray:
         return bitmap
     xy = np.asarray(points, dtype=np.float64)
     if not np.isfinite(xy).all():
-        raise ShapeError("strokes", "points must be finite numbers")
+        raise ShapeError("strokes", "points must be finite numbers", code="not_finite")
     lo, hi = xy.min(axis=0), xy.max(axis=0)
     span = hi - lo
     inner = BITMAP - pen  # the pen's half width on each side stays inside the box

@@ -44,10 +44,18 @@ def draw_glyph(kind: str, side: int, top: int, left: int, size: int = 9) -> np.n
         and ``draw_glyph("O", 7, 1, 1)`` the preset O.
     """
     if kind not in ("X", "O"):
-        raise ParameterError("kind", f"unknown glyph {kind!r}; use 'X' or 'O'")
+        raise ParameterError(
+            "kind",
+            f"unknown glyph {kind!r}; use 'X' or 'O'",
+            code="unknown_choice",
+            params={"choices": "X, O"},
+        )
     if not 3 <= side <= size or not (0 <= top <= size - side and 0 <= left <= size - side):
         raise ParameterError(
-            "sides", f"a {side}-cell glyph at ({top}, {left}) does not fit a {size}x{size} grid"
+            "sides",
+            f"a {side}-cell glyph at ({top}, {left}) does not fit a {size}x{size} grid",
+            code="glyph_does_not_fit",
+            params={"side": side, "size": size},
         )
     grid = -np.ones((size, size), dtype=np.float32)
     i = np.arange(side)
@@ -90,13 +98,33 @@ def shift_glyph(glyph: np.ndarray, dy: int, dx: int, fill: float | None = None) 
 
 def _check(count: int, noise: float, max_shift: int, sides: Sequence[int], size: int) -> None:
     if count < 1:
-        raise ParameterError("samples", f"must be at least 1, got {count}")
+        raise ParameterError(
+            "samples",
+            f"must be at least 1, got {count}",
+            code="at_least",
+            params={"min": 1, "actual": count},
+        )
     if not 0 <= noise <= 0.5:
-        raise ParameterError("noise", f"must be in [0, 0.5] (a flip probability), got {noise}")
+        raise ParameterError(
+            "noise",
+            f"must be in [0, 0.5] (a flip probability), got {noise}",
+            code="in_range",
+            params={"min": 0, "max": 0.5, "actual": float(noise)},
+        )
     if max_shift < 0:
-        raise ParameterError("max_shift", f"must be at least 0, got {max_shift}")
+        raise ParameterError(
+            "max_shift",
+            f"must be at least 0, got {max_shift}",
+            code="at_least",
+            params={"min": 0, "actual": max_shift},
+        )
     if not sides or any(not 3 <= s <= size for s in sides):
-        raise ParameterError("sides", f"each side must be in 3..{size}, got {list(sides)}")
+        raise ParameterError(
+            "sides",
+            f"each side must be in 3..{size}, got {list(sides)}",
+            code="in_range",
+            params={"min": 3, "max": size, "actual": str(list(sides))[:40]},
+        )
 
 
 def generate(

@@ -17,20 +17,33 @@ from app.engine.tensors import as_array, shape_text
 
 def _check(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> None:
     if weight.ndim != 2:
-        raise ShapeError("weight", f"must have shape (F_out, F_in), got {shape_text(weight.shape)}")
+        raise ShapeError(
+            "weight",
+            f"must have shape (F_out, F_in), got {shape_text(weight.shape)}",
+            code="wrong_shape",
+            params={"expected": "(F_out, F_in)", "actual": shape_text(weight.shape)},
+        )
     if x.ndim != 2:
         raise ShapeError(
-            "input", f"must have shape (B, F_in), got {shape_text(x.shape)}; flatten it first"
+            "input",
+            f"must have shape (B, F_in), got {shape_text(x.shape)}; flatten it first",
+            code="wrong_shape",
+            params={"expected": "(B, F_in)", "actual": shape_text(x.shape)},
         )
     if x.shape[1] != weight.shape[1]:
         raise ShapeError(
             "weight",
             f"takes {weight.shape[1]} features but the input has {x.shape[1]};"
             f" use a weight of shape ({weight.shape[0]}, {x.shape[1]})",
+            code="features_mismatch",
+            params={"needed": int(weight.shape[1]), "actual": int(x.shape[1])},
         )
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ShapeError(
-            "bias", f"must have shape ({weight.shape[0]},), got {shape_text(bias.shape)}"
+            "bias",
+            f"must have shape ({weight.shape[0]},), got {shape_text(bias.shape)}",
+            code="wrong_shape",
+            params={"expected": f"({weight.shape[0]},)", "actual": shape_text(bias.shape)},
         )
 
 
@@ -85,6 +98,8 @@ def linear_backward(
         raise ShapeError(
             "grad_output",
             f"must have shape ({x.shape[0]}, {w.shape[0]}), got {shape_text(g.shape)}",
+            code="wrong_shape",
+            params={"expected": f"({x.shape[0]}, {w.shape[0]})", "actual": shape_text(g.shape)},
         )
     grad_bias = g.sum(axis=0) if has_bias else None
     return g @ w, g.T @ x, grad_bias

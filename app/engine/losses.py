@@ -104,11 +104,20 @@ def loss_and_grad(
     """
     if kind == "mse":
         if target is None:
-            raise ParameterError("target", "the mse loss needs a target shaped like the output")
+            raise ParameterError(
+                "target",
+                "the mse loss needs a target shaped like the output",
+                code="needs_one_target",
+            )
         return mse(output, target), mse_backward(output, target)
     if kind == "sum":
         return sum_loss(output), sum_loss_backward(output)
-    raise ParameterError("loss", f"unknown loss {kind!r}; use one of {', '.join(LOSSES)}")
+    raise ParameterError(
+        "loss",
+        f"unknown loss {kind!r}; use one of {', '.join(LOSSES)}",
+        code="unknown_choice",
+        params={"choices": ", ".join(LOSSES)},
+    )
 
 
 # --------------------------------------------------------------------------- classification
@@ -140,15 +149,26 @@ def _labels(logits: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.ndarra
     z = as_array(logits, "logits", np.float64)
     if z.ndim != 2:
         raise ShapeError(
-            "logits", f"must have shape (N, K), got {shape_text(z.shape)}; add the batch axis"
+            "logits",
+            f"must have shape (N, K), got {shape_text(z.shape)}; add the batch axis",
+            code="wrong_shape",
+            params={"expected": "(N, K)", "actual": shape_text(z.shape)},
         )
     y = np.asarray(labels)
     if y.shape != (z.shape[0],) or not np.issubdtype(y.dtype, np.integer):
         raise ShapeError(
-            "labels", f"must be {z.shape[0]} integer class numbers, one per row of logits"
+            "labels",
+            f"must be {z.shape[0]} integer class numbers, one per row of logits",
+            code="count_mismatch",
+            params={"given": int(y.size), "needed": int(z.shape[0])},
         )
     if y.min() < 0 or y.max() >= z.shape[1]:
-        raise ParameterError("labels", f"class numbers must lie in 0..{z.shape[1] - 1}")
+        raise ParameterError(
+            "labels",
+            f"class numbers must lie in 0..{z.shape[1] - 1}",
+            code="values_in_range",
+            params={"min": 0, "max": int(z.shape[1]) - 1},
+        )
     return z, y.astype(np.int64)
 
 

@@ -17,7 +17,9 @@ from app.engine.errors import ParameterError
 
 def _positive(value: float, name: str) -> float:
     if not value > 0:
-        raise ParameterError(name, f"must be > 0, got {value!r}")
+        raise ParameterError(
+            name, f"must be > 0, got {value!r}", code="positive", params={"actual": float(value)}
+        )
     return float(value)
 
 
@@ -33,7 +35,12 @@ class SGD:
     def __post_init__(self) -> None:
         _positive(self.lr, "lr")
         if not 0 <= self.momentum < 1:
-            raise ParameterError("momentum", f"must lie in [0, 1), got {self.momentum!r}")
+            raise ParameterError(
+                "momentum",
+                f"must lie in [0, 1), got {self.momentum!r}",
+                code="in_range_open",
+                params={"min": 0, "max": 1, "actual": float(self.momentum)},
+            )
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> list[np.ndarray]:
         if self.momentum == 0:
@@ -74,7 +81,12 @@ class Adam:
         _positive(self.lr, "lr")
         _positive(self.eps, "eps")
         if not all(0 <= b < 1 for b in self.betas):
-            raise ParameterError("betas", f"must each lie in [0, 1), got {self.betas!r}")
+            raise ParameterError(
+                "betas",
+                f"must each lie in [0, 1), got {self.betas!r}",
+                code="in_range_open",
+                params={"min": 0, "max": 1, "actual": str(self.betas)[:40]},
+            )
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> list[np.ndarray]:
         b1, b2 = self.betas

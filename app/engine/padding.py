@@ -21,7 +21,10 @@ def check_padding_mode(mode: str, padding: Padding2d, height: int, width: int) -
     """Reject unknown modes and paddings a mode cannot produce (as PyTorch does)."""
     if mode not in PADDING_MODES:
         raise ParameterError(
-            "padding_mode", f"unknown mode {mode!r}; use one of {', '.join(PADDING_MODES)}"
+            "padding_mode",
+            f"unknown mode {mode!r}; use one of {', '.join(PADDING_MODES)}",
+            code="unknown_choice",
+            params={"choices": ", ".join(PADDING_MODES)},
         )
     if mode == "reflect" and (
         max(padding.top, padding.bottom) >= height or max(padding.left, padding.right) >= width
@@ -30,6 +33,8 @@ def check_padding_mode(mode: str, padding: Padding2d, height: int, width: int) -
             "padding",
             f"reflect padding must be smaller than the input ({height}x{width}); use at most"
             f" {height - 1} rows and {width - 1} columns, or another padding_mode",
+            code="reflect_padding_too_large",
+            params={"rows": height, "cols": width, "max_h": height - 1, "max_w": width - 1},
         )
     if mode == "circular" and (
         max(padding.top, padding.bottom) > height or max(padding.left, padding.right) > width
@@ -38,6 +43,8 @@ def check_padding_mode(mode: str, padding: Padding2d, height: int, width: int) -
             "padding",
             f"circular padding must be at most the input size ({height}x{width}); use at most"
             f" {height} rows and {width} columns, or another padding_mode",
+            code="circular_padding_too_large",
+            params={"rows": height, "cols": width},
         )
 
 

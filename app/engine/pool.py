@@ -112,13 +112,18 @@ class Pool2dGeometry(NamedTuple):
                 "input",
                 f"is {x.shape[1]}x{x.shape[2]} but the geometry was made for"
                 f" {self.size[0]}x{self.size[1]}; build the geometry from this input",
+                code="wrong_shape",
+                params={
+                    "expected": f"{self.size[0]}x{self.size[1]}",
+                    "actual": f"{x.shape[1]}x{x.shape[2]}",
+                },
             )
         return x, was_2d
 
 
 def _check_flag(value: object, field: str) -> bool:
     if not isinstance(value, bool | np.bool_):
-        raise ParameterError(field, f"must be true or false, got {value!r}")
+        raise ParameterError(field, f"must be true or false, got {value!r}", code="not_boolean")
     return bool(value)
 
 
@@ -146,6 +151,8 @@ def _resolve(
                 f"pad should be at most half of the kernel size, but padding along {_AXES[a]} is"
                 f" {pad[a]} for kernel_size {kernel[a]}; use padding <= {kernel[a] // 2}{note}"
                 f" or a kernel_size of at least {2 * pad[a]}",
+                code="pool_padding_over_half",
+                params={"padding": pad[a], "kernel": kernel[a], "max": kernel[a] // 2},
             )
     out = tuple(
         pool_output_size(size[a], kernel[a], steps[a], pad[a], dil[a], ceil) for a in (0, 1)
@@ -160,6 +167,8 @@ def _resolve(
             f" {size[a] + 2 * pad[a]}, so"
             f" {pool_formula(size[a], kernel[a], steps[a], pad[a], dil[a], ceil, _AXES[a])};"
             " use a larger input, more padding, or a smaller kernel_size or dilation",
+            code="pool_input_too_small",
+            params={"span": span, "padded": size[a] + 2 * pad[a]},
         )
     geometry = Pool2dGeometry(kernel, steps, pad, dil, ceil, size, out)  # type: ignore[arg-type]
     for a in (0, 1):
@@ -174,6 +183,7 @@ def _resolve(
                 f" padding (input {'rows' if a == 0 else 'columns'} {taps[o].tolist()}, the input"
                 f" has 0..{size[a] - 1}), where PyTorch returns -inf and an index outside the"
                 " input; use a smaller dilation or padding, or a larger input",
+                code="pool_window_in_padding",
             )
     return geometry
 
@@ -212,6 +222,8 @@ def _input_shape(input_shape: tuple[int, ...]) -> tuple[tuple[int, int, int], bo
             "input",
             f"input_shape must be (C, H, W) or (H, W) with positive sizes, got {shape!r};"
             " pass the shape of the forward pass's input",
+            code="wrong_shape",
+            params={"expected": "(C, H, W) | (H, W)", "actual": str(shape)[:40]},
         )
     dims = tuple(int(s) for s in shape)
     if len(dims) == 2:
@@ -230,6 +242,8 @@ def _grad_output(
             "grad_output",
             f"has shape {shape_text(grad.shape)} but the pooled output has shape"
             f" {shape_text(expected)}; give one gradient per output cell",
+            code="wrong_shape",
+            params={"expected": shape_text(expected), "actual": shape_text(grad.shape)},
         )
     return grad.reshape(channels, *out)
 
@@ -406,7 +420,11 @@ def max_pool2d_backward(
     (c, h, w), was_2d = _input_shape(input_shape)
     index = as_array(indices, "indices", None)
     if not np.issubdtype(index.dtype, np.integer):
-        raise ParameterError("indices", "must hold integers; pass the indices max_pool2d returned")
+        raise ParameterError(
+            "indices",
+            "must hold integers; pass the indices max_pool2d returned",
+            code="not_integer",
+        )
     rank = 2 if was_2d else 3
     if index.ndim != rank or (not was_2d and index.shape[0] != c):
         expected = "(H_out, W_out)" if was_2d else f"({c}, H_out, W_out)"
@@ -415,6 +433,8 @@ def max_pool2d_backward(
             f"has shape {shape_text(index.shape)} but an input of shape"
             f" {shape_text(tuple(input_shape))} pools to {expected}; pass the indices"
             " max_pool2d returned for this input",
+            code="wrong_shape",
+            params={"expected": expected, "actual": shape_text(index.shape)},
         )
     # One cheap pass rules out what np.add.at would not catch: negative indices, which
     # it would count from the end, and unsigned ones too large to be intp. Indices past
@@ -478,6 +498,8 @@ def _check_indices(index: np.ndarray, size: int) -> None:
             "indices",
             f"holds {int(index[bad].flat[0])}, outside the input's flat range 0..{size - 1};"
             " pass the indices max_pool2d returned for this input",
+            code="index_out_of_range",
+            params={"max": size - 1},
         )
 
 

@@ -149,7 +149,7 @@ PARAMETRISED = (Conv2d, Linear)
 
 def _named(index: int, exc: EngineError) -> EngineError:
     """The error with the layer's index in its field: ``layers.2.weight``."""
-    return type(exc)(f"layers.{index}.{exc.field}", exc.message)
+    return exc.renamed(f"layers.{index}.{exc.field}")
 
 
 def _spatial(x: np.ndarray, index: int, layer: Layer) -> tuple[int, int, int, int]:
@@ -158,6 +158,8 @@ def _spatial(x: np.ndarray, index: int, layer: Layer) -> tuple[int, int, int, in
             f"layers.{index}",
             f"{layer.kind} needs maps (B, C, H, W) but the layer before gives"
             f" {shape_text(x.shape[1:])} per sample; move it before the flatten",
+            code="needs_maps",
+            params={"layer": layer.kind, "shape": shape_text(x.shape[1:])},
         )
     b, c, h, w = x.shape
     return b, c, h, w
@@ -288,6 +290,8 @@ def backward(layers: list[Layer], fwd: Forward, grad_output: ArrayLike) -> Backw
         raise ShapeError(
             "grad_output",
             f"must have shape {shape_text(fwd.output.shape)}, got {shape_text(g.shape)}",
+            code="wrong_shape",
+            params={"expected": shape_text(fwd.output.shape), "actual": shape_text(g.shape)},
         )
     n = len(layers)
     grad_outputs: list[np.ndarray] = [g] * n
@@ -336,6 +340,8 @@ def plan(layers: list[Layer], input_shape: tuple[int, ...]) -> list[LayerPlan]:
                     "type",
                     f"{layer.kind} needs maps (C, H, W) but the layer before gives"
                     f" {shape_text(shape)}; move it before the flatten",
+                    code="needs_maps",
+                    params={"layer": layer.kind, "shape": shape_text(shape)},
                 )
             if isinstance(layer, Conv2d):
                 geo = conv.conv2d_geometry(
@@ -352,7 +358,10 @@ def plan(layers: list[Layer], input_shape: tuple[int, ...]) -> list[LayerPlan]:
                     geometry = pool._resolve(shape[1:], dilation=dilation, **kw)  # type: ignore[arg-type]
                 except ShapeError as exc:  # the window does not fit what is left
                     raise ShapeError(
-                        "kernel_size", f"the pooling leaves nothing: the input {exc.message}"
+                        "kernel_size",
+                        f"the pooling leaves nothing: the input {exc.message}",
+                        code=exc.code,
+                        params=exc.params,
                     ) from exc
                 new = (shape[0], *geometry.out)  # type: ignore[attr-defined]
             elif isinstance(layer, Flatten):
@@ -363,6 +372,11 @@ def plan(layers: list[Layer], input_shape: tuple[int, ...]) -> list[LayerPlan]:
                         "weight",
                         f"must have shape (F_out, {int(np.prod(shape))}) to read the"
                         f" {shape_text(shape)} before it (flatten first)",
+                        code="features_mismatch",
+                        params={
+                            "needed": int(layer.weight.shape[1]),
+                            "actual": int(np.prod(shape)),
+                        },
                     )
                 new = (int(layer.weight.shape[0]),)
                 macs = int(layer.weight.size)

@@ -39,7 +39,7 @@ def _layer(name: str) -> Iterator[None]:
     try:
         yield
     except EngineError as exc:
-        raise type(exc)(f"{name}.{exc.field}", exc.message) from exc
+        raise exc.renamed(f"{name}.{exc.field}") from exc
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,12 @@ class PoolSpec:
     def geometry(self, input_shape: tuple[int, ...]) -> pool.Pool2dGeometry:
         """Check these settings against the pooling input's shape (avg pools undilated)."""
         if self.kind not in ("max", "avg"):
-            raise ParameterError("pool.kind", f"unknown pooling {self.kind!r}; use 'max' or 'avg'")
+            raise ParameterError(
+                "pool.kind",
+                f"unknown pooling {self.kind!r}; use 'max' or 'avg'",
+                code="unknown_choice",
+                params={"choices": "max, avg"},
+            )
         dilation = self.dilation if self.kind == "max" else 1
         with _layer("pool"):
             return pool.pool2d_geometry(
@@ -247,13 +252,27 @@ def stack_loss(
     given = {"target": target, "teacher_weight": teacher_weight, "grad_output": grad_output}
     allowed = {"mse": ("target", "teacher_weight"), "sum": (), "grad_output": ("grad_output",)}
     if loss not in allowed:
-        raise ParameterError("loss", f"unknown loss {loss!r}; use one of {', '.join(allowed)}")
+        raise ParameterError(
+            "loss",
+            f"unknown loss {loss!r}; use one of {', '.join(allowed)}",
+            code="unknown_choice",
+            params={"choices": ", ".join(allowed)},
+        )
     for name, value in given.items():
         if value is not None and name not in allowed[loss]:
-            raise ParameterError(name, f"is not used by the {loss!r} loss; remove it")
+            raise ParameterError(
+                name,
+                f"is not used by the {loss!r} loss; remove it",
+                code="unused_parameter",
+                params={"by": loss},
+            )
     if loss == "grad_output":
         if grad_output is None:
-            raise ParameterError("grad_output", "the 'grad_output' loss needs a hand-set dE/dO")
+            raise ParameterError(
+                "grad_output",
+                "the 'grad_output' loss needs a hand-set dE/dO",
+                code="needs_grad_output",
+            )
         g = as_array(grad_output, "grad_output", np.float32)
         check_shape(g, fwd.output.shape, "grad_output", "the stack's output")
         return None, g, None
@@ -262,7 +281,9 @@ def stack_loss(
         return value, g, None
     if (target is None) == (teacher_weight is None):
         raise ParameterError(
-            "target", "the mse loss needs a target map or a teacher_weight (one of them)"
+            "target",
+            "the mse loss needs a target map or a teacher_weight (one of them)",
+            code="needs_one_target",
         )
     if teacher_weight is not None:
         teacher = as_array(teacher_weight, "teacher_weight", np.float32)

@@ -21,11 +21,16 @@ def as_array(value: ArrayLike, field: str, dtype: DTypeLike = np.float32) -> np.
         array = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError) as exc:
         raise ShapeError(
-            field, "must be a rectangular array of numbers (every row of the same length)"
+            field,
+            "must be a rectangular array of numbers (every row of the same length)",
+            code="not_rectangular",
         ) from exc
     if array.size == 0:
         raise ShapeError(
-            field, f"is empty (shape {shape_text(array.shape)}); give every axis at least one cell"
+            field,
+            f"is empty (shape {shape_text(array.shape)}); give every axis at least one cell",
+            code="empty",
+            params={"shape": shape_text(array.shape)},
         )
     return array
 
@@ -64,6 +69,8 @@ def as_chw(
         field,
         f"must have shape (C, H, W) or (H, W), got {array.ndim} axes {shape_text(array.shape)};"
         " drop the batch axis or add a channel axis",
+        code="wrong_shape",
+        params={"expected": "(C, H, W) | (H, W)", "actual": shape_text(array.shape)},
     )
 
 
@@ -100,6 +107,8 @@ def as_weight(
         field,
         f"must have shape {layout} or (kH, kW), got {array.ndim} axes"
         f" {shape_text(array.shape)}; give one (kH, kW) kernel or a full 4-axis weight",
+        code="wrong_shape",
+        params={"expected": f"{layout} | (kH, kW)", "actual": shape_text(array.shape)},
     )
 
 
@@ -115,6 +124,8 @@ def as_bias(
             field,
             f"must hold one number per output channel, shape ({channels},), got"
             f" {shape_text(array.shape)}; give {channels} value{'s' * (channels != 1)} or no bias",
+            code="wrong_shape",
+            params={"expected": f"({channels},)", "actual": shape_text(array.shape)},
         )
     return array
 
@@ -126,6 +137,8 @@ def check_shape(array: np.ndarray, expected: tuple[int, ...], field: str, what: 
             field,
             f"has shape {shape_text(array.shape)} but {what} has shape {shape_text(expected)};"
             f" give a tensor of shape {shape_text(expected)}",
+            code="wrong_shape",
+            params={"expected": shape_text(expected), "actual": shape_text(array.shape)},
         )
 
 
@@ -144,5 +157,10 @@ def as_grad_output(
 def check_groups(groups: int) -> int:
     """``groups`` as an int, or a ParameterError unless it is a positive integer."""
     if isinstance(groups, bool) or not isinstance(groups, int | np.integer) or groups < 1:
-        raise ParameterError("groups", f"must be a positive integer, got {groups!r}")
+        raise ParameterError(
+            "groups",
+            f"must be a positive integer, got {groups!r}",
+            code="at_least",
+            params={"min": 1, "actual": str(groups)[:20]},
+        )
     return int(groups)

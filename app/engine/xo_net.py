@@ -107,6 +107,8 @@ def make_params(
             "conv_weight",
             f"must have shape (K, 3, 3) or (K, 1, 3, 3): K 3x3 filters over the glyph, got"
             f" {shape_text(w.shape)}",
+            code="wrong_shape",
+            params={"expected": "(K, 3, 3) | (K, 1, 3, 3)", "actual": shape_text(w.shape)},
         )
     k = w.shape[0]
     b = as_array(conv_bias, "conv_bias", np.float32)
@@ -176,10 +178,18 @@ def as_glyphs(glyphs: ArrayLike) -> np.ndarray:
         g = g[None]
     if g.ndim != 3:
         raise ShapeError(
-            "input", f"must be one (H, W) glyph or a (B, H, W) batch, got {shape_text(g.shape)}"
+            "input",
+            f"must be one (H, W) glyph or a (B, H, W) batch, got {shape_text(g.shape)}",
+            code="wrong_shape",
+            params={"expected": "(H, W) | (B, H, W)", "actual": shape_text(g.shape)},
         )
     if min(g.shape[1:]) < KERNEL:
-        raise ShapeError("input", f"is {g.shape[1]}x{g.shape[2]}; a glyph needs at least 3x3")
+        raise ShapeError(
+            "input",
+            f"is {g.shape[1]}x{g.shape[2]}; a glyph needs at least 3x3",
+            code="glyph_too_small",
+            params={"rows": int(g.shape[1]), "cols": int(g.shape[2]), "min": KERNEL},
+        )
     return g
 
 
@@ -243,6 +253,8 @@ def forward(params: XONetParams, glyphs: ArrayLike) -> XONetForward:
             "input",
             f"is {h}x{w}, which pools to {k}x{hp}x{wp} = {k * hp * wp} features, but fc_weight"
             f" takes {params.fc_weight.shape[1]}; draw a {GLYPH_SIZE}x{GLYPH_SIZE} glyph",
+            code="glyph_features",
+            params={"rows": h, "cols": w, "size": GLYPH_SIZE},
         )
     weight, bias = _batched_conv_args(params, b)
     z = conv.conv2d(x, weight, bias, groups=b, reduce=REDUCE)  # (B*K, hc, wc)
@@ -295,11 +307,21 @@ def as_labels(labels: ArrayLike, batch: int) -> np.ndarray:
     if y.dtype.kind in "US":
         unknown = sorted(set(y.ravel().tolist()) - set(CLASSES))
         if unknown:
-            raise ParameterError("label", f"unknown class {unknown[0]!r}; use 'X' or 'O'")
+            raise ParameterError(
+                "label",
+                f"unknown class {unknown[0]!r}; use 'X' or 'O'",
+                code="unknown_choice",
+                params={"choices": "X, O"},
+            )
         y = np.vectorize(CLASSES.index)(y)
     y = np.atleast_1d(y)
     if y.shape != (batch,) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= len(CLASSES):
-        raise ParameterError("label", f"give {batch} label(s), each 'X' (0) or 'O' (1)")
+        raise ParameterError(
+            "label",
+            f"give {batch} label(s), each 'X' (0) or 'O' (1)",
+            code="count_mismatch",
+            params={"given": int(y.size), "needed": batch},
+        )
     return y.astype(np.int64)
 
 

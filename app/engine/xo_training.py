@@ -63,13 +63,33 @@ class TrainConfig:
         """Raise a ParameterError naming the first setting out of its domain."""
         for name in ("samples", "validation_samples", "epochs", "batch_size"):
             if getattr(self, name) < 1:
-                raise ParameterError(name, f"must be at least 1, got {getattr(self, name)}")
+                raise ParameterError(
+                    name,
+                    f"must be at least 1, got {getattr(self, name)}",
+                    code="at_least",
+                    params={"min": 1, "actual": getattr(self, name)},
+                )
         if not (np.isfinite(self.lr) and self.lr > 0):
-            raise ParameterError("lr", f"must be a positive number, got {self.lr}")
+            raise ParameterError(
+                "lr",
+                f"must be a positive number, got {self.lr}",
+                code="positive",
+                params={"actual": float(self.lr)},
+            )
         if not 0 <= self.momentum < 1:
-            raise ParameterError("momentum", f"must be in [0, 1), got {self.momentum}")
+            raise ParameterError(
+                "momentum",
+                f"must be in [0, 1), got {self.momentum}",
+                code="in_range_open",
+                params={"min": 0, "max": 1, "actual": float(self.momentum)},
+            )
         if self.init not in INITS:
-            raise ParameterError("init", f"unknown init {self.init!r}; use 'random' or 'lecture'")
+            raise ParameterError(
+                "init",
+                f"unknown init {self.init!r}; use 'random' or 'lecture'",
+                code="unknown_choice",
+                params={"choices": "random, lecture"},
+            )
 
 
 @dataclass(frozen=True)

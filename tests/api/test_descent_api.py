@@ -120,11 +120,13 @@ def test_limits_are_enforced(client: TestClient, scenario: dict) -> None:
         == f"max_iterations: Input should be less than or equal to {limits.MAX_DESCENT_ITERATIONS}"
     )
     d = _error(client, **{**scenario, "weight": np.zeros((2, 1, 23, 23)).tolist()})
-    assert d["loc"] == ["weight"] and d["type"] == "limit"
+    assert d["loc"] == ["weight"] and d["type"] == d["code"] == "weight_over_limit"
+    assert d["ctx"] == {"actual": 2 * 23 * 23, "limit": 1024}
     assert "over the descent limit of 1,024" in d["msg"]
     big = np.zeros((300, 300)).tolist()
     d = _error(client, **{**scenario, "inputs": [big] * 8, "max_iterations": 100})
-    assert d["loc"] == ["max_iterations"] and d["type"] == "limit"
+    assert d["loc"] == ["max_iterations"] and d["type"] == "iterations_over_limit"
+    assert d["ctx"] == {"max": 14}
     assert "use max_iterations <= 14" in d["msg"]
     d = _error(client, **{**scenario, "inputs": [presets.x_glyph()] * 8, "max_iterations": 1000})
     assert d["msg"] == (

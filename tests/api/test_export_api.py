@@ -81,7 +81,9 @@ def test_png_step_past_the_end(client: TestClient) -> None:
         {
             "loc": ["step"],
             "msg": "step: is 9 but this operation has steps 0..8",
-            "type": "ParameterError",
+            "type": "in_range",
+            "code": "in_range",
+            "ctx": {"min": 0, "max": 8, "actual": 9},
         }
     ]
 

@@ -83,7 +83,12 @@ def _refused(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, A
 def test_compute_bomb(
     client: TestClient, path: str, body: dict[str, Any], loc: list[str], msg: str
 ) -> None:
-    assert _refused(client, path, body) == {"loc": loc, "msg": msg, "type": "limit"}
+    item = _refused(client, path, body)
+    assert {k: item[k] for k in ("loc", "msg")} == {"loc": loc, "msg": msg}
+    code = item["code"]
+    assert item["type"] == code and code.endswith("_over_limit")
+    # the numbers of the message travel in ctx, for the page to word them
+    assert f"{item['ctx']['actual']:,}" in msg and f"{item['ctx']['limit']:,}" in msg
 
 
 @pytest.mark.parametrize(

@@ -28,12 +28,28 @@ test("the API's problems are worded by the page's locale, never the server's Eng
   assert.match(problemText(same, ru), /шага 1 \(сейчас 2×2\)/);
   assert.match(problemText(same, en), /needs stride 1 \(it is 2×2\)/);
   const [ge] = parseProblems({ detail: [{ loc: ['stride'], msg: 'stride: Input should be greater than or equal to 1', type: 'greater_than_equal', ctx: { ge: 1 } }] }, 422);
-  assert.equal(problemText(ge, ru), 'stride: не меньше 1.');
+  assert.equal(problemText(ge, ru), 'Шаг: не меньше 1.');
   // A type the locale does not know: the server's sentence in English, its field in Russian.
   const [odd] = parseProblems({ detail: [{ loc: ['groups'], msg: 'groups: something new', type: 'ParameterError' }] }, 422);
   assert.equal(problemText(odd, en), 'groups: something new');
-  assert.equal(problemText(odd, ru), 'Сервер не принял поле groups.');
-  assert.equal(errorText(new ApiError(422, [odd, ge]), ru), 'Сервер не принял поле groups. stride: не меньше 1.');
+  assert.equal(problemText(odd, ru), 'Сервер не принял поле группы.');
+  assert.equal(errorText(new ApiError(422, [odd, ge]), ru), 'Сервер не принял поле группы. Шаг: не меньше 1.');
+});
+
+test('a limit is worded with its numbers, grouped as the language groups them, and its fix', () => {
+  const en = translator(JSON.parse(readFileSync(new URL('../../static/locales/en.json', import.meta.url))));
+  const ru = translator(JSON.parse(readFileSync(new URL('../../static/locales/ru.json', import.meta.url))));
+  const item = { loc: ['layers.0.weight'], msg: 'layers.0.weight: the multiply-adds would be 2,000,000,000, over the limit of 1,000,000,000; use fewer filters', type: 'macs_over_limit', code: 'macs_over_limit', ctx: { actual: 2e9, limit: 1e9 } };
+  const [p] = parseProblems({ detail: [item] }, 422);
+  assert.equal(problemText(p, en), 'The convolution would take 2,000,000,000 multiply-adds, over the server\'s limit of 1,000,000,000: use fewer filters or a smaller input.');
+  const text = problemText(p, ru);
+  assert.match(text, /^Умножений со сложением в свёртке было бы 2\s000\s000\s000/);
+  assert.match(text, /предела сервера \(1\s000\s000\s000\): возьмите меньше фильтров/);
+  assert.doesNotMatch(text, /[A-Za-z]/);
+  // A ctx missing a parameter never shows a bare placeholder.
+  const [bare] = parseProblems({ detail: [{ ...item, ctx: {} }] }, 422);
+  assert.equal(problemText(bare, ru), 'Сервер не принял поле ядро.');
+  assert.equal(problemText(bare, en), item.msg);
 });
 
 test('the conv request carries every parameter, bias fitted to the filters', () => {

@@ -43,7 +43,11 @@ def _network() -> tuple[list[sequential.Layer], list[sequential.LayerPlan]]:
 
 def _picture(body: DigitForwardRequest) -> tuple[np.ndarray, np.ndarray | None]:
     if (body.input is None) == (body.strokes is None):
-        raise ParameterError("input", "give an 8x8 picture in input or a drawing in strokes (one)")
+        raise ParameterError(
+            "input",
+            "give an 8x8 picture in input or a drawing in strokes (one)",
+            code="needs_input_or_strokes",
+        )
     if body.strokes is not None:
         points = sum(len(s) for s in body.strokes)
         if points > limits.MAX_DIGIT_POINTS:
@@ -51,6 +55,8 @@ def _picture(body: DigitForwardRequest) -> tuple[np.ndarray, np.ndarray | None]:
                 "strokes",
                 f"{points:,} points is over the limit of {limits.MAX_DIGIT_POINTS:,};"
                 " send fewer points per stroke",
+                code="points_over_limit",
+                params={"actual": points, "limit": limits.MAX_DIGIT_POINTS},
             )
         bitmap = digits.strokes_to_bitmap(body.strokes)
         return digits.bitmap_to_counts(bitmap), bitmap.astype(np.float32)

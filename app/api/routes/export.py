@@ -115,7 +115,14 @@ def _scene(body: ExportRequest, gif_width: int | None = None) -> scene.Scene:
     animated = gif_width is not None
     note = trace_allowed(steps, taps)
     if note is not None:
-        raise LimitError("input", note.replace("trace left out", "cannot draw the steps"))
+        raise LimitError(
+            "input",
+            note.replace("trace left out", "cannot draw the steps"),
+            code="steps_over_limit",
+            params={"actual": steps * taps, "limit": limits.MAX_TRACE_TAPS}
+            if steps <= limits.MAX_TRACE_STEPS
+            else {"actual": steps, "limit": limits.MAX_TRACE_STEPS},
+        )
     built = _build(body, geo)
     _, hg, wg = built.trace.grid.shape
     kh, kw = built.kernel_size
@@ -128,13 +135,18 @@ def _scene(body: ExportRequest, gif_width: int | None = None) -> scene.Scene:
             f"one frame would draw {cells:,} cells, over the limit of"
             f" {limits.MAX_EXPORT_CELLS:,} (numbers would be too small to read);"
             " use a smaller input or fewer channels",
+            code="frame_cells_over_limit",
+            params={"actual": cells, "limit": limits.MAX_EXPORT_CELLS},
         )
     if animated and cells * built.out_shape[0] > limits.MAX_GIF_DRAWN_CELLS:
         raise LimitError(
             "input",
             f"the animation would draw {cells:,} cells for each of {built.out_shape[0]:,} output"
-            f" channels, over the limit of {limits.MAX_GIF_DRAWN_CELLS:,} cells;"
+            f" channels ({cells * built.out_shape[0]:,} cells), over the limit of"
+            f" {limits.MAX_GIF_DRAWN_CELLS:,} cells;"
             " use fewer filters or a smaller input",
+            code="gif_cells_over_limit",
+            params={"actual": cells * built.out_shape[0], "limit": limits.MAX_GIF_DRAWN_CELLS},
         )
     return built
 
@@ -204,7 +216,10 @@ def export_png(
     built = _scene(body)
     if step >= built.trace.steps:
         raise ParameterError(
-            "step", f"is {step} but this operation has steps 0..{built.trace.steps - 1}"
+            "step",
+            f"is {step} but this operation has steps 0..{built.trace.steps - 1}",
+            code="in_range",
+            params={"min": 0, "max": built.trace.steps - 1, "actual": step},
         )
     data = gif.png_bytes(built, step, width, theme, lang)
     return _file(data, "image/png", _filename(body, f"-step{step}.png"))
@@ -232,6 +247,8 @@ def export_code(body: Body_, request: Request) -> CodeExport:
             "input",
             f"the code would embed {numbers:,} numbers, over the limit of"
             f" {limits.MAX_CODE_ELEMENTS:,}; use a smaller input",
+            code="code_numbers_over_limit",
+            params={"actual": int(numbers), "limit": limits.MAX_CODE_ELEMENTS},
         )
     fields = {**_params(body), "input": body.input, "bias": getattr(body, "bias", None)}
     if hasattr(body, "weight"):

@@ -30,6 +30,7 @@ from app.api.training_schemas import (
 )
 from app.engine import conv, glyph_data, pool, xo_net, xo_training
 from app.engine.errors import ShapeError
+from app.engine.tensors import shape_text
 
 router = APIRouter(prefix="/api/xo", tags=["X/O network"], route_class=GuardedRoute)
 
@@ -41,7 +42,12 @@ def _params(body: XOParamsIn, glyph_size: tuple[int, int]) -> xo_net.XONetParams
     filters = int(conv_weight.shape[0])
     if filters != lecture.filters and body.fc_weight is None:
         # The lecture's vote reads its three filters' maps; other filters need their own.
-        raise ShapeError("fc_weight", f"give one for {filters} filters: shape (2, {filters * 16})")
+        raise ShapeError(
+            "fc_weight",
+            f"give one for {filters} filters: shape (2, {filters * 16})",
+            code="needs_fc_weight",
+            params={"filters": filters, "features": filters * 16},
+        )
     return xo_net.make_params(
         conv_weight,
         np.zeros(filters, np.float32) if body.conv_bias is None else body.conv_bias,
@@ -80,7 +86,12 @@ def forward(body: XOForwardRequest, encoding: Encoding = "json") -> ArrayJSONRes
     """
     glyph = body.input
     if glyph.ndim != 2:
-        raise ShapeError("input", f"must be one (H, W) glyph, e.g. 9x9, got {glyph.ndim} axes")
+        raise ShapeError(
+            "input",
+            f"must be one (H, W) glyph, e.g. 9x9, got {glyph.ndim} axes",
+            code="wrong_shape",
+            params={"expected": "(H, W)", "actual": shape_text(glyph.shape)},
+        )
     shifted = glyph_data.shift_glyph(glyph, body.shift[0], body.shift[1], body.fill)
     # The lecture's vote reads a 9x9 glyph's 48 features; a custom fc_weight may read others.
     size = (9, 9) if body.fc_weight is None else (int(glyph.shape[0]), int(glyph.shape[1]))
@@ -141,6 +152,8 @@ def _config(body: XOTrainRequest) -> xo_training.TrainConfig:
             "delay_ms",
             f"{body.epochs + 1} events x {body.delay_ms} ms would keep the stream open"
             f" {seconds:.0f} s, over the limit of {limits.MAX_STREAM_SECONDS} s",
+            code="stream_over_limit",
+            params={"seconds": round(seconds), "limit": limits.MAX_STREAM_SECONDS},
         )
     config = xo_training.TrainConfig(
         seed=body.seed,

@@ -43,6 +43,21 @@ OTHER_PAGES = {
 }
 
 
+#: The words of the API's errors (docs/API.md, "Error codes") weigh on no first view:
+#: core/api.js loads them from the locale file with the first error answer. These few
+#: are used before any answer (the page's own refusal of a kernel larger than its input).
+LAZY_STRINGS = ("apierr.", "apifield.")
+EAGER_ERROR_STRINGS = frozenset(
+    {
+        "apierr.own",
+        "apierr.field",
+        "apierr.other",
+        "apierr.numberLocale",
+        "apierr.kernel_larger_than_input",
+    }
+)
+
+
 def _page(
     request: Request,
     template: str,
@@ -55,7 +70,11 @@ def _page(
         lang = "en"
     strings = {**locale(lang), **(page_strings or {})}
     skip = OTHER_PAGES[page]
-    embedded = {k: v for k, v in strings.items() if not k.startswith(skip)}
+    embedded = {
+        k: v
+        for k, v in strings.items()
+        if not k.startswith(skip) and (not k.startswith(LAZY_STRINGS) or k in EAGER_ERROR_STRINGS)
+    }
     rendered = templates.TemplateResponse(
         request,
         template,

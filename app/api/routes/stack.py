@@ -64,12 +64,14 @@ def check_budget(plans: list[sequential.LayerPlan]) -> int:
                         "weight",
                         f"{filters} filters is over the limit of {limits.MAX_STACK_FILTERS}"
                         " per layer; use fewer filters",
+                        code="filters_over_limit",
+                        params={"actual": filters, "limit": limits.MAX_STACK_FILTERS},
                     )
                 conv2d_cost(p.geometry)  # type: ignore[arg-type]  # a conv's plan holds its geometry
             elif isinstance(layer, sequential.MaxPool2d | sequential.AvgPool2d):
                 pool2d_cost(p.input_shape[0], p.geometry)  # type: ignore[arg-type]
         except EngineError as exc:
-            raise type(exc)(f"{where}.{exc.field}", exc.message) from exc
+            raise exc.renamed(f"{where}.{exc.field}") from exc
         total_macs += p.macs
         total_out += int(np.prod(p.output_shape))
     if total_macs > limits.MAX_STACK_MACS:
@@ -78,12 +80,16 @@ def check_budget(plans: list[sequential.LayerPlan]) -> int:
             f"the stack's multiply-adds would be {total_macs:,}, over the limit of"
             f" {limits.MAX_STACK_MACS:,}; use fewer filters or layers, a smaller input, or"
             " pool earlier",
+            code="stack_macs_over_limit",
+            params={"actual": total_macs, "limit": limits.MAX_STACK_MACS},
         )
     if total_out > limits.MAX_STACK_OUTPUT_ELEMENTS:
         raise LimitError(
             "layers",
             f"all layers' maps together would hold {total_out:,} numbers, over the limit of"
             f" {limits.MAX_STACK_OUTPUT_ELEMENTS:,}; pool earlier or use fewer filters",
+            code="stack_maps_over_limit",
+            params={"actual": total_out, "limit": limits.MAX_STACK_OUTPUT_ELEMENTS},
         )
     return total_macs
 

@@ -195,6 +195,8 @@ def _check_descent(body: DescentRequest) -> None:
             f"has {body.weight.size:,} numbers, over the descent limit of"
             f" {limits.MAX_DESCENT_WEIGHT_ELEMENTS:,} (every step sends the weight back);"
             " train fewer or smaller filters",
+            code="weight_over_limit",
+            params={"actual": int(body.weight.size), "limit": limits.MAX_DESCENT_WEIGHT_ELEMENTS},
         )
     runs = (body.max_iterations + 1) * len(body.inputs)
     if runs > limits.MAX_DESCENT_CONVS:
@@ -204,6 +206,8 @@ def _check_descent(body: DescentRequest) -> None:
             f"{body.max_iterations + 1} iterations x {len(body.inputs)} inputs is {runs:,}"
             f" forward and backward passes, over the limit of {limits.MAX_DESCENT_CONVS:,};"
             f" use max_iterations <= {most} or fewer inputs",
+            code="iterations_over_limit",
+            params={"max": most},
         )
     per_iteration = 0
     params = body.conv_params()
@@ -218,6 +222,8 @@ def _check_descent(body: DescentRequest) -> None:
             f"the run would take {total:,} multiply-adds, over the limit of"
             f" {limits.MAX_DESCENT_MACS:,}; use max_iterations <= {most}, or fewer or"
             " smaller inputs",
+            code="iterations_over_limit",
+            params={"max": most},
         )
 
 
@@ -321,6 +327,8 @@ def stream_descent(body: DescentStreamRequest, request: Request) -> Response:
             f"{body.max_iterations} iterations x {body.delay_ms} ms would keep the stream open"
             f" {seconds:.0f} s, over the limit of {limits.MAX_STREAM_SECONDS} s; use a shorter"
             " delay or fewer iterations",
+            code="stream_over_limit",
+            params={"seconds": round(seconds), "limit": limits.MAX_STREAM_SECONDS},
         )
     return sse_response(request, _descent_events(_start(body)), delay=body.delay_ms / 1000)
 

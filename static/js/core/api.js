@@ -4,6 +4,8 @@
  * state and turn error answers into messages a control can show.
  */
 
+import { interpolate } from './i18n.js';
+
 /** An error answer, with the problems it names (`field` is null when it names none). */
 export class ApiError extends Error {
   /** @param {number} status @param {{field: string | null, message: string}[]} problems */
@@ -35,24 +37,75 @@ export function parseProblems(body, status) {
   return [{ field: null, message: `HTTP ${status}` }];
 }
 
-/** Problem types the locales word only in general terms (no parameters to be precise with). */
-const GENERAL = new Set(['limit']);
+/**
+ * The locale's words for the API's errors, by language: the server leaves them out
+ * of the page's embedded strings (app/api/routes/pages.py LAZY_STRINGS) and the
+ * first error answer loads them (`answer`), so they weigh on no first view.
+ * @type {Record<string, Record<string, string>>}
+ */
+const ERROR_WORDS = {};
+
+/** The page's language, as its translator knows it. */
+const langOf = (t) => String(t('apierr.numberLocale')).slice(0, 2);
+
+/** Load the error words of the document's language once (a failure leaves the general words). */
+async function loadErrorWords() {
+  const lang = (globalThis.document && document.documentElement.lang) || 'en';
+  if (ERROR_WORDS[lang] || typeof document === 'undefined') return;
+  try {
+    const res = await fetch(`/static/locales/${lang}.json`);
+    const all = res.ok ? await res.json() : {};
+    ERROR_WORDS[lang] = Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('apierr.') || k.startsWith('apifield.')));
+  } catch {
+    // Offline: the page words the error by its field only.
+  }
+}
+
+/** `t`, falling back to the loaded error words of the page's language. */
+function wordOf(t) {
+  return (key, params) => {
+    const own = t(key, params);
+    if (own !== key) return own;
+    const late = (ERROR_WORDS[langOf(t)] || {})[key];
+    return late === undefined ? key : interpolate(late, params);
+  };
+}
+
+/** The field a problem names, in the page's words: `layers.2.weight` -> "weight" -> `apifield.weight`. */
+function fieldName(field, t) {
+  if (!field) return '';
+  const last = String(field).split('.').filter((x) => !/^\d+$/.test(x)).pop() || String(field);
+  const key = `apifield.${last}`;
+  const worded = t(key);
+  return worded === key ? last : worded;
+}
+
+/** A problem's parameters for its locale string: numbers grouped as the page's language groups them. */
+function wordedParams(ctx, t) {
+  const locale = t('apierr.numberLocale');
+  const out = {};
+  for (const [k, v] of Object.entries(ctx || {})) {
+    out[k] = typeof v === 'number' && Number.isFinite(v) ? v.toLocaleString(locale === 'apierr.numberLocale' ? undefined : locale) : v;
+  }
+  return out;
+}
 
 /**
- * A problem the API reported, in the page's language: its stable `type` and
- * parameters (`ctx`) worded by the locale (`apierr.<type>`); a type the locale
- * does not know is named by its field only, so a Russian page never shows the
- * server's English (English pages keep the server's own sentence).
+ * A problem the API reported, in the page's language: its stable `type` (the code
+ * of app/engine/errors.py CODES, or pydantic's own type) and parameters (`ctx`)
+ * worded by the locale (`apierr.<type>`, fix included). A type the locale does not
+ * know is named by its field only on a Russian page, so it never shows the
+ * server's English (an English page keeps the server's own sentence then).
  * @param {{field: string|null, message: string, type?: string|null, ctx?: object}} p
  * @param {(key: string, params?: object) => string} t
  */
-export function problemText(p, t) {
-  const field = p.field ?? '';
+export function problemText(p, tr) {
+  const t = wordOf(tr);
+  const field = fieldName(p.field, t);
   const key = `apierr.${p.type}`;
-  // A type the locale words only generally ("over the limit"): English keeps the server's precise sentence.
-  if (t('apierr.own') === 'server' && GENERAL.has(p.type)) return p.message;
-  const worded = p.type ? t(key, { field, ...p.ctx }) : key;
-  if (worded !== key) return worded;
+  const worded = p.type ? t(key, { ...wordedParams(p.ctx, t), field }) : key;
+  // Every placeholder filled: a problem whose ctx lacks a parameter falls through.
+  if (worded !== key && !/\{\w+\}/.test(worded)) return worded[0].toUpperCase() + worded.slice(1);
   if (t('apierr.own') === 'server') return p.message;
   return field ? t('apierr.field', { field }) : t('apierr.other');
 }
@@ -72,6 +125,7 @@ export async function answer(res) {
     // Not JSON (a proxy's HTML page, say): the status alone has to do.
   }
   if (!res.ok) {
+    await loadErrorWords();
     const problems = parseProblems(body, res.status);
     const retry = res.headers.get('Retry-After');
     if (res.status === 503 && retry) problems.push({ field: null, message: `retry after ${retry} s` });

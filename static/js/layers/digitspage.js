@@ -79,7 +79,7 @@ async function computeOnce() {
     showError(null);
   } catch (e) {
     if (store.stale()) return;
-    showError(e instanceof api.ApiError ? e.message : app.t('status.offline', { message: e.message }));
+    showError(api.errorText(e, app.t));
     return;
   }
   draw();

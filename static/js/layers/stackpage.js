@@ -132,16 +132,16 @@ function clearErrors() {
   }
 }
 
-/** A 422 names "layers.<i>.<field>": the message goes under that layer too. */
+/** A 422 names "layers.<i>.<field>": the message (in the page's words, core/api.js) goes under that layer too. */
 function showProblems(e) {
-  showError(e.message);
+  showError(api.errorText(e, app.t));
   for (const p of e.problems) {
     const m = /^layers\.(\d+)/.exec(p.field || '');
     if (!m) continue;
     const err = document.querySelector(`#layer-${m[1]} .err`);
     if (err) {
       err.hidden = false;
-      err.textContent = p.message;
+      err.textContent = api.problemText(p, app.t);
     }
   }
 }

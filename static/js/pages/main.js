@@ -18,6 +18,7 @@ import { LOOK } from '../view/colormap.js';
 import { VEIL } from '../view/gridview.js';
 import { buildModel, describeFrame, Stage } from '../view/render.js';
 import { appliedWeight, compute, resolveInput, resolveWeight } from '../core/pipeline.js';
+import { kernelMisfit } from '../core/kernelfit.js';
 import { defaults, toQuery } from '../core/state.js';
 import { createStore } from '../core/store.js';
 import { shapeOf } from '../core/tensor.js';
@@ -93,7 +94,11 @@ async function computeOnce() {
   const weight = weightTensor(input.length);
   const changed = app.lastChanged;
   const shape = shapesOf(input, weight);
-  const { conv, act, pool, failure, bp = null } = await (mode ? mode.compute(input, weight) : compute(state, input, weight));
+  // A kernel larger than the padded input is refused here, beside the field, not asked for.
+  const misfit = kernelMisfit(state, input[0].length, input[0][0].length, weight[0][0].length, weight[0][0][0].length);
+  const { conv, act, pool, failure, bp = null } = misfit
+    ? { conv: null, act: null, pool: null, failure: { stage: 'conv', e: new api.ApiError(422, [{ field: 'weight', message: 'kernel larger than input', type: 'kernel_larger_than_input', ctx: misfit }]) } }
+    : await (mode ? mode.compute(input, weight) : compute(state, input, weight));
   if (store.stale()) return; // the state moved on while we waited: its answer is what counts
   clearErrors();
   if (failure) showFailure(app, failure, changed);

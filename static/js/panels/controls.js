@@ -17,6 +17,7 @@ import { fmt } from '../core/format.js';
 import { SPEEDS, speedText } from '../view/player.js';
 import { refitWeight } from '../core/pipeline.js';
 import { clone, fitWeight, resize2d, shapeOf } from '../core/tensor.js';
+import { KERNEL_FIELD_MAX, kernelMax } from '../core/kernelfit.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -58,6 +59,32 @@ function readInt(app, id, min, max, field = id, show = true) {
   }
   fieldError(field, null);
   return v;
+}
+
+/**
+ * A kernel side from field `id`: at most what fits the input with its padding and
+ * dilation (core/kernelfit.js); a larger one is explained beside the field, and
+ * nothing is asked of the API.
+ */
+function readKernelSide(app, id, show) {
+  const v = readInt(app, id, 1, KERNEL_FIELD_MAX, id, show);
+  if (v === null) return null;
+  const input = app.inputTensor();
+  const max = kernelMax(app.state, input[0].length, input[0][0].length);
+  const axis = id === 'k-rows' ? 0 : 1;
+  const most = axis ? max.cols : max.rows;
+  if (v <= most) return v;
+  fieldError(id, app.t('prevent.kernelMax', { max: most, size: max.padded[axis] }));
+  return null;
+}
+
+/** The kernel fields' largest values follow the input, padding and dilation; their titles say why. */
+function syncKernelMax(app, input) {
+  const max = kernelMax(app.state, input[0].length, input[0][0].length);
+  for (const [id, most, axis] of [['k-rows', max.rows, 0], ['k-cols', max.cols, 1]]) {
+    $(id).max = String(most);
+    $(id).title = max.padded ? app.t('prevent.kernelMax', { max: most, size: max.padded[axis] }) : '';
+  }
 }
 
 /**
@@ -134,6 +161,8 @@ function preventSameWithStride(app) {
   for (const id of ['stride', 'stride-w']) {
     $(id).disabled = same;
     $(id).title = same ? t('prevent.sameStride') : '';
+    if (same) $(id).setAttribute('aria-describedby', 'prevent-note');
+    else $(id).removeAttribute('aria-describedby');
   }
   const option = $('padding').querySelector('option[value="same"]');
   option.disabled = strided && !same;
@@ -230,9 +259,9 @@ function bindKernel(app) {
     s().reduce = reduceFor(s().weight);
     fitBias(app);
   });
-  on(['k-rows', 'k-cols'], 'weight', (show, id) => readInt(app, id, 1, 15, id, show), () => {
-    const rows = readInt(app, 'k-rows', 1, 15, 'k-rows', false);
-    const cols = readInt(app, 'k-cols', 1, 15, 'k-cols', false);
+  on(['k-rows', 'k-cols'], 'weight', (show, id) => readKernelSide(app, id, show), () => {
+    const rows = readKernelSide(app, 'k-rows', false);
+    const cols = readKernelSide(app, 'k-cols', false);
     if (!rows || !cols) return;
     s().weight = app.weightTensor(app.inputTensor().length).map((f) => f.map((k) => resize2d(k, rows, cols, 0)));
   });
@@ -391,6 +420,7 @@ export function syncControls(app) {
   $('speed').value = String(state.speed);
   app.player.speed = state.speed;
   syncShapeFields(input, weight);
+  syncKernelMax(app, input);
 }
 
 /** Size fields follow the tensors (not while the user is typing in them). */
