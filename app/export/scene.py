@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike
 from app.engine import activations, conv, conv_transpose, pool
 from app.engine.arithmetic import IntOrPair, PaddingArg, pair
 from app.engine.errors import ParameterError
+from app.engine.tensors import shape_text
 from app.engine.trace import Trace
 from app.export.words import Phrase
 
@@ -316,7 +317,10 @@ def activation_scene(function: str, input: ArrayLike, negative_slope: float = 0.
     x = np.asarray(input, dtype=np.float32)
     if x.ndim not in (2, 3):
         raise ParameterError(
-            "input", f"has {x.ndim} dimensions; an export draws (C, H, W) or (H, W)"
+            "input",
+            f"has {x.ndim} dimensions; an export draws (C, H, W) or (H, W)",
+            code="wrong_shape",
+            params={"expected": "(C, H, W) | (H, W)", "actual": shape_text(x.shape)},
         )
     kwargs = {"negative_slope": negative_slope} if function == "leaky_relu" else {}
     y = np.asarray(activations.activation(function, x, **kwargs), dtype=np.float32)

@@ -328,3 +328,25 @@ def test_a_stack_layer_error_keeps_its_code_and_numbers(client: TestClient) -> N
     item = client.post("/api/stack", json=body).json()["detail"][0]
     assert item["code"] == "filters_over_limit"
     assert item["ctx"] == {"actual": 65, "limit": limits.MAX_STACK_FILTERS}
+
+
+def test_every_raise_site_names_its_code() -> None:
+    # A raise without a code is only a TypeError when it runs: one that only a rare
+    # input reaches would slip past every other test. Read the source instead.
+    import ast
+
+    errors = {"EngineError", "ShapeError", "ParameterError", "LimitError"}
+    bare = []
+    seen = 0
+    for path in Path("app").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            keywords = {k.arg for k in node.keywords}
+            if name in errors:
+                seen += 1
+                if "code" not in keywords and None not in keywords:
+                    bare.append(f"{path}:{node.lineno}")
+    assert seen > 50  # the walk found the raise sites
+    assert not bare, f"raised without a code: {bare}"

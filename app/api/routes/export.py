@@ -33,6 +33,7 @@ from app.engine.conv import Conv2dGeometry
 from app.engine.conv_transpose import ConvTranspose2dGeometry
 from app.engine.errors import ParameterError
 from app.engine.pool import Pool2dGeometry
+from app.engine.tensors import shape_text
 from app.export import code, gif, scene, tensors
 from app.export.schedule import Per, schedule
 from app.export.words import Lang
@@ -80,6 +81,8 @@ def _steps(body: ExportRequest) -> tuple[Geometry, int, int]:
             raise ParameterError(
                 "input",
                 f"has {body.input.ndim} dimensions; an export draws (C, H, W) or (H, W)",
+                code="wrong_shape",
+                params={"expected": "(C, H, W) | (H, W)", "actual": shape_text(body.input.shape)},
             )
         return None, int(body.input.size), 1
     geo = body.geometry()
