@@ -72,3 +72,24 @@ def test_the_drawing_tools_sit_by_the_input_grid(browser, server: str, size) -> 
         assert {v for row in table(page, name) for v in row} == {"-1"}
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("size", [(390, 844), (360, 740)])
+def test_the_first_screen_shows_the_player_and_the_input(browser, server: str, size, lang) -> None:
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(server + ("/?lang=ru" if lang == "ru" else "/"))
+        grid = page.locator('.gv[data-view="input:0"]')
+        grid.wait_for()
+        play = page.locator("#btn-play").bounding_box()
+        box = grid.bounding_box()
+        assert play["y"] + play["height"] < box["y"]  # reading order: player, then input
+        # At least the window's three rows of the 9x9 glyph are on the first screen.
+        assert box["y"] + box["height"] * 3 / 9 <= size[1], (box, size)
+        # The facts and switches come after the grids on a phone, not before them.
+        facts = page.locator(".facts").bounding_box()
+        assert facts["y"] > box["y"] + box["height"]
+    finally:
+        context.close()
