@@ -83,3 +83,17 @@ test('every string the room modules use exists in both lecture locales', async (
     assert.ok(key in ru && /[а-яё]/i.test(ru[key]), `ru lacks ${key}`);
   }
 });
+
+test("the rooms API's refusals are worded in the page's language, with their numbers", async () => {
+  const { errorText } = await import('../../static/js/room/ui.js');
+  const { translator } = await import('../../static/js/core/i18n.js');
+  const { readFileSync } = await import('node:fs');
+  const ru = translator(JSON.parse(readFileSync(new URL('../../static/locales/lecture/ru.json', import.meta.url))));
+  const answer = (detail) => new Response(JSON.stringify({ detail }), { status: 503 });
+  const full = await errorText(answer([{ msg: '200 live rooms are open already; try again later', type: 'rooms_full', ctx: { limit: 200 } }]), ru);
+  assert.match(full, /200/);
+  assert.doesNotMatch(full, /[A-Za-z]{3,}/); // no English left
+  assert.match(await errorText(answer([{ msg: "no room 'X'", type: 'no_room', ctx: {} }]), ru), /Такой трансляции нет/);
+  // A kind with no words here keeps the server's own sentence.
+  assert.equal(await errorText(answer([{ msg: 'something new', type: 'brand_new' }]), ru), 'something new');
+});

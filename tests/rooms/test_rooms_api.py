@@ -160,11 +160,15 @@ def test_followers_and_rooms_past_their_bounds_get_503(
     monkeypatch.setattr(rooms_route, "FOLLOWER_SLOTS", StreamSlots(0))
     r = client.get(f"/api/rooms/{code}/events")
     assert r.status_code == 503 and r.headers["retry-after"] == "5"
+    # The page words it from the type and the numbers (room.err.busy).
+    assert r.json()["detail"][0]["type"] == "busy" and r.json()["detail"][0]["ctx"] == {"limit": 0}
     service.use(MemoryBroker(max_rooms=1))
     room(client)
     r = client.post("/api/rooms", json={})
     assert r.status_code == 503 and int(r.headers["retry-after"]) > 0
     assert "rooms are open already" in r.json()["detail"][0]["msg"]
+    assert r.json()["detail"][0]["type"] == "rooms_full"
+    assert r.json()["detail"][0]["ctx"] == {"limit": 1}
 
 
 def test_unknown_or_malformed_codes_are_404(client: TestClient) -> None:

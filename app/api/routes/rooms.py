@@ -66,9 +66,18 @@ RECONNECT_MS = 1000
 """``retry:`` sent to EventSource: how soon a dropped follower tries again."""
 
 
-def _fail(status: int, loc: list[str], msg: str, kind: str, retry: int | None = None) -> None:
+def _fail(
+    status: int,
+    loc: list[str],
+    msg: str,
+    kind: str,
+    retry: int | None = None,
+    ctx: dict[str, int] | None = None,
+) -> None:
+    """Refuse with one error item; ``kind`` and ``ctx`` let the page word it in its
+    own language (static/locales/lecture, ``room.err.<kind>``)."""
     headers = {"Retry-After": str(retry)} if retry is not None else None
-    detail = [{"loc": loc, "msg": msg, "type": kind}]
+    detail = [{"loc": loc, "msg": msg, "type": kind, "ctx": ctx or {}}]
     raise HTTPException(status_code=status, detail=detail, headers=headers)  # type: ignore[arg-type]
 
 
@@ -145,6 +154,7 @@ async def create_room(request: Request, body: ViewIn | None = None) -> RoomCreat
             f"{b.max_rooms} live rooms are open already; try again later",
             "rooms_full",
             60,
+            {"limit": b.max_rooms},
         )
     except BrokerDown:
         _unavailable()
@@ -248,6 +258,7 @@ async def events(code: str) -> Response:
             f"{FOLLOWER_SLOTS.size} followers are connected to this server already; try again",
             "busy",
             limits.ROOM_RETRY_AFTER_SECONDS,
+            {"limit": FOLLOWER_SLOTS.size},
         )
     try:
         box = await b.join(canonical)

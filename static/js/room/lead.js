@@ -58,7 +58,7 @@ export async function open() {
     body: JSON.stringify(publishedView(location.pathname, location.search)),
   }).catch((e) => ({ ok: false, status: 0, json: async () => ({ detail: [{ msg: e.message }] }) }));
   if (!res.ok) {
-    alertPanel(L('room.failed', { message: await errorText(res) }));
+    alertPanel(L('room.failed', { message: await errorText(res, L) }));
     return;
   }
   const body = await res.json();
@@ -136,7 +136,7 @@ async function send(view) {
   }).catch(() => null);
   if (!room) return;
   if (res && res.status === 404) return ended();
-  status(res && res.ok ? '' : L('room.publishFailed', { message: res ? await errorText(res) : L('room.offline') }));
+  status(res && res.ok ? '' : L('room.publishFailed', { message: res ? await errorText(res, L) : L('room.offline') }));
   if (res && res.ok) count((await res.json()).followers);
 }
 

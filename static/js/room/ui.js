@@ -42,11 +42,19 @@ export function strings() {
   return lectureT(pageLang());
 }
 
-/** The message of an API error answer, or its status. */
-export async function errorText(res) {
+/**
+ * An error answer of the rooms API in the page's words (`room.err.<type>`, with
+ * the answer's numbers), the server's English only for what has no words here.
+ * @param {Response} res @param {(key: string, params?: object) => string} L
+ */
+export async function errorText(res, L) {
   try {
     const body = await res.json();
-    return body.detail.map((d) => d.msg).join('; ');
+    return body.detail.map((d) => {
+      const key = `room.err.${d.type}`;
+      const text = L(key, { ...(d.ctx || {}), message: d.msg });
+      return text === key ? d.msg : text;
+    }).join(' ');
   } catch {
     return `HTTP ${res.status}`;
   }
