@@ -106,3 +106,14 @@ export const ACTIVATION_NAMES = { relu: 'ReLU', leaky_relu: 'LeakyReLU', sigmoid
 export function activationLine(fn, x, y) {
   return `${ACTIVATION_NAMES[fn]}(${fmt(x)}) = ${fmt(y)}`;
 }
+
+/**
+ * `name` before the last line (the total, when a sum has a line per channel),
+ * after its label (`label`: "total: O₁₁ = 54 + 18 = 72") when it has one.
+ */
+export function prefixLast(lines, name, label = null) {
+  const last = lines[lines.length - 1];
+  const head = label && lines.length > 1 && last.startsWith(`${label}: `) ? `${label}: ` : '';
+  lines[lines.length - 1] = head + name + last.slice(head.length);
+  return lines;
+}

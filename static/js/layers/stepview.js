@@ -10,7 +10,8 @@
  * through `onStep`.
  */
 
-import { convSumLines, fmt, poolSumLines } from '../core/format.js';
+import { convSumLines, fmt, poolSumLines, prefixLast } from '../core/format.js';
+import { cellName } from '../view/equations.js';
 import { layerDeriver, mapStep } from './mapstep.js';
 import { greyCanvas, rangeOf, zoomed } from './maps.js';
 
@@ -226,7 +227,9 @@ export class StepView {
     // The main page's worked sum, channel by channel, then the total and the bias.
     const lines = el('div', 'step-lines');
     lines.setAttribute('aria-hidden', 'true'); // the total below says it in words
-    for (const line of convSumLines(raw, t)) lines.append(el('p', 'step-line', line));
+    // Named as the main page names it: O₂₃, counted from 1 (view/equations.js).
+    const name = `${cellName('O', s.q, y, x, s.output.length > 1)} = `;
+    for (const line of prefixLast(convSumLines(raw, t), name, t('sum.total'))) lines.append(el('p', 'step-line', line));
     work.append(lines);
     work.append(el('p', 'step-sum', t('lab.step.total', { n: d.channels.length, sum: fmt(d.sum), b: fmt(d.bias ?? 0), r: fmt(d.result), v: fmt(s.output[s.q][y][x]) })));
   }

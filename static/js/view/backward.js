@@ -14,9 +14,9 @@
  *            dE/dZ with the kernel turned 180 degrees
  */
 
-import { ACTIVATION_NAMES, convSumLines, factor, fmt, joinTerms } from '../core/format.js';
+import { ACTIVATION_NAMES, convSumLines, factor, fmt, joinTerms, prefixLast } from '../core/format.js';
 import { derive } from '../model/derive.js';
-import { flat2d, gridChannels, inputGrid, kernelGrid, prefixLast, productsGrid, scaleOf, windowStage } from './render.js';
+import { flat2d, gridChannels, inputGrid, kernelGrid, productsGrid, scaleOf, windowStage } from './render.js';
 import { LOOK, gridKind } from './colormap.js';
 import { shapeOf } from '../core/tensor.js';
 import { totalSteps } from '../core/trace.js';

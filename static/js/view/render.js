@@ -14,7 +14,7 @@
 
 import { LOOK, gridKind, paletteOf, pictureRange, scaleFor } from './colormap.js';
 import { cellName } from './equations.js';
-import { activationLine, convSumLines, fmt, poolSumLines } from '../core/format.js';
+import { activationLine, convSumLines, fmt, poolSumLines, prefixLast } from '../core/format.js';
 import { transposedWeight } from '../core/api.js';
 import { GridView } from './gridview.js';
 import { shapeOf } from '../core/tensor.js';
@@ -232,17 +232,6 @@ export function buildModel({ input, weight, bias = null, conv, act, pool, activa
     }));
   }
   return { grids, stages, total: totalSteps(stages) };
-}
-
-/**
- * `name` before the last line (the total, when a sum has a line per channel),
- * after its label (`label`: "total: O₁₁ = 54 + 18 = 72") when it has one.
- */
-export function prefixLast(lines, name, label = null) {
-  const last = lines[lines.length - 1];
-  const head = label && lines.length > 1 && last.startsWith(`${label}: `) ? `${label}: ` : '';
-  lines[lines.length - 1] = head + name + last.slice(head.length);
-  return lines;
 }
 
 /** A deriver's grid as views' channels ({values, rows, cols}), cell by cell. */
