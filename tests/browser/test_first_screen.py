@@ -93,3 +93,22 @@ def test_the_backward_view_opens_on_slide_12(page, server: str) -> None:
     total = page.evaluate("window.convviz.total")
     assert total < 139
     assert page.evaluate("document.querySelectorAll('#grids .fig').length") < 12
+
+
+@pytest.mark.parametrize("query", ["/", "/?lang=ru"])
+def test_the_first_view_weighs_under_150_kb(page, server: str, query: str) -> None:
+    # HTML + JS + CSS of the first view, uncompressed, as the browser decoded it
+    # (issue 12's budget): what loads before anyone touches the page. (The backward
+    # view, a click away, loads its modules on top: about 175 KB in all.)
+    page.goto(server + query)
+    page.wait_for_load_state("networkidle")
+    sizes = page.evaluate(
+        """() => [performance.getEntriesByType('navigation')[0],
+                  ...performance.getEntriesByType('resource')]
+            .map((e) => [new URL(e.name).pathname, e.decodedBodySize, e.entryType])
+            .filter(([path, , kind]) => kind === 'navigation' || /\\.(js|css)$/.test(path))
+            .map(([path, size]) => [path, size])"""
+    )
+    total = sum(size for _, size in sizes)
+    assert len(sizes) > 5 and all(size > 0 for _, size in sizes), sizes
+    assert total < 150_000, sorted(sizes, key=lambda s: -s[1])
