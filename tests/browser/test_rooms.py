@@ -148,3 +148,112 @@ def test_an_embed_in_a_slide_can_lead(
     assert "theme" not in phone.url and "p=1" in phone.url  # type: ignore[attr-defined]
     page.click(".room-panel [data-act=end]")  # type: ignore[attr-defined]
     phone.locator(".room-banner[data-mode=ended]").wait_for()  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- one process, no Redis
+
+
+def _open_room(lp: object, url: str) -> str:
+    """The lecturer opens a room on `url`; its code."""
+    lp.goto(url)  # type: ignore[attr-defined]
+    ready(lp)
+    lp.click("[data-room-open]")  # type: ignore[attr-defined]
+    code_el = lp.locator(".room-panel [data-room=code]")  # type: ignore[attr-defined]
+    code_el.filter(has_text="-").wait_for()
+    return str(code_el.inner_text()).replace("-", "")
+
+
+def test_followers_watch_the_lecturer_play(server: str, page: object, phone: object) -> None:
+    """Play draws steps without writing the URL; the room still carries them, paced
+    (room/lead.js PLAY_EVERY_MS), and the follower only redraws (no API request)."""
+    lp, fp = page, phone
+    code = _open_room(lp, server + "/")
+    lp.select_option("#speed", "8")  # type: ignore[attr-defined]
+    fp.goto(f"{server}/r/{code}")  # type: ignore[attr-defined]
+    ready(fp)
+    fp.locator(".room-banner[data-mode=following]").wait_for()  # type: ignore[attr-defined]
+    step_is(fp, 0)
+
+    lp.evaluate("performance.setResourceTimingBufferSize(5000)")  # type: ignore[attr-defined]
+    asked: list[str] = []
+    fp.on(  # type: ignore[attr-defined]
+        "request",
+        lambda r: asked.append(r.url) if "/api/" in r.url and "/api/rooms/" not in r.url else None,
+    )
+    # Every step the follower's page shows, as it shows it.
+    fp.evaluate(  # type: ignore[attr-defined]
+        """() => { window.seen = [];
+          setInterval(() => { const s = window.convviz.step;
+            if (window.seen.at(-1) !== s) window.seen.push(s); }, 20); }"""
+    )
+
+    # Play and pause by the page's clock, which also times its requests.
+    press = "() => { document.getElementById('btn-play').click(); return performance.now(); }"
+    started = lp.evaluate(press)  # type: ignore[attr-defined]
+    lp.wait_for_timeout(3000)  # type: ignore[attr-defined]
+    stopped = lp.evaluate(press)  # type: ignore[attr-defined]
+    final = lp.evaluate("window.convviz.step")  # type: ignore[attr-defined]
+    assert lp.evaluate("window.convviz.app.player.playing") is False  # type: ignore[attr-defined]
+    assert final >= 16, final  # 8 steps a second for 3 s
+    step_is(fp, final)
+    fp.wait_for_timeout(300)  # type: ignore[attr-defined]
+
+    seen = fp.evaluate("window.seen")  # type: ignore[attr-defined]
+    during = [s for s in seen if 0 < s < final]
+    assert len(during) >= 5, seen  # the play, not a jump to its end
+    assert seen == sorted(seen) and seen[-1] == final, seen
+    # Paced: at most 4 a second while playing (plus the one at once and the stop).
+    posts = lp.evaluate(  # type: ignore[attr-defined]
+        f"""() => performance.getEntriesByType('resource')
+             .filter((e) => e.name.endsWith('/api/rooms/{code}/state')).map((e) => e.startTime)"""
+    )
+    in_play = [t for t in posts if started <= t <= stopped + 50]
+    seconds = (stopped - started) / 1000
+    assert 5 <= len(in_play) <= 4 * seconds + 2, (len(in_play), seconds)
+    assert len(in_play) < final  # fewer publishes than steps drawn
+    # The follower drew the steps from the model it had: nothing asked again.
+    assert asked == [], asked
+    assert fp.locator(".room-banner[data-mode=following]").count() == 1  # type: ignore[attr-defined]
+    SHOTS.mkdir(exist_ok=True)
+    fp.screenshot(path=str(SHOTS / "room-played-390.png"))  # type: ignore[attr-defined]
+    # The lecturer's history has no entry per step.
+    assert lp.evaluate("history.length") <= 3  # type: ignore[attr-defined]
+    lp.click(".room-panel [data-act=end]")  # type: ignore[attr-defined]
+    fp.locator(".room-banner[data-mode=ended]").wait_for()  # type: ignore[attr-defined]
+
+
+def test_the_lecture_pages_take_followers_along(server: str, page: object, phone: object) -> None:
+    """The lecture's list and its text-only scenes have no player, but carry the room's
+    hook: the lecturer's tab publishes each, and the follower's tab opens it."""
+    lp, fp = page, phone
+    code = _open_room(lp, server + "/?lang=ru")
+    fp.goto(f"{server}/r/{code}")  # type: ignore[attr-defined]
+    ready(fp)
+    fp.locator(".room-banner[data-mode=following]").wait_for()  # type: ignore[attr-defined]
+
+    lp.click("#lecture-link")  # type: ignore[attr-defined]
+    lp.wait_for_url("**/lecture?lang=ru")  # type: ignore[attr-defined]
+    # The room carries on in the lecturer's tab: its panel is on the lecture page too.
+    lp.locator(".room-panel [data-room=code]").filter(has_text="-").wait_for()  # type: ignore[attr-defined]
+    fp.wait_for_url(f"{server}/lecture?lang=ru")  # type: ignore[attr-defined]
+    fp.locator(".room-banner[data-mode=following]").wait_for()  # type: ignore[attr-defined]
+    assert fp.locator(".scene-list li").count() > 5  # type: ignore[attr-defined]
+    SHOTS.mkdir(exist_ok=True)
+    fp.screenshot(path=str(SHOTS / "room-lecture-index-390.png"))  # type: ignore[attr-defined]
+    lp.screenshot(path=str(SHOTS / "room-lecture-index-lead-1280.png"))  # type: ignore[attr-defined]
+
+    lp.click("a[href='/lecture/intro?lang=ru']")  # type: ignore[attr-defined]
+    fp.wait_for_url(f"{server}/lecture/intro?lang=ru")  # type: ignore[attr-defined]
+    fp.locator(".room-banner[data-mode=following]").wait_for()  # type: ignore[attr-defined]
+
+    # From a text page to a scene with a player, and back to the list.
+    lp.click("a[rel=next]")  # type: ignore[attr-defined]
+    ready(lp)
+    scene = lp.evaluate("location.pathname")  # type: ignore[attr-defined]
+    assert scene.startswith("/lecture/") and scene != "/lecture/intro"
+    fp.wait_for_url(f"**{scene}*")  # type: ignore[attr-defined]
+    ready(fp)
+    lp.go_back()  # type: ignore[attr-defined]
+    fp.wait_for_url(f"{server}/lecture/intro?lang=ru")  # type: ignore[attr-defined]
+    lp.locator(".room-panel [data-act=end]").click()  # type: ignore[attr-defined]
+    fp.locator(".room-banner[data-mode=ended]").wait_for()  # type: ignore[attr-defined]

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { Latest, displayCode, followerURL, joinCode, publishedView, sameView } from '../../static/js/room/live.js';
+import { Latest, Paced, displayCode, followerURL, joinCode, publishedView, sameView } from '../../static/js/room/live.js';
 
 test('a page publishes its path and the query state.js writes', () => {
   assert.deepEqual(publishedView('/', '?s=2&step=3'), { path: '/', query: '?s=2&step=3' });
@@ -10,6 +10,13 @@ test('a page publishes its path and the query state.js writes', () => {
   assert.deepEqual(publishedView('/lecture/padding', '?p=1'), { path: '/lecture/padding', query: '?p=1' });
   // The same state in another order is the same view.
   assert.deepEqual(publishedView('/', '?step=3&s=2'), publishedView('/', '?s=2&step=3'));
+});
+
+test('while playing, the step drawn replaces the one in the URL, in the same words', () => {
+  assert.deepEqual(publishedView('/', '?s=2&step=3', 17), { path: '/', query: '?s=2&step=17' });
+  assert.deepEqual(publishedView('/embed', '?theme=dark', 5), { path: '/', query: '?step=5' });
+  // The play's last step is the same view as the URL written when it stops.
+  assert.deepEqual(publishedView('/', '?s=2', 9), publishedView('/', '?step=9&s=2'));
 });
 
 test("a follower opens the lecturer's view in the follower's own language", () => {
@@ -96,4 +103,32 @@ test("the rooms API's refusals are worded in the page's language, with their num
   assert.match(await errorText(answer([{ msg: "no room 'X'", type: 'no_room', ctx: {} }]), ru), /Такой трансляции нет/);
   // A kind with no words here keeps the server's own sentence.
   assert.equal(await errorText(answer([{ msg: 'something new', type: 'brand_new' }]), ru), 'something new');
+});
+
+test('paced: at most one run per interval, the newest value each time, a first poke at once', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let clock = 0;
+  const seen = [];
+  let value = 0;
+  const paced = new Paced(() => seen.push([clock, value]), 250, () => clock);
+  // 60 pokes a second for two seconds, as a player's frames.
+  for (let frame = 0; frame < 120; frame++) {
+    value = frame;
+    paced.poke();
+    clock += 1000 / 60;
+    t.mock.timers.tick(1000 / 60);
+  }
+  assert.ok(seen.length >= 8 && seen.length <= 9, `${seen.length} runs in 2 s`);
+  assert.deepEqual(seen[0], [0, 0]); // the first at once
+  for (let i = 1; i < seen.length; i++) {
+    assert.ok(seen[i][0] - seen[i - 1][0] >= 250 - 1e-9, 'never closer than the interval');
+    assert.ok(seen[i][1] > seen[i - 1][1], 'always a newer value');
+  }
+  // A waiting run is dropped by cancel (the URL was published instead).
+  value = 999;
+  paced.poke();
+  paced.cancel();
+  clock += 1000;
+  t.mock.timers.tick(1000);
+  assert.ok(!seen.some(([, v]) => v === 999));
 });

@@ -114,3 +114,36 @@ test('one computation at a time: a change while one is out is computed after it,
   assert.deepEqual(asked, [2, 4]); // 3 was never asked for: 4 had replaced it
   assert.deepEqual(shown, [4]);
 });
+
+test('only the step moved (a follower watching a play): the step is shown, nothing rebuilt or asked again', async () => {
+  const b = fakeBrowser();
+  const { createStore } = await import('../../static/js/core/store.js');
+  const app = { state: null };
+  const log = [];
+  const store = createStore(app, {
+    compute: () => log.push('compute'),
+    sync: () => log.push('sync'),
+    rebuild: () => log.push('rebuild'),
+    restored: () => log.push(`restored step=${app.state.step}`),
+  }, PROPS);
+  store.load();
+  await store.update({ n: 4 });
+  const before = app.state;
+  log.length = 0;
+  // As room/follow.js applies a view: the address replaced, then "popstate".
+  for (const step of [3, 7, 12]) {
+    history.replaceState(null, '', `/page?n=4&st=${step}`);
+    window.dispatchEvent(new Event('popstate'));
+    await tick();
+  }
+  assert.deepEqual(log, ['restored step=3', 'restored step=7', 'restored step=12']);
+  assert.equal(app.state, before); // the same state, at another step
+  assert.deepEqual(app.state, { lang: 'en', n: 4, step: 12 });
+  // A step with anything else is a change like any other.
+  log.length = 0;
+  history.replaceState(null, '', '/page?n=5&st=2');
+  window.dispatchEvent(new Event('popstate'));
+  await tick();
+  assert.deepEqual(log, ['sync', 'rebuild', 'compute', 'restored step=2']);
+  assert.equal(b.entries.length, 2); // nothing was written
+});

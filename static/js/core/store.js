@@ -96,15 +96,32 @@ export function createStore(app, hooks, props) {
     return compute ? recompute() : Promise.resolve();
   }
 
-  /** Back or Forward: the URL's state, drawn and computed as any change, recorded nowhere. */
+  /**
+   * Back or Forward: the URL's state, drawn and computed as any change, recorded
+   * nowhere. When only the step moved (a room's follower watching the lecturer
+   * play, several times a second), the page only shows that step: nothing is
+   * rebuilt or asked again, and the rest of the state stays as it was.
+   */
   async function back() {
     const previous = app.state;
     load();
+    if (stepOnly(previous, app.state)) {
+      previous.step = app.state.step;
+      app.state = previous;
+      written = snapshot(app.state);
+      if (hooks.restored) hooks.restored();
+      return;
+    }
     if (hooks.restore) await hooks.restore(previous);
     await update({}, { history: false, sync: true });
     if (hooks.restored) hooks.restored();
   }
   window.addEventListener('popstate', back);
+
+  /** Whether `next` is `previous` at another step, as the URL says it. */
+  function stepOnly(previous, next) {
+    return !!previous && previous.step !== next.step && toQuery({ ...previous, step: next.step }, props) === toQuery(next, props);
+  }
 
   return { load, commit, update, stale: () => again };
 }

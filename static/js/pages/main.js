@@ -177,9 +177,11 @@ function showStatus() {
 }
 
 function onStep(step) {
-  // The step is drawn here; the URL records it when the player rests.
+  // The step is drawn here; the URL records it when the player rests. While it
+  // plays, a live room (room/lead.js) hears of each step and publishes a few a second.
   app.update({ step }, { history: player.playing ? false : 'replace', rebuild: false, compute: false });
   renderFrame();
+  if (player.playing) document.dispatchEvent(new CustomEvent('convviz:step', { detail: { step } }));
 }
 
 function onPlayState() {

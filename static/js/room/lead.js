@@ -7,15 +7,28 @@
  * "convviz:state" event; this reads it back (publishedView) and sends it with the
  * secret, one request at a time, newest only (Latest). The secret stays in this
  * tab's sessionStorage.
+ *
+ * While the player plays, the page draws each step without writing the URL (a
+ * history write per frame would be refused by the browser) and says which step
+ * with "convviz:step"; those are published at most PLAY_EVERY_MS apart, the
+ * newest each time (Paced), so followers watch the play at about four steps a
+ * second, and the step where it stops goes out when the URL is written.
  */
 
 import { copyText } from '../core/clip.js';
 import { applyLecture } from '../core/lecture-i18n.js';
-import { Latest, displayCode, publishedView } from './live.js';
+import { Latest, Paced, displayCode, publishedView } from './live.js';
 import { errorText, loadCSS, loadSession, pageLang, saveSession, strings } from './ui.js';
 
 /** How often the panel asks how many follow (a GET any replica answers from the store). */
 const COUNT_EVERY_MS = 3000;
+
+/**
+ * While playing, a step is published at most this often (4 a second). The server
+ * has no publish rate limit (app/api/limits.py); this keeps a played lecture at a
+ * few small requests a second, under the 10 a second benchmarks/rooms.py measures.
+ */
+const PLAY_EVERY_MS = 250;
 
 const HTML = `
 <div class="room-head">
@@ -45,7 +58,7 @@ const PROJECTOR = `
   <button type="button" data-act="unproject" data-l="room.close"></button>
 </div>`;
 
-let room = null; // {session, panel, big, sender, L, last, timer}
+let room = null; // {session, panel, big, sender, paced, step, L, last, timer}
 
 /** The Live button: show the panel of this tab's room, or open one. */
 export async function open() {
@@ -85,10 +98,13 @@ export async function resume(session, opened = false) {
   } else document.body.append(panel);
   room = { session, panel, big: null, L, lang: pageLang(), last: opened ? JSON.stringify(publishedView(location.pathname, location.search)) : '', timer: 0 };
   room.sender = new Latest(send);
+  room.paced = new Paced(publishStep, PLAY_EVERY_MS);
   fill(panel);
   panel.addEventListener('click', onClick);
   document.addEventListener('convviz:state', publish);
+  document.addEventListener('convviz:step', onStep);
   window.addEventListener('popstate', publish);
+  window.addEventListener('pageshow', republish);
   document.addEventListener('convviz:state', relabel);
   publish(); // a page change: the new page's view
   poll();
@@ -118,9 +134,32 @@ async function relabel() {
   count(room.followers);
 }
 
+/** The page wrote its URL (or Back moved it): publish it now, over any step waiting. */
 function publish() {
   if (!room) return;
-  const view = publishedView(location.pathname, location.search);
+  room.paced.cancel();
+  push(publishedView(location.pathname, location.search));
+}
+
+/** Back to this page from the browser's cache: the room has moved on since, publish it again. */
+function republish(ev) {
+  if (!room || !ev.persisted) return;
+  room.last = '';
+  publish();
+}
+
+/** The player drew `detail.step` without writing the URL: publish it, paced. */
+function onStep(ev) {
+  if (!room) return;
+  room.step = ev.detail.step;
+  room.paced.poke();
+}
+
+function publishStep() {
+  if (room) push(publishedView(location.pathname, location.search, room.step));
+}
+
+function push(view) {
   const key = JSON.stringify(view);
   if (key === room.last) return;
   room.last = key;
@@ -213,8 +252,11 @@ function ended() {
 
 function close() {
   clearTimeout(room.timer);
+  room.paced.cancel();
   document.removeEventListener('convviz:state', publish);
+  document.removeEventListener('convviz:step', onStep);
   window.removeEventListener('popstate', publish);
+  window.removeEventListener('pageshow', republish);
   document.removeEventListener('convviz:state', relabel);
   room.big?.remove();
   room.panel.remove();

@@ -20,10 +20,14 @@ const PAGE_OF = { '/embed': '/' };
 /**
  * What a page at `pathname` + `search` publishes: `{path, query}`, the query
  * written by state.js (unknown keys, such as the embed's options, dropped).
- * @param {string} pathname @param {string} search
+ * `step`, when given, replaces the URL's: while the player plays, the page draws
+ * steps without writing them into the URL (main.js), and says which ("convviz:step").
+ * @param {string} pathname @param {string} search @param {number} [step]
  */
-export function publishedView(pathname, search) {
-  return { path: PAGE_OF[pathname] ?? pathname, query: toQuery(fromQuery(search).state) };
+export function publishedView(pathname, search, step) {
+  const { state } = fromQuery(search);
+  if (step !== undefined) state.step = step;
+  return { path: PAGE_OF[pathname] ?? pathname, query: toQuery(state) };
 }
 
 /**
@@ -96,5 +100,41 @@ export class Latest {
     } finally {
       this.busy = false;
     }
+  }
+}
+
+/**
+ * Runs `run()` at most once every `everyMs`, at the end of the wait, however often
+ * it is poked: `run` reads what is newest then, so the steps drawn while the player
+ * plays (60 a second at most) reach followers about `1000 / everyMs` a second.
+ * A first poke after a quiet spell runs at once. `cancel()` drops a waiting run
+ * (the page wrote its URL, which is published at once instead).
+ */
+export class Paced {
+  /** @param {() => void} run @param {number} everyMs @param {() => number} [now] */
+  constructor(run, everyMs, now = () => performance.now()) {
+    this.run = run;
+    this.everyMs = everyMs;
+    this.now = now;
+    this.last = -Infinity;
+    this.timer = 0;
+  }
+
+  poke() {
+    if (this.timer) return;
+    const wait = this.last + this.everyMs - this.now();
+    if (wait <= 0) this.fire();
+    else this.timer = setTimeout(() => this.fire(), wait);
+  }
+
+  fire() {
+    this.timer = 0;
+    this.last = this.now();
+    this.run();
+  }
+
+  cancel() {
+    clearTimeout(this.timer);
+    this.timer = 0;
   }
 }
