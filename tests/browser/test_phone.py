@@ -93,3 +93,81 @@ def test_the_first_screen_shows_the_player_and_the_input(browser, server: str, s
         assert facts["y"] > box["y"] + box["height"]
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("size", [(390, 844), (360, 740)])
+def test_the_network_s_first_screen_shows_the_vote_and_the_glyph(
+    browser, server: str, size, lang
+) -> None:
+    """/network on a phone opens on the vote and the glyph with its tools right
+    above it; the settings (weights, epochs, pace, seed) come after the glyph."""
+    from tests.browser.test_page import table, wait_cell
+
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(server + "/network" + ("?lang=ru" if lang == "ru" else ""))
+        page.wait_for_function("() => document.getElementById('says').textContent.trim() !== ''")
+        says = page.locator("#says")
+        assert says.inner_text().startswith("Сеть говорит: X" if lang == "ru" else "The network")
+        vote = says.bounding_box()
+        assert 0 <= vote["y"] and vote["y"] + vote["height"] <= size[1], vote
+        grid = page.locator('.gv[data-view="input:0"]').bounding_box()
+        assert vote["y"] + vote["height"] <= grid["y"]  # the vote, then the glyph
+        # At least two thirds of the 9x9 glyph on the first screen (all of it at 390x844).
+        assert grid["y"] + grid["height"] * 2 / 3 <= size[1], (grid, size)
+        # One set of the glyph's tools, in the stage just above the glyph, none in the settings.
+        assert page.locator("[data-tool]").count() == 2
+        in_settings = "#controls [data-tool], #controls [data-shift], #controls #glyph"
+        assert page.locator(in_settings).count() == 0
+        tools = ("#glyph", '[data-tool="clear"]', '[data-tool="invert"]', '[data-shift="right"]')
+        for sel in tools:
+            box = page.locator(sel).bounding_box()
+            assert box["y"] + box["height"] <= grid["y"], sel  # above the glyph ...
+            assert grid["y"] - box["y"] < 160, (sel, box, grid)  # ... and next to it
+            assert box["x"] >= 0 and box["x"] + box["width"] <= size[0], sel
+            assert box["y"] + box["height"] <= size[1], sel  # on the first screen
+        for sel in ("#params", "#epochs", "#pace", "#seed", "#train"):
+            assert page.locator(sel).bounding_box()["y"] > grid["y"] + grid["height"], sel
+        assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+        # The tools work from there: Invert turns the X's -1 corner into +1.
+        name = "Символ" if lang == "ru" else "Glyph"
+        assert table(page, name)[0][0] == "-1"
+        page.locator('[data-tool="invert"]').click()
+        wait_cell(page, name, 0, 0, "1")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("size", [(390, 844), (360, 740)])
+def test_the_backward_view_s_drawing_tools_sit_by_x(browser, server: str, size, lang) -> None:
+    """On the backward view the drawing tools sit by "X, the input", not above the
+    loss's grids (O, dE/dO), which come first in that view."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(server + "/?view=backward" + ("&lang=ru" if lang == "ru" else ""))
+        page.locator('table[aria-label="dE/dW"]').first.wait_for(state="attached")
+        page.wait_for_function(
+            "() => document.querySelector('.gsec[data-section=\"gradw\"] #draw') !== null"
+        )
+        assert page.locator("[data-tool]").count() == 8 and page.locator("#draw").count() == 1
+        x = page.locator('.gv[data-view="input:0"]').bounding_box()
+        loss = page.locator('.gsec[data-section="loss"]').bounding_box()
+        for sel in ('[data-tool="clear"]', '[data-tool="right"]', "#paint"):
+            box = page.locator(sel).bounding_box()
+            assert box["y"] >= loss["y"] + loss["height"], sel  # after the loss's grids
+            near = x["y"] - (box["y"] + box["height"]) if box["y"] < x["y"] else box["y"] - x["y"]
+            assert 0 <= near < 160, (sel, box, x)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= size[0], sel
+        assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+        # They work from there: Invert changes X.
+        before = page.evaluate("JSON.stringify(window.convviz.app.state.input)")
+        page.locator('[data-tool="invert"]').click()
+        page.wait_for_function(
+            "(b) => JSON.stringify(window.convviz.app.state.input) !== b", arg=before
+        )
+    finally:
+        context.close()

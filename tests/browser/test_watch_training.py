@@ -191,3 +191,77 @@ def test_descent_curve_comes_into_view_when_a_run_starts(browser, server: str, s
         assert where["seen"], where
     finally:
         context.close()
+
+
+STOPPED = {"en": "Training stopped.", "ru": "Обучение остановлено."}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("size", [(390, 844), (360, 740)])
+def test_stop_and_the_progress_stay_in_view_while_the_network_trains(
+    browser, server: str, size, lang
+) -> None:
+    """The curves a run brings into view are far below the settings on a phone:
+    Stop and the progress bar stay on screen meanwhile, where a tap reaches them."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(server + "/network?ep=30&pace=300" + ("&lang=ru" if lang == "ru" else ""))
+        page.wait_for_function("() => document.getElementById('says').textContent.trim() !== ''")
+        page.locator("#train").scroll_into_view_if_needed()
+        page.click("#train")
+        for epochs in (2, 5):
+            page.wait_for_function(
+                f"() => document.querySelectorAll('#curve-loss tbody tr').length >= {epochs}",
+                timeout=15_000,
+            )
+            page.wait_for_timeout(400)  # the smooth scroll has landed
+            assert page.locator("#stop").is_enabled()  # still training
+            for sel in ("#stop", "#progress", "#curve-loss canvas"):
+                where = _in_view(page, sel)
+                assert where["seen"], (sel, epochs, where)
+                assert 0 <= where["top"] and where["bottom"] <= size[1], (sel, where)
+        assert 0 < page.locator("#progress").evaluate("p => p.value") < 1
+        # A tap on Stop stops the run: no more epochs come, Train is back.
+        box = page.locator("#stop").bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_function("() => !document.getElementById('train').disabled")
+        assert page.locator("#train-status").inner_text() == STOPPED[lang]
+        rows = page.locator("#curve-loss tbody tr").count()
+        page.wait_for_timeout(900)  # three epochs' time
+        assert page.locator("#curve-loss tbody tr").count() == rows < 30
+        assert page.locator("#run").evaluate("e => getComputedStyle(e).position") == "static"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("size", [(390, 844), (360, 740), (844, 390)])
+def test_descent_stop_stays_in_view_while_it_runs(browser, server: str, size, lang) -> None:
+    """The backward view's gradient descent on a phone (upright and sideways): the
+    curve comes into view with Stop and the status above it; a tap on Stop ends the run."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=True)
+    page = context.new_page()
+    try:
+        page.route("**/api/descent/stream*", lambda route: _slow(route, 300))
+        page.goto(server + "/?view=backward&in=x&it=40" + ("&lang=ru" if lang == "ru" else ""))
+        page.locator('table[aria-label="dE/dW"]').first.wait_for(state="attached")
+        page.evaluate("document.getElementById('descent').open = true")  # folded on a phone
+        page.locator("#gd-run").scroll_into_view_if_needed()
+        page.click("#gd-run")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#gd-curve tbody tr').length >= 3", timeout=15_000
+        )
+        page.wait_for_timeout(400)
+        assert page.locator("#gd-stop").is_enabled()  # still running
+        for sel in ("#gd-stop", "#gd-status", "#gd-curve canvas"):
+            where = _in_view(page, sel)
+            assert where["seen"], (sel, where)
+        box = page.locator("#gd-stop").bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_function("() => document.getElementById('gd-stop').disabled")
+        rows = page.locator("#gd-curve tbody tr").count()
+        page.wait_for_timeout(900)
+        assert page.locator("#gd-curve tbody tr").count() == rows < 40
+    finally:
+        context.close()

@@ -336,6 +336,11 @@ async function train() {
 }
 
 function buttons() {
+  // While a run goes, Train, Stop and the progress are a bar pinned on a phone
+  // (network.css); their slot keeps its height meanwhile, so nothing below jumps.
+  const slot = $('run-slot');
+  slot.style.minHeight = training ? `${slot.offsetHeight}px` : '';
+  document.body.classList.toggle('training', !!training);
   $('train').disabled = !!training;
   $('stop').disabled = !training;
   $('params').querySelector('option[value="trained"]').disabled = !app.trained && !training;
@@ -366,7 +371,9 @@ $('init').addEventListener('change', () => {
 $('train-filters').addEventListener('change', () => {
   app.update({ trainFilters: $('train-filters').checked }, { history: 'push', rebuild: false, compute: false });
 });
-$('show-tables').addEventListener('change', () => $('stage').classList.toggle('show-tables', $('show-tables').checked));
+$('show-tables').addEventListener('change', () => {
+  for (const id of ['stage', 'net-more']) $(id).classList.toggle('show-tables', $('show-tables').checked);
+});
 
 // ---------------------------------------------------------------- controls and language
 

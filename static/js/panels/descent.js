@@ -72,6 +72,19 @@ export function descentBody(state, input, weight, presets, { target = null, velo
   return body;
 }
 
+/**
+ * The drawing tools (index.html's one #draw, bound in controls.js) by X, the
+ * input: in the dE/dW section, just above its grids (X is the first), rather than
+ * above the loss's grids, which come first in this view. Moved, never copied; back
+ * before the grids while there is no such section. The Stage creates the sections
+ * and never reorders what is inside one.
+ */
+export function placeDrawTools(draw) {
+  const sec = document.querySelector('#grids > .gsec[data-section="gradw"]');
+  const before = sec ? sec.querySelector(':scope > .grids') : $('grids');
+  if (draw && before && draw.nextElementSibling !== before) before.before(draw);
+}
+
 /** What a run continues from: a change to any of these starts a new curve. */
 const runKey = (s) => JSON.stringify([s.input, s.weight, s.bias, s.stride, s.padding, s.dilation, s.groups, s.paddingMode, s.reduce, s.flip, s.loss, s.target, s.gdData]);
 
@@ -87,6 +100,7 @@ class Descent {
     this.offset = 0; // iterations before this run, on the curve
     this.key = '';
     this.scenarioSeed = 0;
+    this.draw = $('draw');
     // On a phone the grids come first; the panel opens with a tap.
     if (window.innerWidth < 640) $('descent').open = false;
     this.bindRuns();
@@ -102,6 +116,8 @@ class Descent {
   /** The kernel as it learns, the fields, and whether descent can run (after every rebuild). */
   show(weight) {
     const { app } = this;
+    // Once the grids of this rebuild are in (the Stage places them after this returns).
+    queueMicrotask(() => placeDrawTools(this.draw));
     const s = app.state;
     if (this.lastT !== app.t) {
       this.lastT = app.t;
