@@ -88,13 +88,37 @@ class EmbedStage extends Stage {
     const began = performance.now();
     const box = this.root;
     const root = document.documentElement.style;
-    // Measured with the text at the scale it leaves room for, drawn at its own.
-    root.setProperty('--ts', String(Math.max(options.fontScale, TEXT_ROOM)));
     this.shortLabels();
     box.classList.add('measuring');
-    let tries = 0;
+    this.tries = 0;
+    // Measured with the text at the scale it leaves room for, drawn at its own. A
+    // frame too small for that (a long sum, many figures) is measured at its own.
+    let best = null;
+    for (const room of new Set([Math.max(options.fontScale, TEXT_ROOM), options.fontScale])) {
+      root.setProperty('--ts', String(room));
+      best = this.search();
+      if (best) break;
+    }
+    best = best || { ...arrangements(this.model).start[0], cell: 3 };
+    this.arrange(best);
+    box.classList.remove('measuring');
+    this.fitAll(best.cell);
+    this.fixLabels();
+    root.setProperty('--ts', String(options.fontScale));
+    this.longLabels();
+    this.lastSum = null;
+    // What was chosen and how long the search took, for a look from the outside (tests).
+    this.laidOut = `${box.clientWidth}x${box.clientHeight}`;
+    const cols = Object.entries(best.cols).map(([id, n]) => `${id}:${n}`).join(' ');
+    const way = `${best.flow}${best.split ? `:${best.split}` : ''}`;
+    box.dataset.layout = `${way} ${best.cell}px ${cols}; ${this.tries} tries ${Math.round(performance.now() - began)} ms`;
+  }
+
+  /** The arrangement with the largest cell at which nothing overflows (null: none fits). */
+  search() {
+    const box = this.root;
     const fits = (cell) => {
-      tries++;
+      this.tries++;
       this.fitAll(cell, true);
       return box.scrollWidth <= box.clientWidth + 1 && box.scrollHeight <= box.clientHeight + 1;
     };
@@ -143,18 +167,7 @@ class EmbedStage extends Stage {
       was = best;
       ways.near(best).forEach(look);
     }
-    best = best || { ...ways.start[0], cell: 3 };
-    this.arrange(best);
-    box.classList.remove('measuring');
-    this.fitAll(best.cell);
-    this.fixLabels();
-    root.setProperty('--ts', String(options.fontScale));
-    this.longLabels();
-    this.lastSum = null;
-    // What was chosen and how long the search took, for a look from the outside (tests).
-    this.laidOut = `${box.clientWidth}x${box.clientHeight}`;
-    const cols = Object.entries(best.cols).map(([id, n]) => `${id}:${n}`).join(' ');
-    box.dataset.layout = `${best.flow}${best.split ? `:${best.split}` : ''} ${best.cell}px ${cols}; ${tries} tries ${Math.round(performance.now() - began)} ms`;
+    return best;
   }
 
   /** Lay the figures out one way (see {@link arrangements}). */
