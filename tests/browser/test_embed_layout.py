@@ -1,6 +1,7 @@
 """The embed for a hall (issue 12, item 6): the font scale grows the text and never
 shrinks a grid; grids fill a 1280x720 frame and none overflows, for one channel, three
-channels with two filters, and a 64x64 photo."""
+channels with two filters, and a 64x64 photo; nothing overflows at other frame sizes
+(a phone too); channel labels are never cut (short forms carry the full name)."""
 
 from __future__ import annotations
 
@@ -36,17 +37,20 @@ MEASURE = """() => {
 }"""
 
 
-def _open(page, server: str, query: str) -> dict:
-    page.set_viewport_size({"width": W, "height": H})
+def _open(page, server: str, query: str, size: tuple[int, int] = (W, H)) -> dict:
+    page.set_viewport_size({"width": size[0], "height": size[1]})
     page.goto(f"{server}/embed?{query}")
     page.wait_for_selector("html[data-ready='1']", state="attached")
     page.wait_for_timeout(200)  # the ResizeObserver's layout settles
     return page.evaluate(MEASURE)
 
 
-def test_font_scale_grows_text_and_keeps_the_grids(page, server) -> None:
-    one = _open(page, server, "step=5")
-    big = _open(page, server, "step=5&fs=1.5")
+@pytest.mark.parametrize(
+    "query", ["step=5", THREE_BY_TWO + "&step=5&lang=ru"], ids=["1x1", "3x2-ru"]
+)
+def test_font_scale_grows_text_and_keeps_the_grids(page, server, query: str) -> None:
+    one = _open(page, server, query)
+    big = _open(page, server, query + "&fs=1.5")
     assert big["sum"] == pytest.approx(1.5 * one["sum"], rel=0.05)
     assert big["caption"] == pytest.approx(1.5 * one["caption"], rel=0.05)
     assert one["sum"] >= 24 and one["caption"] >= 24
@@ -57,7 +61,8 @@ def test_font_scale_grows_text_and_keeps_the_grids(page, server) -> None:
 
 @pytest.mark.parametrize(
     ("name", "query", "share"),
-    [("1x1", "step=5", 0.45), ("3x2", THREE_BY_TWO + "&step=5", 0.2), ("photo", PHOTO, 0.45)],
+    [("1x1", "step=5", 0.45), ("3x2", THREE_BY_TWO + "&step=5", 0.4), ("photo", PHOTO, 0.45)],
+    ids=["1x1", "3x2", "photo"],
 )
 @pytest.mark.parametrize("fs", ["1", "1.5"])
 def test_grids_fill_the_frame_and_none_overflows(
@@ -74,7 +79,58 @@ def test_grids_fill_the_frame_and_none_overflows(
     assert box / (W * H) > share, name
     kernels = [v for v in views if v["id"].startswith("kernel:")]
     assert all(v["b"] - v["y"] >= 40 or v["cell"] >= 12 for v in kernels), kernels
-    assert not page.evaluate(
-        "() => { const g = document.getElementById('grids');"
-        " return g.scrollWidth > g.clientWidth + 1 || g.scrollHeight > g.clientHeight + 1; }"
-    )
+    _assert_nothing_overflows(page)
+
+
+def _assert_nothing_overflows(page) -> None:
+    got = page.evaluate(OVERFLOW)
+    assert not got["grids"], got
+    assert not got["out"], got
+    assert not got["cut"], got
+    for label in got["titled"]:
+        # A short label ("f1 ch2") names its channel in full on hover, as its grid's name does.
+        assert len(label["title"]) > len(label["text"]) and label["title"] in label["grid"], label
+
+
+OVERFLOW = """() => {
+  const g = document.getElementById('grids');
+  const views = [...document.querySelectorAll('.gv')].map((el) => el.getBoundingClientRect());
+  const labels = [...document.querySelectorAll('.chan-label')].filter((l) => !l.hidden);
+  return {
+    grids: g.scrollWidth > g.clientWidth + 1 || g.scrollHeight > g.clientHeight + 1,
+    out: views
+      .filter((r) => r.left < 0 || r.top < 0
+        || r.right > innerWidth + 0.5 || r.bottom > innerHeight + 0.5)
+      .map((r) => [r.left, r.top, r.right, r.bottom]),
+    cut: labels.filter((l) => l.scrollWidth > l.clientWidth + 1).map((l) => l.textContent),
+    titled: labels.filter((l) => l.title).map((l) => ({
+      text: l.textContent, title: l.title,
+      grid: l.nextElementSibling.getAttribute('aria-label') })),
+  };
+}"""
+
+
+@pytest.mark.parametrize(
+    "size", [(1280, 800), (1920, 1080), (390, 844)], ids=lambda s: f"{s[0]}x{s[1]}"
+)
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize(
+    ("name", "query"), [("3x2", THREE_BY_TWO + "&step=5"), ("photo", PHOTO)], ids=["3x2", "photo"]
+)
+def test_other_frames_nothing_overflows(
+    page, server, size, lang: str, name: str, query: str
+) -> None:
+    got = _open(page, server, f"{query}&lang={lang}", size)
+    assert got["views"], name
+    _assert_nothing_overflows(page)
+
+
+def test_three_channels_use_the_height_of_the_frame(page, server) -> None:
+    """1280x720, three channels and two filters: the figures are not all in one thin
+    row any more; the grids' box reaches the lower half of the frame."""
+    got = _open(page, server, THREE_BY_TWO + "&step=5&lang=ru")
+    bottom = max(v["b"] for v in got["views"])
+    assert bottom > 0.75 * H, bottom
+    layout = page.evaluate("() => document.getElementById('grids').dataset.layout")
+    ms = float(layout.split()[-2])
+    assert ms < 1500, layout  # the search only sets box sizes (about 100-200 ms, loaded machine)

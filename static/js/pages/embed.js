@@ -39,71 +39,214 @@ const SMALL_SIDE = 48;
 const TEXT_ROOM = 1.5;
 
 /**
- * How a figure's channels are arranged: `cols` per row. A kernel of C_out filters
- * over C_in channels is a C_out x C_in table; the others are tried in one row, one
- * column and as square as can be, and the arrangement with the largest cells wins.
+ * The ways to lay the figures out, each `{cols, flow, split}`: `cols[id]` channels
+ * to a row (a kernel of C_out filters over C_in channels is a C_out x C_in table;
+ * the others in one row, two rows, as square as can be or one column), and the
+ * figures in one line with the kernels and products in a `flow` 'column' or 'row'
+ * between the maps, or ('wrap') in two lines, the first `split` figures above
+ * (input and kernel over products and output, say). `start`: every flow with all
+ * figures making the same choice; `near(way)`: the ways that differ from it in
+ * one figure's choice or in the flow.
  */
 function arrangements(model) {
-  const square = (n) => Math.ceil(Math.sqrt(n));
-  const of = (pick) => Object.fromEntries(model.grids.map((g) => {
+  const grids = model.grids.filter((g) => g.channels.length);
+  const choices = (g) => {
     const n = g.channels.length;
-    if (g.cOut && g.cG) return [g.id, g.cG];
-    return [g.id, Math.max(1, pick(n))];
-  }));
-  const all = [of((n) => n), of((n) => square(n)), of(() => 1)];
-  return all.filter((a, i) => all.findIndex((b) => JSON.stringify(b) === JSON.stringify(a)) === i);
+    if (g.cOut && g.cG) return [g.cG];
+    return [...new Set([n, Math.ceil(n / 2), Math.ceil(Math.sqrt(n)), 1])];
+  };
+  const flows = [{ flow: 'column' }, { flow: 'row' }];
+  for (let split = 1; split < grids.length; split++) flows.push({ flow: 'wrap', split });
+  const same = [0, 1, 2, 3].map((k) => Object.fromEntries(grids.map((g) => {
+    const c = choices(g);
+    return [g.id, c[Math.min(k, c.length - 1)]];
+  })));
+  let every = [{}];
+  for (const g of grids) every = every.flatMap((p) => choices(g).map((c) => ({ ...p, [g.id]: c })));
+  const start = flows.flatMap((f) => (every.length <= 24 ? every : same).map((cols) => ({ cols, ...f })));
+  const near = (way) => [
+    ...grids.flatMap((g) => choices(g).map((c) => ({ ...way, cols: { ...way.cols, [g.id]: c } }))),
+    ...flows.map((f) => ({ cols: way.cols, ...f })),
+  ];
+  return { start, near };
+}
+
+/** The grids' common bounding box, as a share of the frame: the tie-break between equal cells. */
+function cover(views) {
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const view of views) {
+    const r = view.el.getBoundingClientRect();
+    [x0, y0, x1, y1] = [Math.min(x0, r.left), Math.min(y0, r.top), Math.max(x1, r.right), Math.max(y1, r.bottom)];
+  }
+  return x1 > x0 ? ((x1 - x0) * (y1 - y0)) / (innerWidth * innerHeight) : 0;
 }
 
 /** The Stage, sized to fill its box: the largest cell at which nothing overflows. */
 class EmbedStage extends Stage {
   layout() {
     if (!this.model) return;
+    const began = performance.now();
     const box = this.root;
     const root = document.documentElement.style;
-    // Measured with the text at the scale it leaves room for, drawn at its own.
-    root.setProperty('--ts', String(Math.max(options.fontScale, TEXT_ROOM)));
+    this.shortLabels();
+    box.classList.add('measuring');
+    this.tries = 0;
+    // Measured with the text at the scale it leaves room for, drawn at its own. A
+    // frame too small for that (a long sum, many figures) is measured at its own.
+    let best = null;
+    for (const room of new Set([Math.max(options.fontScale, TEXT_ROOM), options.fontScale])) {
+      root.setProperty('--ts', String(room));
+      best = this.search();
+      if (best) break;
+    }
+    best = best || { ...arrangements(this.model).start[0], cell: 3 };
+    this.arrange(best);
+    box.classList.remove('measuring');
+    this.fitAll(best.cell);
+    this.fixLabels();
+    root.setProperty('--ts', String(options.fontScale));
+    this.longLabels();
+    this.lastSum = null;
+    // What was chosen and how long the search took, for a look from the outside (tests).
+    this.laidOut = `${box.clientWidth}x${box.clientHeight}`;
+    const cols = Object.entries(best.cols).map(([id, n]) => `${id}:${n}`).join(' ');
+    const way = `${best.flow}${best.split ? `:${best.split}` : ''}`;
+    box.dataset.layout = `${way} ${best.cell}px ${cols}; ${this.tries} tries ${Math.round(performance.now() - began)} ms`;
+  }
+
+  /** The arrangement with the largest cell at which nothing overflows (null: none fits). */
+  search() {
+    const box = this.root;
     const fits = (cell) => {
+      this.tries++;
       this.fitAll(cell, true);
       return box.scrollWidth <= box.clientWidth + 1 && box.scrollHeight <= box.clientHeight + 1;
     };
-    const largest = () => {
-      let lo = 3;
-      let hi = 200;
+    // No map's cell can be wider than the box over its columns, nor taller than the box over its rows.
+    const small = new Set(this.model.grids.filter((g) => g.small).map((g) => g.id));
+    const maps = [...this.views].filter(([id]) => !small.has(id.split(':')[0])).map(([, v]) => v);
+    const top = Math.min(200, Math.ceil(Math.min(...maps.map((v) => Math.min(box.clientWidth / v.cols, box.clientHeight / v.rows)))));
+    // The largest whole cell that fits, from `lo` (which does). Not quite monotonic
+    // (a caption wraps into two lines as its figure narrows), so past the halving a
+    // few cells above are tried too, and the halving goes on from one that fits.
+    const largest = (lo) => {
+      let hi = top;
       if (fits(hi)) return hi;
-      for (let i = 0; i < 10 && hi - lo > 0.5; i++) {
-        const mid = (lo + hi) / 2;
-        if (fits(mid)) lo = mid;
-        else hi = mid;
+      for (;;) {
+        while (hi - lo > 1) {
+          const mid = Math.floor((lo + hi) / 2);
+          if (fits(mid)) lo = mid;
+          else hi = mid;
+        }
+        let up = 0;
+        for (let k = lo + 2; !up && k <= lo + 5 && k < top; k++) if (fits(k)) up = k;
+        if (!up) return lo;
+        lo = up;
+        hi = top;
       }
-      return Math.floor(lo);
     };
-    // Kernels and products in a column between the maps, or in a row (when the
-    // column would be taller than the frame).
+    // One look at each arrangement: one that cannot take the best cell so far is
+    // passed over; the largest cell wins, then the larger share of the frame. From
+    // the best of the first ones, its neighbours, until none is better.
+    const ways = arrangements(this.model);
+    const seen = new Set();
     let best = null;
-    for (const middle of ['column', 'row']) {
-      for (const cols of arrangements(this.model)) {
-        this.arrange(cols, middle);
-        const cell = largest();
-        if (!best || cell > best.cell) best = { cell, cols, middle };
-      }
+    const look = (way) => {
+      const key = JSON.stringify([way.cols, way.flow, way.split]);
+      if (seen.has(key)) return;
+      seen.add(key);
+      this.arrange(way);
+      if (!fits(best ? best.cell : 3)) return;
+      const cell = largest(best ? best.cell : 3);
+      this.fitAll(cell, true);
+      const share = cover(this.views.values());
+      if (!best || cell > best.cell || share > best.share) best = { ...way, cell, share };
+    };
+    ways.start.forEach(look);
+    for (let was = null; best && was !== best;) {
+      was = best;
+      ways.near(best).forEach(look);
     }
-    this.arrange(best.cols, best.middle);
-    this.fitAll(best.cell);
-    root.setProperty('--ts', String(options.fontScale));
-    this.lastSum = null;
+    return best;
   }
 
-  /** Lay each figure's channels out `cols[id]` to a row, the small figures in a `middle` column or row. */
-  arrange(cols, middle) {
+  /** Lay the figures out one way (see {@link arrangements}). */
+  arrange({ cols, flow, split }) {
     for (const [id, fig] of this.figs) fig.chans.style.setProperty('--cols', String(cols[id] || 1));
-    for (const el of this.root.querySelectorAll('.middle')) el.style.flexDirection = middle;
+    const wrap = flow === 'wrap';
+    this.root.classList.toggle('wrap', wrap);
+    for (const el of this.root.querySelectorAll('.middle')) el.style.flexDirection = wrap ? '' : flow;
+    // Two lines: the figures in model order, a line break (grids::before) after the first `split`.
+    this.model.grids.forEach((g, i) => {
+      const fig = this.figs.get(g.id);
+      if (fig) fig.el.style.order = wrap ? String(i < split ? i : i + 1) : '';
+    });
+    this.root.style.setProperty('--split', String(split || 0));
+  }
+
+  /**
+   * The channels' labels, each in a full and a short form ("filter 1, channel 2",
+   * "f1 ch2"): the grids are measured with the short ones, which may widen their
+   * grid's column, so no label ever needs an ellipsis.
+   */
+  shortLabels() {
+    for (const [id, view] of this.views) {
+      if (view.label.hidden) continue;
+      const [gid, i] = id.split(':');
+      const g = this.model.grids.find((x) => x.id === gid);
+      const ch = g.channels[Number(i)];
+      view.forms = g.rgb
+        ? [this.t('grid.rgb'), this.t('grid.rgbShort')]
+        : [this.channelLabel(g, ch, Number(i)), this.shortLabel(g, ch, Number(i))];
+      view.wrap.style.minWidth = '';
+      view.label.classList.add('free');
+      this.setLabel(view, 1);
+    }
+  }
+
+  /** The columns keep the width the short labels took at the measured text scale. */
+  fixLabels() {
+    const shown = [...this.views.values()].filter((v) => !v.label.hidden && v.forms);
+    const widths = shown.map((v) => v.wrap.getBoundingClientRect().width);
+    shown.forEach((v, i) => {
+      v.wrap.style.minWidth = `${widths[i]}px`;
+      v.label.classList.remove('free');
+    });
+  }
+
+  /** Each figure's labels in full where all of them fit their columns, else short. */
+  longLabels() {
+    const shown = [...this.views.values()].filter((v) => !v.label.hidden && v.forms);
+    for (const v of shown) this.setLabel(v, 0);
+    const cut = new Set(shown.filter((v) => v.label.scrollWidth > v.label.clientWidth + 1).map((v) => v.id.split(':')[0]));
+    for (const v of shown) if (cut.has(v.id.split(':')[0])) this.setLabel(v, 1);
+  }
+
+  setLabel(view, form) {
+    const short = form > 0 && view.forms[1] !== view.forms[0];
+    view.label.textContent = view.forms[short ? 1 : 0];
+    // The short form shows its full name on hover; the grid's own name (aria-label) says it in full.
+    if (short) {
+      view.label.title = view.forms[0];
+      view.label.setAttribute('aria-hidden', 'true');
+    } else {
+      view.label.removeAttribute('title');
+      view.label.removeAttribute('aria-hidden');
+    }
+  }
+
+  shortLabel(g, ch, i) {
+    if (g.names) return g.names[i];
+    if (g.label === 'filterChannel') return this.t('grid.filterChannelShort', { o: ch.o + 1, c: ch.c + 1 });
+    if (g.label === 'filter') return this.t('grid.filterShort', { n: i + 1 });
+    return this.t('grid.channelShort', { n: (ch.c ?? i) + 1 });
   }
 
   /** Give every view its cell size; `trial`: its box only (no drawing), to measure. */
   fitAll(cell, trial = false) {
     const small = new Set(this.model.grids.filter((g) => g.small).map((g) => g.id));
     for (const [id, view] of this.views) {
-      const least = Math.min(24, Math.max(cell, SMALL_SIDE / Math.max(1, view.rows)));
+      const least = Math.min(24, SMALL_SIDE / Math.max(1, view.rows));
       const c = small.has(id.split(':')[0]) ? Math.max(cell * SMALL, least) : cell;
       if (trial) {
         view.el.style.width = `${view.cols * c}px`;
@@ -270,8 +413,13 @@ async function start() {
   player.setTotal(model.total);
   $('scrub').max = String(Math.max(0, model.total - 1));
   player.set(state.step);
+  draw(); // the sum first: the grids get the height it leaves
+  stage.layout();
   draw();
+  // Laid out again when the frame's size changes (not when the observer first reports the same size).
   new ResizeObserver(() => {
+    const grids = $('grids');
+    if (stage.laidOut === `${grids.clientWidth}x${grids.clientHeight}`) return;
     stage.layout();
     draw();
   }).observe($('grids'));
