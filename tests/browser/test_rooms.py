@@ -257,3 +257,30 @@ def test_the_lecture_pages_take_followers_along(server: str, page: object, phone
     fp.wait_for_url(f"{server}/lecture/intro?lang=ru")  # type: ignore[attr-defined]
     lp.locator(".room-panel [data-act=end]").click()  # type: ignore[attr-defined]
     fp.locator(".room-banner[data-mode=ended]").wait_for()  # type: ignore[attr-defined]
+
+
+def test_followers_watch_an_embed_play(server: str, page: object, phone: object) -> None:
+    """An embed in a deck leads like the visualizer: its Play reaches followers
+    step by step (paced), not only where it stops."""
+    page.goto(server + "/embed?sp=8")  # type: ignore[attr-defined]
+    page.wait_for_function("() => document.documentElement.dataset.ready === '1'")  # type: ignore[attr-defined]
+    page.click("[data-room-open]")  # type: ignore[attr-defined]
+    code_el = page.locator(".room-panel [data-room=code]")  # type: ignore[attr-defined]
+    code_el.filter(has_text="-").wait_for()
+    phone.goto(f"{server}/r/{code_el.inner_text().replace('-', '')}")  # type: ignore[attr-defined]
+    ready(phone)
+    phone.locator(".room-banner[data-mode=following]").wait_for()  # type: ignore[attr-defined]
+    phone.evaluate(  # type: ignore[attr-defined]
+        """() => { window.seen = [];
+          setInterval(() => { const s = window.convviz.step;
+            if (window.seen.at(-1) !== s) window.seen.push(s); }, 20); }"""
+    )
+    page.click("#btn-play")  # type: ignore[attr-defined]
+    page.wait_for_timeout(2500)  # type: ignore[attr-defined]
+    page.click("#btn-play")  # type: ignore[attr-defined]
+    final = int(page.locator("#step-status").inner_text().split(" / ")[0]) - 1  # type: ignore[attr-defined]
+    assert final >= 10, final
+    step_is(phone, final)
+    seen = phone.evaluate("window.seen")  # type: ignore[attr-defined]
+    assert len([s for s in seen if 0 < s < final]) >= 4, seen  # the play, not a jump
+    page.click(".room-panel [data-act=end]")  # type: ignore[attr-defined]

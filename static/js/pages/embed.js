@@ -280,7 +280,9 @@ player.speed = state.speed;
 function draw() {
   if (!model) return;
   stage.draw(describeFrame(model, player.step, hover, t));
+  // While playing, the URL is left alone; a live room hears of each step (room/lead.js paces them).
   if (!player.playing) writeStep();
+  else document.dispatchEvent(new CustomEvent('convviz:step', { detail: { step: player.step } }));
   const total = model.total;
   $('step-status').textContent = total ? `${player.step + 1} / ${total}` : t('player.none');
   $('scrub').value = String(player.step);
