@@ -84,7 +84,7 @@ def test_the_kernel_fields_follow_the_input_and_say_why(
     page.wait_for_function("() => document.querySelector('#k-rows').max === '5'")
     # Shrinking the input to 3 rows lowers the kernel's largest rows to 3 ...
     page.fill("#in-rows", "3")
-    page.locator("#in-rows").blur()  # its change event asks once more
+    page.locator("#in-rows").blur()
     page.wait_for_load_state("networkidle")
     page.wait_for_function("() => document.querySelector('#k-rows').max === '3'")
     assert why in page.locator("#k-rows").get_attribute("title")

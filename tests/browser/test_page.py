@@ -457,3 +457,22 @@ def test_an_uploaded_photo_travels_as_base64_and_gives_the_same_numbers(
     plain = httpx.post(server + "/api/conv2d", json={**body, "input": sent.tolist()}).json()
     np.testing.assert_allclose(shown, plain["output"], rtol=1e-6, atol=1e-4)
     assert page.locator("#upload-status").inner_text().startswith("photo.png: 40×40")
+
+
+def test_a_typed_value_is_asked_for_once(page, server) -> None:
+    # Typing applies the value; leaving the field ("change") must not ask the API
+    # for the same state again.
+    ready(page, server + "/")
+    page.wait_for_load_state("networkidle")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/conv2d" in r.url else None)
+    page.fill("#in-rows", "8")
+    page.locator("#in-rows").blur()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => window.convviz.app.results.conv.output[0].length === 6")
+    assert len(asked) == 1, asked
+    # A select still applies every choice, the same one again after another.
+    page.select_option("#reduce", "sum")
+    page.select_option("#reduce", "mean")
+    page.wait_for_load_state("networkidle")
+    assert len(asked) == 3, asked

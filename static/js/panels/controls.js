@@ -94,15 +94,20 @@ function syncKernelMax(app, input) {
  */
 function bind(app, ids, field, read, apply, { compute = true } = {}) {
   for (const id of [].concat(ids)) {
-    const handler = (final) => {
+    const el = $(id);
+    // A typed value is applied as it is typed; leaving the field ("change") only
+    // explains an invalid one, and must not ask the API for the same state again.
+    const kind = el.tagName === 'SELECT' || el.type === 'checkbox' ? 'change' : 'input';
+    let typed = null;
+    const handler = (final, left = false) => {
       const v = read(final, id);
       if (v === null) return;
+      if (left && el.value === typed) return;
+      if (kind === 'input') typed = el.value;
       app.update(() => apply(v, id), { changed: field, sync: compute, rebuild: compute, compute });
     };
-    const el = $(id);
-    const kind = el.tagName === 'SELECT' || el.type === 'checkbox' ? 'change' : 'input';
     el.addEventListener(kind, () => handler(kind === 'change'));
-    if (kind === 'input') el.addEventListener('change', () => handler(true));
+    if (kind === 'input') el.addEventListener('change', () => handler(true, true));
   }
 }
 
