@@ -134,3 +134,15 @@ def test_three_channels_use_the_height_of_the_frame(page, server) -> None:
     layout = page.evaluate("() => document.getElementById('grids').dataset.layout")
     ms = float(layout.split()[-2])
     assert ms < 1500, layout  # the search only sets box sizes (about 100-200 ms, loaded machine)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_lectures_three_filters_with_relu_and_pooling_read(page, server, lang: str) -> None:
+    """Slide 5's three filters, ReLU and max pooling in a 1280x720 embed: six
+    figures and a three-line sum. Room kept for text at 1.5 would leave 12 px
+    cells; the layout gives that room up for cells one can read."""
+    query = "k=diagonal~centre_x~anti_diagonal&act=relu&pool=max&pc=1&step=5"
+    got = _open(page, server, f"{query}&lang={lang}")
+    maps = [v for v in got["views"] if not v["id"].startswith(("kernel:", "products"))]
+    assert min(v["cell"] for v in maps) >= 20, [(v["id"], v["cell"]) for v in maps]
+    _assert_nothing_overflows(page)

@@ -37,6 +37,10 @@ const SMALL_SIDE = 48;
  * 1 to 1.5 grows the text and never moves or shrinks a grid (docs/EMBED.md).
  */
 const TEXT_ROOM = 1.5;
+/** Cells this large (px) are kept with the room for larger text... */
+const BIG_ENOUGH = 24;
+/** ...smaller ones give the room up when the text's own scale gives cells this much larger. */
+const ROOM_COST = 0.75;
 
 /**
  * The ways to lay the figures out, each `{cols, flow, split}`: `cols[id]` channels
@@ -91,14 +95,20 @@ class EmbedStage extends Stage {
     this.shortLabels();
     box.classList.add('measuring');
     this.tries = 0;
-    // Measured with the text at the scale it leaves room for, drawn at its own. A
-    // frame too small for that (a long sum, many figures) is measured at its own.
+    // Measured with the text at the scale it leaves room for, drawn at its own. When
+    // that room costs the grids too much (a long sum over many figures: the lecture's
+    // three filters with ReLU and pooling fell to 12 px cells), or nothing fits with
+    // it, the grids are measured at the text's own scale: a larger font scale may
+    // then shrink them, which beats unreadable cells at every scale.
     let best = null;
-    for (const room of new Set([Math.max(options.fontScale, TEXT_ROOM), options.fontScale])) {
+    const rooms = [...new Set([Math.max(options.fontScale, TEXT_ROOM), options.fontScale])];
+    for (const room of rooms) {
       root.setProperty('--ts', String(room));
-      best = this.search();
-      if (best) break;
+      const found = this.search();
+      if (found && (!best || found.cell > best.cell / ROOM_COST)) best = { ...found, room };
+      if (best && best.cell >= BIG_ENOUGH) break;
     }
+    if (best) root.setProperty('--ts', String(best.room));
     best = best || { ...arrangements(this.model).start[0], cell: 3 };
     this.arrange(best);
     box.classList.remove('measuring');
