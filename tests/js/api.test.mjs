@@ -94,3 +94,12 @@ test('a repeat:false backprop answer, refilled, is the repeat:true answer (captu
     assert.deepEqual(refillBackprop(f.once), f.answer, name);
   }
 });
+
+test('an overflow names its fields in the page language', () => {
+  const ru = translator(JSON.parse(readFileSync(new URL('../../static/locales/ru.json', import.meta.url))));
+  const [p] = parseProblems({ detail: [{ loc: ['input'], msg: "the answer's output overflows float32", type: 'overflow', ctx: { where: 'output', scale_down: 'input' } }] }, 422);
+  const text = problemText(p, ru);
+  assert.match(text, /\(выход\)/);
+  assert.match(text, /поля вход/);
+  assert.doesNotMatch(text, /output|input/);
+});

@@ -131,6 +131,9 @@ test('an RGB photo is one true-colour picture whose pixels are its channels', ()
 test('one view of a colour picture shows its three channels\' marks, once each', () => {
   const m = mergeMarks([{ boxes: [[0, 0, 2, 2]], taps: [[0, 0], [0, 1]], current: [1, 1] }, { boxes: [[0, 0, 2, 2]], taps: [[0, 1], [1, 1]] }, undefined]);
   assert.deepEqual(m, { boxes: [[0, 0, 2, 2]], taps: [[0, 0], [0, 1], [1, 1]], current: [1, 1] });
+  // One weight label a cell: kept where the channels agree, dropped where they differ.
+  const subs = mergeMarks([{ subs: [[0, 0, '×1'], [0, 1, '×2']] }, { subs: [[0, 0, '×1'], [0, 1, '×-1']] }]);
+  assert.deepEqual(subs.subs, [[0, 0, '×1']]);
 });
 
 test('the step text names its cell counted from 1, as the formulas do', () => {

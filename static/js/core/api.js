@@ -85,10 +85,15 @@ function wordedParams(ctx, t) {
   const locale = t('apierr.numberLocale');
   const out = {};
   for (const [k, v] of Object.entries(ctx || {})) {
-    out[k] = typeof v === 'number' && Number.isFinite(v) ? v.toLocaleString(locale === 'apierr.numberLocale' ? undefined : locale) : v;
+    if (typeof v === 'number' && Number.isFinite(v)) out[k] = v.toLocaleString(locale === 'apierr.numberLocale' ? undefined : locale);
+    // Parameters that name a request or answer field, in the page's words (ru: "вход", not "input").
+    else out[k] = FIELD_PARAMS.has(k) && typeof v === 'string' ? fieldName(v, t) : v;
   }
   return out;
 }
+
+/** ctx parameters whose value is a field's name. */
+const FIELD_PARAMS = new Set(['where', 'scale_down']);
 
 /**
  * A problem the API reported, in the page's language: its stable `type` (the code

@@ -55,7 +55,7 @@ export function mount(body, { app, L }) {
     } catch (e) {
       if (mine !== seq) return;
       asked = '';
-      $('cp-err').textContent = e instanceof ApiError ? e.message : L('export.offline', { message: e.message });
+      $('cp-err').textContent = e instanceof ApiError ? api.errorText(e, app.t) : L('export.offline', { message: e.message });
       $('cp-err').hidden = false;
       $('cp-status').textContent = '';
     }

@@ -214,7 +214,9 @@ class Descent {
         this.status(api.errorText(e, app.t));
       }
     } finally {
-      await shown(); // the last iteration on the grids before the run counts as over
+      // The last iteration on the grids before the run counts as over (a failed
+      // redraw has said why already; the run must end all the same).
+      await shown().catch(() => {});
       view.stop();
       this.running = null;
       app.update({}, { history: 'replace', compute: false });

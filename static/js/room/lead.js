@@ -69,7 +69,7 @@ export async function open() {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(publishedView(location.pathname, location.search)),
-  }).catch((e) => ({ ok: false, status: 0, json: async () => ({ detail: [{ msg: e.message }] }) }));
+  }).catch((e) => ({ ok: false, status: 0, json: async () => ({ detail: [{ msg: e.message, type: 'offline' }] }) }));
   if (!res.ok) {
     alertPanel(L('room.failed', { message: await errorText(res, L) }));
     return;

@@ -764,6 +764,14 @@ export function mergeMarks(list) {
       }
     }
   }
+  // A cell's "×w" label: one weight per cell, or none where the channels weigh it
+  // differently (three labels on one cell would cover each other; the products
+  // grid shows each channel's).
+  if (out.subs) {
+    const texts = new Map();
+    for (const [r, c, text] of out.subs) texts.set(`${r},${c}`, texts.has(`${r},${c}`) ? null : text);
+    out.subs = [...texts].filter(([, text]) => text !== null).map(([at, text]) => [...at.split(',').map(Number), text]);
+  }
   return out;
 }
 
