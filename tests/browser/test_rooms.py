@@ -133,14 +133,7 @@ def test_an_embed_in_a_slide_can_lead(
 ) -> None:
     """The clicker steps the embed; followers get the visualizer at that step."""
     a, b = two_servers
-    page.goto(a + "/embed?theme=dark&p=1")  # type: ignore[attr-defined]
-    page.wait_for_function("() => document.documentElement.dataset.ready === '1'")  # type: ignore[attr-defined]
-    page.click("[data-room-open]")  # type: ignore[attr-defined]
-    code_el = page.locator(".room-panel [data-room=code]")  # type: ignore[attr-defined]
-    code_el.filter(has_text="-").wait_for()
-    phone.goto(f"{b}/r/{code_el.inner_text().replace('-', '')}")  # type: ignore[attr-defined]
-    ready(phone)
-    phone.locator(".room-banner[data-mode=following]").wait_for()  # type: ignore[attr-defined]
+    _follow(phone, b, _lead_embed(page, a + "/embed?theme=dark&p=1"))
     page.keyboard.press("PageDown")  # type: ignore[attr-defined]
     page.keyboard.press("PageDown")  # type: ignore[attr-defined]
     step_is(phone, 2)
@@ -262,14 +255,7 @@ def test_the_lecture_pages_take_followers_along(server: str, page: object, phone
 def test_followers_watch_an_embed_play(server: str, page: object, phone: object) -> None:
     """An embed in a deck leads like the visualizer: its Play reaches followers
     step by step (paced), not only where it stops."""
-    page.goto(server + "/embed?sp=8")  # type: ignore[attr-defined]
-    page.wait_for_function("() => document.documentElement.dataset.ready === '1'")  # type: ignore[attr-defined]
-    page.click("[data-room-open]")  # type: ignore[attr-defined]
-    code_el = page.locator(".room-panel [data-room=code]")  # type: ignore[attr-defined]
-    code_el.filter(has_text="-").wait_for()
-    phone.goto(f"{server}/r/{code_el.inner_text().replace('-', '')}")  # type: ignore[attr-defined]
-    ready(phone)
-    phone.locator(".room-banner[data-mode=following]").wait_for()  # type: ignore[attr-defined]
+    _follow(phone, server, _lead_embed(page, server + "/embed?sp=8"))
     phone.evaluate(  # type: ignore[attr-defined]
         """() => { window.seen = [];
           setInterval(() => { const s = window.convviz.step;
@@ -284,3 +270,20 @@ def test_followers_watch_an_embed_play(server: str, page: object, phone: object)
     seen = phone.evaluate("window.seen")  # type: ignore[attr-defined]
     assert len([s for s in seen if 0 < s < final]) >= 4, seen  # the play, not a jump
     page.click(".room-panel [data-act=end]")  # type: ignore[attr-defined]
+
+
+def _lead_embed(page: object, url: str) -> str:
+    """The lecturer opens a room from an embed at `url`; its code."""
+    page.goto(url)  # type: ignore[attr-defined]
+    page.wait_for_function("() => document.documentElement.dataset.ready === '1'")  # type: ignore[attr-defined]
+    page.click("[data-room-open]")  # type: ignore[attr-defined]
+    code_el = page.locator(".room-panel [data-room=code]")  # type: ignore[attr-defined]
+    code_el.filter(has_text="-").wait_for()
+    return str(code_el.inner_text()).replace("-", "")
+
+
+def _follow(phone: object, base: str, code: str) -> None:
+    """A student's phone joins room `code` on the server at `base` and follows."""
+    phone.goto(f"{base}/r/{code}")  # type: ignore[attr-defined]
+    ready(phone)
+    phone.locator(".room-banner[data-mode=following]").wait_for()  # type: ignore[attr-defined]
