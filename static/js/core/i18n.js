@@ -25,10 +25,13 @@ export function translator(dict, fallback = {}) {
   return (key, params) => interpolate(dict[key] ?? fallback[key] ?? key, params);
 }
 
-/** Fetch one locale file. */
-export async function loadLocale(lang) {
-  const res = await fetch(`/static/locales/${lang}.json`);
-  if (!res.ok) throw new Error(`locale ${lang}: HTTP ${res.status}`);
+/**
+ * Fetch one locale file: the common words (`/static/locales/<lang>.json`), or a
+ * page's own (`part`, e.g. "layers": `/static/locales/layers/<lang>.json`).
+ */
+export async function loadLocale(lang, part = '') {
+  const res = await fetch(`/static/locales/${part ? `${part}/` : ''}${lang}.json`);
+  if (!res.ok) throw new Error(`locale ${part ? `${part}/` : ''}${lang}: HTTP ${res.status}`);
   return res.json();
 }
 

@@ -298,3 +298,16 @@ export function fromQuery(search, props = PROPS) {
 export function needsPush(before, after, props = PROPS) {
   return props.some((p) => p.push && !same(before[p.name], after[p.name]));
 }
+
+/**
+ * Point the header's view links (`data-view-link`, templates/_views.html) at each
+ * view in `lang`; `own(view)` may give a view's link its own address (the main
+ * page keeps its state across forward and backward), null for the plain one.
+ * @param {string} lang @param {(view: string) => string | null} [own]
+ */
+export function setViewLinks(lang, own = () => null) {
+  const ru = lang === 'ru';
+  const plain = (view) => (view === 'backward' ? `/?view=backward${ru ? '&lang=ru' : ''}`
+    : `/${view === 'forward' ? '' : view}${ru ? '?lang=ru' : ''}`);
+  for (const a of document.querySelectorAll('[data-view-link]')) a.href = own(a.dataset.viewLink) ?? plain(a.dataset.viewLink);
+}

@@ -11,7 +11,7 @@
 import * as api from '../core/api.js';
 import { scaleFor } from '../view/colormap.js';
 import { applyTo, loadLocale, pageStrings, translator } from '../core/i18n.js';
-import { toQuery } from '../core/state.js';
+import { setViewLinks, toQuery } from '../core/state.js';
 import { createStore } from '../core/store.js';
 import { DIGIT_PROPS, EXAMPLES, vote } from './digitmodel.js';
 import { filterCanvas, greyCanvas, zoomed } from './maps.js';
@@ -19,6 +19,7 @@ import { renderOverview } from './overview.js';
 import { setupEmbed } from './embedmode.js';
 import { mapActions } from './mapactions.js';
 import { StepView } from './stepview.js';
+import { drawVote as drawBarsAndTable } from '../view/vote.js';
 import { decodeStrokes, encodeStrokes, StrokePad } from './strokes.js';
 
 const $ = (id) => document.getElementById(id);
@@ -160,31 +161,8 @@ function drawVote(a) {
   $('says').dataset.answer = v.digit;
   // Counts the answers shown, so a test can wait for the next one.
   $('says').dataset.seq = String(Number($('says').dataset.seq || 0) + 1);
-  $('bars').replaceChildren(...a.classes.map((c, k) => {
-    const row = document.createElement('div');
-    row.className = `bar-row${c === a.prediction ? ' best' : ''}`;
-    row.innerHTML = '<span class="cls"></span><span class="track"><span class="fill"></span></span><span class="val"></span>';
-    row.querySelector('.cls').textContent = c;
-    row.querySelector('.fill').style.width = `${(a.probabilities[k] * 100).toFixed(1)}%`;
-    row.querySelector('.val').textContent = a.probabilities[k].toFixed(3);
-    return row;
-  }));
-  const head = table.createTHead().insertRow();
-  for (const h of [t('lab.class'), t('lab.logit'), t('lab.probability')]) {
-    const th = document.createElement('th');
-    th.scope = 'col';
-    th.textContent = h;
-    head.append(th);
-  }
-  const body = table.createTBody();
-  a.classes.forEach((c, k) => {
-    const row = body.insertRow();
-    const th = document.createElement('th');
-    th.scope = 'row';
-    th.textContent = c;
-    row.append(th);
-    row.insertCell().textContent = a.logits[k].toFixed(3);
-    row.insertCell().textContent = a.probabilities[k].toFixed(3);
+  drawBarsAndTable($('bars'), table, a, [t('lab.class'), t('lab.logit'), t('lab.probability')], {
+    rowClass: (c) => (c === a.prediction ? 'best' : ''),
   });
 }
 
@@ -298,17 +276,13 @@ function sync() {
   const s = app.state;
   $('lang').value = s.lang;
   pad.set(decodeStrokes(s.ink));
-  for (const a of document.querySelectorAll('[data-view-link]')) {
-    const v = a.dataset.viewLink;
-    const ru = s.lang === 'ru';
-    a.href = v === 'backward' ? `/?view=backward${ru ? '&lang=ru' : ''}` : v === 'forward' ? `/${ru ? '?lang=ru' : ''}` : `/${v}${ru ? '?lang=ru' : ''}`;
-  }
+  setViewLinks(s.lang);
 }
 
 /** Load `lang`'s words and redraw in them (the state already says `lang`). */
 async function setLanguage(lang) {
   try {
-    const [common, page] = await Promise.all([loadLocale(lang), fetch(`/static/locales/layers/${lang}.json`).then((r) => r.json())]);
+    const [common, page] = await Promise.all([loadLocale(lang), loadLocale(lang, 'layers')]);
     app.t = translator({ ...common, ...page });
   } catch (e) {
     showError(app.t('status.offline', { message: e.message }));

@@ -10,7 +10,7 @@
 
 import * as api from '../core/api.js';
 import { applyTo, loadLocale, pageStrings, translator } from '../core/i18n.js';
-import { toQuery } from '../core/state.js';
+import { setViewLinks, toQuery } from '../core/state.js';
 import { createStore } from '../core/store.js';
 import { photoCanvas } from './maps.js';
 import { renderOverview } from './overview.js';
@@ -410,11 +410,7 @@ function sync() {
   const n = s.layers.length;
   $('layer-list').replaceChildren(...s.layers.map((l, i) => layerRow(l, i, n)));
   for (const b of document.querySelectorAll('[data-add]')) b.disabled = n >= MAX_LAYERS;
-  for (const a of document.querySelectorAll('[data-view-link]')) {
-    const v = a.dataset.viewLink;
-    const ru = s.lang === 'ru';
-    a.href = v === 'backward' ? `/?view=backward${ru ? '&lang=ru' : ''}` : v === 'forward' ? `/${ru ? '?lang=ru' : ''}` : `/${v}${ru ? '?lang=ru' : ''}`;
-  }
+  setViewLinks(s.lang);
 }
 
 function onPicture(changes) {
@@ -476,7 +472,7 @@ $('download').addEventListener('click', () => {
 /** Load `lang`'s words and redraw in them (the state already says `lang`). */
 async function setLanguage(lang) {
   try {
-    const [common, page] = await Promise.all([loadLocale(lang), fetch(`/static/locales/layers/${lang}.json`).then((r) => r.json())]);
+    const [common, page] = await Promise.all([loadLocale(lang), loadLocale(lang, 'layers')]);
     app.t = translator({ ...common, ...page });
   } catch (e) {
     showError(app.t('status.offline', { message: e.message }));

@@ -19,7 +19,7 @@ import { VEIL } from '../view/gridview.js';
 import { buildModel, describeFrame, Stage } from '../view/render.js';
 import { appliedWeight, compute, resolveInput, resolveWeight } from '../core/pipeline.js';
 import { kernelMisfit } from '../core/kernelfit.js';
-import { defaults, toQuery } from '../core/state.js';
+import { defaults, setViewLinks, toQuery } from '../core/state.js';
 import { createStore } from '../core/store.js';
 import { shapeOf } from '../core/tensor.js';
 
@@ -282,12 +282,8 @@ $('lang').addEventListener('change', () => setLanguage($('lang').value, true));
 
 /** The links to the other views carry this view's state (the network only the language). */
 function viewLinks() {
-  for (const a of document.querySelectorAll('[data-view-link]')) {
-    const view = a.dataset.viewLink;
-    // The other pages keep only the language.
-    if (['network', 'stack', 'digits'].includes(view)) a.href = `/${view}${app.state.lang === 'ru' ? '?lang=ru' : ''}`;
-    else a.href = location.pathname + toQuery({ ...app.state, view, step: 0 });
-  }
+  // The other pages keep only the language.
+  setViewLinks(app.state.lang, (view) => (view === 'forward' || view === 'backward' ? location.pathname + toQuery({ ...app.state, view, step: 0 }) : null));
 }
 document.addEventListener('convviz:state', viewLinks);
 

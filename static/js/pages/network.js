@@ -10,6 +10,7 @@ import * as api from '../core/api.js';
 import { Curve, follow } from '../view/curve.js';
 import { setCell, strokeValue } from '../panels/editors.js';
 import { fmt } from '../core/format.js';
+import { drawVote as drawBarsAndTable } from '../view/vote.js';
 import { applyTo, loadLocale, pageStrings, translator } from '../core/i18n.js';
 import { derive } from '../model/correlate.js';
 import '../model/pool.js';
@@ -18,6 +19,7 @@ import { postStream } from '../core/sse.js';
 import { createStore } from '../core/store.js';
 import { full, map } from '../core/tensor.js';
 import { totalSteps } from '../core/trace.js';
+import { setViewLinks } from '../core/state.js';
 import { MAX_EPOCHS, NET_PROPS, percent, pooledChanges, prob, trainBody, voteText } from '../core/xo.js';
 
 const $ = (id) => document.getElementById(id);
@@ -169,36 +171,8 @@ function marks() {
 function drawVote(a, change) {
   const i = a.classes.indexOf(a.prediction);
   $('says').textContent = app.t('net.says', { c: a.prediction, p: prob(a.probabilities[i]) });
-  $('bars').replaceChildren(...a.classes.map((c, k) => {
-    const row = document.createElement('div');
-    row.className = `bar-row bar${k}`;
-    row.innerHTML = '<span class="cls"></span><span class="track"><span class="fill"></span></span><span class="val"></span>';
-    row.querySelector('.cls').textContent = c;
-    row.querySelector('.fill').style.width = percent(a.probabilities[k]);
-    row.querySelector('.val').textContent = prob(a.probabilities[k]);
-    row.setAttribute('aria-hidden', 'true'); // the table says the same, in words
-    return row;
-  }));
-  const head = [app.t('net.class'), app.t('net.logit'), app.t('net.probability')];
-  const table = $('vote-table');
-  table.replaceChildren();
-  const tr = table.createTHead().insertRow();
-  for (const h of head) {
-    const th = document.createElement('th');
-    th.scope = 'col';
-    th.textContent = h;
-    tr.append(th);
-  }
-  const body = table.createTBody();
-  a.classes.forEach((c, k) => {
-    const row = body.insertRow();
-    const th = document.createElement('th');
-    th.scope = 'row';
-    th.textContent = c;
-    row.append(th);
-    row.insertCell().textContent = fmt(a.logits[k]);
-    row.insertCell().textContent = prob(a.probabilities[k]);
-  });
+  const heads = [app.t('net.class'), app.t('net.logit'), app.t('net.probability')];
+  drawBarsAndTable($('bars'), $('vote-table'), a, heads, { rowClass: (c, k) => `bar${k}`, logit: fmt });
   // What holds, what does not, and why: 2x2 max pooling absorbs a one-cell shift
   // whose maxima stay in their windows; two cells move features across windows,
   // and the hand-set vote (weights for the lecture's positions) sees other cells.
@@ -395,11 +369,7 @@ function sync() {
   $('init').value = s.init;
   $('train-filters').checked = s.trainFilters;
   $('lang').value = s.lang;
-  for (const a of document.querySelectorAll('[data-view-link]')) {
-    const ru = s.lang === 'ru';
-    const view = a.dataset.viewLink;
-    a.href = ['network', 'stack', 'digits'].includes(view) ? `/${view}${ru ? '?lang=ru' : ''}` : view === 'backward' ? `/?view=backward${ru ? '&lang=ru' : ''}` : `/${ru ? '?lang=ru' : ''}`;
-  }
+  setViewLinks(s.lang);
   buttons();
 }
 
