@@ -18,7 +18,7 @@ import { filterCanvas, greyCanvas, zoomed } from './maps.js';
 import { renderOverview } from './overview.js';
 import { setupEmbed } from './embedmode.js';
 import { mapActions } from './mapactions.js';
-import { StepView } from './stepview.js';
+import { layerHooks, mapStepView, openMap } from './layerpage.js';
 import { drawVote as drawBarsAndTable } from '../view/vote.js';
 import { decodeStrokes, encodeStrokes, StrokePad } from './strokes.js';
 
@@ -34,24 +34,11 @@ const app = {
   answer: null,
   update: null, // the one way the state changes
 };
-/** `rebuild({ step: true })` redraws the step view only (a step, not a new map). */
-const store = createStore(app, {
-  compute: computeOnce,
-  sync: () => sync(),
-  rebuild: (o) => {
-    if (!o.step) draw();
-    showStep();
-  },
-  restore: (previous) => (app.state.lang !== previous.lang ? setLanguage(app.state.lang) : undefined),
-}, DIGIT_PROPS);
+const store = createStore(app, layerHooks(app, { compute: computeOnce, sync, draw, showStep, setLanguage }), DIGIT_PROPS);
 app.update = store.update;
 const parsed = store.load();
 
-const step = new StepView($('step'), () => app.t, (n) => {
-  app.update({ open: { ...app.state.open, step: n } }, { history: 'replace', rebuild: { step: true }, compute: false });
-}, () => {
-  app.update({ open: null }, { history: 'push', compute: false });
-});
+const step = mapStepView(app);
 
 const embedShown = setupEmbed(app.state, step, () => location.pathname + toQuery({ ...app.state, embed: false }, DIGIT_PROPS), () => app.t);
 
@@ -133,7 +120,7 @@ function draw() {
       mapName: (q) => (spatial ? t('lab.mapName', { i: i + 1, q: q + 1 }) : t('lab.vector', { i: i + 1, n: flat.length })),
     };
   });
-  renderOverview($('overview'), cards, openMap, t);
+  renderOverview($('overview'), cards, (l, m) => openMap(app, l, m), t);
 }
 
 function rangeOf3(t3) {
@@ -164,12 +151,6 @@ function drawVote(a) {
   drawBarsAndTable($('bars'), table, a, [t('lab.class'), t('lab.logit'), t('lab.probability')], {
     rowClass: (c) => (c === a.prediction ? 'best' : ''),
   });
-}
-
-function openMap(layer, map) {
-  app.update({ open: { layer, map, step: 0 } }, { history: 'push', compute: false });
-  $('step').scrollIntoView({ block: 'nearest' });
-  $('step').querySelector('.step-map')?.focus();
 }
 
 function showStep() {

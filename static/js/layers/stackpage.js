@@ -17,7 +17,7 @@ import { renderOverview } from './overview.js';
 import { ACTIVATIONS, MAX_FILTERS, MAX_LAYERS, STACK_PROPS, channelsIn, makePicture, stackBody } from './stackmodel.js';
 import { setupEmbed } from './embedmode.js';
 import { mapActions } from './mapactions.js';
-import { StepView } from './stepview.js';
+import { layerHooks, mapStepView, openMap } from './layerpage.js';
 import { decodeStrokes, drawStrokes, encodeStrokes, StrokePad } from './strokes.js';
 
 const $ = (id) => document.getElementById(id);
@@ -36,24 +36,11 @@ const app = {
   answer: null,
   update: null, // the one way the state changes
 };
-/** `rebuild({ step: true })` redraws the step view only (a step, not a new map). */
-const store = createStore(app, {
-  compute: computeOnce,
-  sync: () => sync(),
-  rebuild: (o) => {
-    if (!o.step) draw();
-    showStep();
-  },
-  restore: (previous) => (app.state.lang !== previous.lang ? setLanguage(app.state.lang) : undefined),
-}, STACK_PROPS);
+const store = createStore(app, layerHooks(app, { compute: computeOnce, sync, draw, showStep, setLanguage }), STACK_PROPS);
 app.update = store.update;
 const parsed = store.load();
 
-const step = new StepView($('step'), () => app.t, (n) => {
-  app.update({ open: { ...app.state.open, step: n } }, { history: 'replace', rebuild: { step: true }, compute: false });
-}, () => {
-  app.update({ open: null }, { history: 'push', compute: false });
-});
+const step = mapStepView(app);
 
 const embedShown = setupEmbed(app.state, step, () => location.pathname + toQuery({ ...app.state, embed: false }, STACK_PROPS), () => app.t);
 
@@ -184,13 +171,7 @@ function draw() {
       mapName: (q) => t('lab.mapName', { i: i + 1, q: q + 1 }),
     };
   });
-  renderOverview($('overview'), [inputCard, ...cards], openMap, t);
-}
-
-function openMap(layer, map) {
-  app.update({ open: { layer, map, step: 0 } }, { history: 'push', compute: false });
-  $('step').scrollIntoView({ block: 'nearest' });
-  $('step').querySelector('.step-map')?.focus();
+  renderOverview($('overview'), [inputCard, ...cards], (l, m) => openMap(app, l, m), t);
 }
 
 function showStep() {
